@@ -1,0 +1,739 @@
+//! Binning: the per-point kernel ([`Grid::append`]), the parallel driver
+//! that folds every chunk of the inputs into one private grid per worker and
+//! merges them, the range pre-pass, and the memory guard.
+//!
+//! [`BinRequest`] runs the whole read → bin pipeline; the command line's
+//! `bin` and `render` are thin wrappers around it.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::{Error, Result};
+use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+use crate::read::{BadLine, ChunkQueue, Input, Points};
+
+impl Grid {
+    /// Adds a batch of points: the *append* step of the reduction.
+    ///
+    /// Points with a NaN or infinite x or y, and points outside the canvas,
+    /// are counted and skipped. A NaN or infinite z counts in `count` but
+    /// in no z layer; a finite z outside the histogram's range goes to its
+    /// first or last bin and is counted as clipped.
+    ///
+    /// Fails only when a z-histogram bin would exceed `u32::MAX` points.
+    pub fn append(&mut self, pts: &Points) -> Result<()> {
+        let n = pts.len();
+        let has_z = !pts.z.is_empty();
+        let has_w = !pts.w.is_empty();
+        if self.sum_z.is_some()
+            && self.count_z.is_none()
+            && has_z
+            && pts.z.iter().any(|z| !z.is_finite())
+        {
+            // From now on count_z differs from count; materialise it.
+            self.count_z = Some(self.count.clone());
+        }
+        let (xa, ya) = (*self.spec.x(), *self.spec.y());
+        let width = xa.len();
+        let plane = width * ya.len();
+        let zbins = self.spec.zbins().copied();
+        let count = self.count.as_slice_mut().expect("standard layout");
+        let mut sum_z = self.sum_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut count_z = self.count_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut m2_z = self.m2_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut min_z = self.min_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut max_z = self.max_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut zhist = self.zhist.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut sum_w = self.sum_w.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let c = &mut self.counters;
+        for i in 0..n {
+            let (x, y) = (pts.x[i], pts.y[i]);
+            let (Some(col), Some(row)) = (xa.index(x), ya.index(y)) else {
+                if x.is_finite() && y.is_finite() {
+                    c.out_of_range += 1;
+                } else {
+                    c.nonfinite_xy += 1;
+                }
+                continue;
+            };
+            let p = row * width + col;
+            if has_z {
+                let z = pts.z[i];
+                if z.is_finite() {
+                    if let Some(sum) = sum_z.as_deref_mut() {
+                        if let Some(m2) = m2_z.as_deref_mut() {
+                            // Welford's update, with the mean taken from
+                            // the stored sum and count (before this point).
+                            let n0 = count_z.as_deref().map_or(count[p], |cz| cz[p]);
+                            if n0 > 0 {
+                                let old_mean = sum[p] / n0 as f64;
+                                let new_mean = (sum[p] + z) / (n0 + 1) as f64;
+                                m2[p] += (z - old_mean) * (z - new_mean);
+                            }
+                        }
+                        sum[p] += z;
+                        if let Some(cz) = count_z.as_deref_mut() {
+                            cz[p] += 1;
+                        }
+                    }
+                    if let Some(lo) = min_z.as_deref_mut() {
+                        lo[p] = lo[p].min(z);
+                    }
+                    if let Some(hi) = max_z.as_deref_mut() {
+                        hi[p] = hi[p].max(z);
+                    }
+                    if let (Some(h), Some(za)) = (zhist.as_deref_mut(), &zbins) {
+                        if z < za.lo() || z > za.hi() {
+                            c.z_clipped += 1;
+                        }
+                        let k = za.index_clamped(z);
+                        let bin = &mut h[k * plane + p];
+                        *bin = bin.checked_add(1).ok_or_else(|| {
+                            Error::Overflow(format!(
+                                "a z-histogram bin of pixel ({row}, {col}) exceeded {} points",
+                                u32::MAX
+                            ))
+                        })?;
+                    }
+                } else {
+                    c.nonfinite_z += 1;
+                }
+            }
+            if has_w && let Some(sw) = sum_w.as_deref_mut() {
+                let w = pts.w[i];
+                if w.is_finite() {
+                    sw[p] += w;
+                } else {
+                    c.nonfinite_w += 1;
+                }
+            }
+            count[p] += 1;
+            c.points_binned += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reports progress of long phases (the command line draws a bar).
+pub trait Progress: Sync {
+    /// A phase begins over `total` bytes, when known.
+    fn begin(&self, phase: &str, total: Option<u64>);
+    /// `bytes` more bytes are done.
+    fn advance(&self, bytes: u64);
+}
+
+/// What the readers counted per input.
+#[derive(Debug, Default)]
+struct InputTally {
+    points_read: u64,
+    lines_ignored: u64,
+    bad_lines: u64,
+    bad: Vec<BadLine>,
+}
+
+impl InputTally {
+    fn add(&mut self, s: crate::read::ChunkStats) {
+        self.points_read += s.points_read;
+        self.lines_ignored += s.lines_ignored;
+        self.bad_lines += s.bad_lines;
+        self.bad.extend(s.bad);
+    }
+}
+
+/// Runs `fold` over every chunk of `inputs` on `workers` threads, each with
+/// its own accumulator from `make`; returns the accumulators and the
+/// readers' tallies per input. The first error in input order wins, so the
+/// reported error does not depend on scheduling.
+fn for_each_chunk<A, Make, Fold>(
+    inputs: &[Input],
+    workers: usize,
+    progress: Option<&dyn Progress>,
+    make: Make,
+    fold: Fold,
+) -> Result<(Vec<A>, Vec<InputTally>)>
+where
+    A: Send,
+    Make: Fn() -> A + Sync,
+    Fold: Fn(&mut A, &Points) -> Result<()> + Sync,
+{
+    let queue = ChunkQueue::new(inputs, ChunkQueue::chunk_size(inputs, workers));
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<((usize, u64), Error)>> = Mutex::new(None);
+    let fail = |key: (usize, u64), e: Error| {
+        failed.store(true, Ordering::Relaxed);
+        let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_none_or(|(k, _)| key < *k) {
+            *slot = Some((key, e));
+        }
+    };
+    let has_z = inputs.iter().any(Input::has_z);
+    let has_w = inputs.iter().any(Input::has_weight);
+    let work = || {
+        let mut acc = make();
+        let mut tallies: Vec<InputTally> = inputs.iter().map(|_| InputTally::default()).collect();
+        let mut pts = Points::with_capacity(has_z, has_w);
+        while !failed.load(Ordering::Relaxed) {
+            let chunk = match queue.next() {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    fail((usize::MAX, 0), e);
+                    break;
+                }
+            };
+            let input = &inputs[chunk.input];
+            let mut sink = |p: &Points| fold(&mut acc, p);
+            match input.read_chunk(&chunk, &mut pts, &mut sink) {
+                Ok(stats) => tallies[chunk.input].add(stats),
+                Err(e) => {
+                    fail((chunk.input, e.offset), e.error);
+                    break;
+                }
+            }
+            if let Some(p) = progress {
+                p.advance(chunk.data.len() as u64);
+            }
+        }
+        (acc, tallies)
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("densebin-{i}"))
+        .build()
+        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))?;
+    let results = pool.broadcast(|_| work());
+    if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let mut tallies: Vec<InputTally> = inputs.iter().map(|_| InputTally::default()).collect();
+    let mut accs = Vec::with_capacity(results.len());
+    for (acc, t) in results {
+        accs.push(acc);
+        for (total, t) in tallies.iter_mut().zip(t) {
+            total.points_read += t.points_read;
+            total.lines_ignored += t.lines_ignored;
+            total.bad_lines += t.bad_lines;
+            total.bad.extend(t.bad);
+        }
+    }
+    Ok((accs, tallies))
+}
+
+/// Finite minimum and maximum of a sequence of values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Extent {
+    /// Smallest value seen.
+    pub lo: f64,
+    /// Largest value seen.
+    pub hi: f64,
+}
+
+impl Extent {
+    fn add(this: &mut Option<Extent>, v: f64) {
+        match this {
+            Some(e) => {
+                e.lo = e.lo.min(v);
+                e.hi = e.hi.max(v);
+            }
+            None => *this = Some(Extent { lo: v, hi: v }),
+        }
+    }
+
+    fn merge(this: &mut Option<Extent>, other: Option<Extent>) {
+        if let Some(o) = other {
+            Extent::add(this, o.lo);
+            Extent::add(this, o.hi);
+        }
+    }
+
+    /// The extent as a range, widened by 0.5 on each side when it is a
+    /// single value.
+    pub fn range(&self) -> (f64, f64) {
+        if self.lo == self.hi {
+            (self.lo - 0.5, self.hi + 0.5)
+        } else {
+            (self.lo, self.hi)
+        }
+    }
+}
+
+/// Finite bounds of the data, from [`data_bounds`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bounds {
+    /// x of points whose x and y are finite.
+    pub x: Option<Extent>,
+    /// y of points whose x and y are finite.
+    pub y: Option<Extent>,
+    /// Finite z of points inside the canvas (the given ranges, or all
+    /// points with finite x and y).
+    pub z: Option<Extent>,
+}
+
+/// Scans the inputs once, in parallel, for the finite bounds of x and y and
+/// the bounds of z within `x_range` × `y_range` (each `None` meaning
+/// unbounded).
+pub fn data_bounds(
+    inputs: &[Input],
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    workers: usize,
+    progress: Option<&dyn Progress>,
+) -> Result<Bounds> {
+    if let Some(p) = progress {
+        p.begin("scanning ranges", total_bytes(inputs));
+    }
+    let inside = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(lo, hi)| lo <= v && v <= hi);
+    let (accs, _) = for_each_chunk(
+        inputs,
+        workers,
+        progress,
+        Bounds::default,
+        |b: &mut Bounds, pts: &Points| {
+            for i in 0..pts.len() {
+                let (x, y) = (pts.x[i], pts.y[i]);
+                if !(x.is_finite() && y.is_finite()) {
+                    continue;
+                }
+                Extent::add(&mut b.x, x);
+                Extent::add(&mut b.y, y);
+                if let Some(&z) = pts.z.get(i)
+                    && z.is_finite()
+                    && inside(x, x_range)
+                    && inside(y, y_range)
+                {
+                    Extent::add(&mut b.z, z);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut total = Bounds::default();
+    for b in accs {
+        Extent::merge(&mut total.x, b.x);
+        Extent::merge(&mut total.y, b.y);
+        Extent::merge(&mut total.z, b.z);
+    }
+    Ok(total)
+}
+
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().map(Input::data_len).sum()
+}
+
+/// Memory the system can give this process now, in bytes: the smaller of
+/// `MemAvailable` and the cgroup's remaining limit; `None` where unknown.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let avail = meminfo.as_deref().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    let cgroup = match (
+        read("/sys/fs/cgroup/memory.max"),
+        read("/sys/fs/cgroup/memory.current"),
+    ) {
+        (Some(max), Some(cur)) => Some(max.saturating_sub(cur)),
+        _ => None,
+    };
+    match (avail, cgroup) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    }
+}
+
+/// Human-readable bytes: `1.5 GiB`.
+pub fn format_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Checks that `workers` grids of `spec` fit in `available` bytes.
+///
+/// When they do not and the number of workers was not asked for
+/// (`workers_fixed` false), fewer workers are used if even one grid fits;
+/// returns the number of workers to use. Otherwise fails with a message that
+/// names the flags that lower the need.
+pub fn check_memory(
+    spec: &GridSpec,
+    workers: usize,
+    workers_fixed: bool,
+    available: Option<u64>,
+) -> Result<usize> {
+    let per_grid = spec.grid_bytes().ok_or_else(|| {
+        Error::OutOfMemory(format!(
+            "a {}x{} grid is too large to address; lower --width/--height",
+            spec.width(),
+            spec.height()
+        ))
+    })?;
+    let Some(available) = available else {
+        return Ok(workers);
+    };
+    let fits = (available / per_grid.max(1)) as usize;
+    if fits >= workers {
+        return Ok(workers);
+    }
+    if !workers_fixed && fits >= 1 {
+        return Ok(fits);
+    }
+    let layers = spec.layers();
+    let mut hints = Vec::new();
+    if let Some(z) = spec.zbins() {
+        let zbytes = spec.width() as u64 * spec.height() as u64 * z.len() as u64 * 4;
+        hints.push(format!(
+            "--z-bins (the {}-bin zhist is {} of each grid)",
+            z.len(),
+            format_bytes(zbytes)
+        ));
+    }
+    hints.push("--width/--height".to_string());
+    if workers > 1 {
+        hints.push("--threads".to_string());
+    }
+    if layers != LayerSet::count_only() {
+        hints.push(format!("--layers (now {layers})"));
+    }
+    Err(Error::OutOfMemory(format!(
+        "a {}x{} grid with layers {layers} needs {} per worker, {} for {workers} worker{}, \
+         but {} of memory is available; lower {}",
+        spec.width(),
+        spec.height(),
+        format_bytes(per_grid),
+        format_bytes(per_grid.saturating_mul(workers as u64)),
+        if workers == 1 { "" } else { "s" },
+        format_bytes(available),
+        hints.join(", ")
+    )))
+}
+
+/// Everything `densebin bin` needs besides the inputs.
+#[derive(Clone, Debug)]
+pub struct BinRequest {
+    /// Pixels across.
+    pub width: usize,
+    /// Pixels up.
+    pub height: usize,
+    /// The x range; `None` takes the finite bounds of the data.
+    pub x_range: Option<(f64, f64)>,
+    /// The y range; `None` takes the finite bounds of the data.
+    pub y_range: Option<(f64, f64)>,
+    /// The layers; `None` takes [`LayerSet::default_for`] the inputs.
+    pub layers: Option<LayerSet>,
+    /// Number of z-histogram bins.
+    pub z_bins: usize,
+    /// The z-histogram range; `None` takes the finite bounds of z.
+    pub z_range: Option<(f64, f64)>,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Memory the grids may use, in bytes; `None` asks the system.
+    pub max_memory: Option<u64>,
+}
+
+impl Default for BinRequest {
+    fn default() -> BinRequest {
+        BinRequest {
+            width: 1000,
+            height: 1000,
+            x_range: None,
+            y_range: None,
+            layers: None,
+            z_bins: BinRequest::DEFAULT_Z_BINS,
+            z_range: None,
+            threads: None,
+            max_memory: None,
+        }
+    }
+}
+
+/// What [`BinRequest::plan`] decided before binning.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The grid's spec.
+    pub spec: GridSpec,
+    /// Worker threads (and private grids).
+    pub workers: usize,
+}
+
+impl BinRequest {
+    /// The default number of z-histogram bins.
+    pub const DEFAULT_Z_BINS: usize = 32;
+
+    /// Resolves layers, ranges (scanning the inputs when a range is
+    /// missing), the spec and the number of workers, without binning.
+    pub fn plan(&self, inputs: &mut [Input], progress: Option<&dyn Progress>) -> Result<Plan> {
+        if inputs.is_empty() {
+            return Err(Error::request("no inputs"));
+        }
+        let all_z = inputs.iter().all(Input::has_z);
+        let mut layers = self.layers.unwrap_or_else(|| LayerSet::default_for(all_z));
+        if inputs.iter().any(Input::has_weight) {
+            layers = layers.with(Layer::Weight);
+        }
+        if layers.needs_z() {
+            if let Some(input) = inputs.iter().find(|i| !i.has_z()) {
+                return Err(Error::request(format!(
+                    "{}: the layers {layers} need a z column and this input has none; \
+                     name one with --z or choose --layers count",
+                    input.info().name
+                )));
+            }
+        } else {
+            inputs.iter_mut().for_each(Input::drop_z);
+        }
+        if layers.contains(Layer::Weight)
+            && let Some(input) = inputs.iter().find(|i| !i.has_weight())
+        {
+            return Err(Error::request(format!(
+                "{}: the weight layer needs a weight column: name it with --weight",
+                input.info().name
+            )));
+        }
+        if self.width == 0 || self.height == 0 {
+            return Err(Error::request("--width and --height must be at least 1"));
+        }
+        if layers.contains(Layer::ZHist) && self.z_bins == 0 {
+            return Err(Error::request("--z-bins must be at least 1"));
+        }
+
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if threads == 0 {
+            return Err(Error::request("--threads must be at least 1"));
+        }
+        // No more workers than chunks: a small input needs no 16 grids.
+        let chunks = total_bytes(inputs)
+            .map(|t| t.div_ceil(ChunkQueue::chunk_size(inputs, threads) as u64).max(1) as usize)
+            .unwrap_or(threads);
+        let workers = threads.min(chunks);
+
+        let need_z_range = layers.contains(Layer::ZHist) && self.z_range.is_none();
+        let (x_range, y_range, z_range) =
+            if self.x_range.is_none() || self.y_range.is_none() || need_z_range {
+                if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
+                    return Err(Error::request(format!(
+                        "{}: a stream can be read only once, so its ranges cannot be scanned first; \
+                         give --x-range and --y-range{}",
+                        s.info().name,
+                        if need_z_range { " and --z-range" } else { "" }
+                    )));
+                }
+                let b = data_bounds(inputs, self.x_range, self.y_range, workers, progress)?;
+                let no_finite = |axis: &str| {
+                    Error::EmptyInput {
+                        path: inputs
+                            .iter()
+                            .map(|i| i.info().name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        what: format!(
+                            "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
+                        ),
+                    }
+                };
+                let x = match self.x_range {
+                    Some(r) => r,
+                    None => b.x.ok_or_else(|| no_finite("x"))?.range(),
+                };
+                let y = match self.y_range {
+                    Some(r) => r,
+                    None => b.y.ok_or_else(|| no_finite("y"))?.range(),
+                };
+                let z = self
+                    .z_range
+                    .or_else(|| b.z.map(|e| e.range()))
+                    .unwrap_or((-0.5, 0.5));
+                (x, y, Some(z))
+            } else {
+                (self.x_range.unwrap_or_default(), self.y_range.unwrap_or_default(), self.z_range)
+            };
+        let zhist = layers
+            .contains(Layer::ZHist)
+            .then(|| (self.z_bins, z_range.unwrap_or((-0.5, 0.5))));
+        let spec = GridSpec::new(self.width, self.height, x_range, y_range)?
+            .with_layers(layers, zhist)?;
+        let available = match (self.max_memory, available_memory()) {
+            (Some(m), Some(a)) => Some(m.min(a)),
+            (m, a) => m.or(a),
+        };
+        let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
+        Ok(Plan { spec, workers })
+    }
+
+    /// Plans and bins: the whole read → bin pipeline.
+    pub fn run(&self, inputs: &mut [Input], progress: Option<&dyn Progress>) -> Result<Grid> {
+        let plan = self.plan(inputs, progress)?;
+        bin(inputs, &plan.spec, plan.workers, progress)
+    }
+}
+
+/// Bins every point of `inputs` into a grid of `spec`, with `workers`
+/// threads each folding chunks into a private grid, then merging.
+pub fn bin(
+    inputs: &[Input],
+    spec: &GridSpec,
+    workers: usize,
+    progress: Option<&dyn Progress>,
+) -> Result<Grid> {
+    if let Some(p) = progress {
+        p.begin("binning", total_bytes(inputs));
+    }
+    let (grids, tallies) = for_each_chunk(
+        inputs,
+        workers.max(1),
+        progress,
+        || Grid::empty(spec.clone()),
+        |g: &mut Grid, pts: &Points| g.append(pts),
+    )?;
+    let mut grids = grids.into_iter();
+    let mut grid = grids.next().unwrap_or_else(|| Grid::empty(spec.clone()));
+    for g in grids {
+        grid.merge(&g)?;
+    }
+    let mut read = Counters::default();
+    for (input, tally) in inputs.iter().zip(tallies) {
+        read.points_read += tally.points_read;
+        read.lines_ignored += tally.lines_ignored + input.lines_before_data();
+        read.bad_lines += tally.bad_lines;
+        grid.inputs.push(InputInfo {
+            bad_lines: input.bad_line_numbers(tally.bad),
+            ..input.info().clone()
+        });
+    }
+    grid.counters.points_read = read.points_read;
+    grid.counters.lines_ignored = read.lines_ignored;
+    grid.counters.bad_lines = read.bad_lines;
+    debug_assert_eq!(
+        grid.counters.points_read,
+        grid.counters.points_binned + grid.counters.nonfinite_xy + grid.counters.out_of_range
+    );
+    Ok(grid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(layers: &str) -> GridSpec {
+        let layers: LayerSet = layers.parse().unwrap();
+        GridSpec::new(4, 2, (0.0, 4.0), (0.0, 2.0))
+            .unwrap()
+            .with_layers(layers, Some((2, (0.0, 1.0))))
+            .unwrap()
+    }
+
+    fn points(xyz: &[(f64, f64, f64)]) -> Points {
+        Points {
+            x: xyz.iter().map(|p| p.0).collect(),
+            y: xyz.iter().map(|p| p.1).collect(),
+            z: xyz.iter().map(|p| p.2).collect(),
+            w: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn append_counts_every_fate() {
+        let mut g = Grid::empty(spec("count,sum,minmax,std,zhist"));
+        g.append(&points(&[
+            (0.5, 0.5, 0.25),
+            (0.5, 0.5, 0.75),
+            (3.9, 1.9, f64::NAN),
+            (4.0, 2.0, 5.0),
+            (f64::NAN, 1.0, 0.0),
+            (1.0, f64::INFINITY, 0.0),
+            (9.0, 1.0, 0.0),
+        ]))
+        .unwrap();
+        let c = g.counters();
+        assert_eq!(c.points_binned, 4);
+        assert_eq!(c.nonfinite_xy, 2);
+        assert_eq!(c.out_of_range, 1);
+        assert_eq!(c.nonfinite_z, 1);
+        assert_eq!(c.z_clipped, 1);
+        assert_eq!(g.count()[[0, 0]], 2);
+        assert_eq!(g.count()[[1, 3]], 2, "the corner and the upper edge share the last pixel");
+        assert_eq!(g.count_z().unwrap()[[1, 3]], 1);
+        assert!(g.has_distinct_count_z());
+        assert_eq!(g.sum_z().unwrap()[[0, 0]], 1.0);
+        assert_eq!(g.sum_z().unwrap()[[1, 3]], 5.0);
+        assert_eq!(g.min_z().unwrap()[[0, 0]], 0.25);
+        assert_eq!(g.max_z().unwrap()[[0, 0]], 0.75);
+        assert_eq!(g.min_z().unwrap()[[0, 1]], f64::INFINITY);
+        assert!((g.m2_z().unwrap()[[0, 0]] - 0.125).abs() < 1e-15);
+        let h = g.zhist().unwrap();
+        assert_eq!((h[[0, 0, 0]], h[[1, 0, 0]]), (1, 1));
+        assert_eq!(h[[1, 1, 3]], 1, "z above the range is clipped into the last bin");
+        let mean = g.mean_z().unwrap();
+        assert_eq!(mean[[0, 0]], 0.5);
+        assert!(mean[[0, 1]].is_nan());
+        let std = g.std_z().unwrap();
+        assert!((std[[0, 0]] - 0.25).abs() < 1e-15);
+    }
+
+    #[test]
+    fn weights_skip_non_finite() {
+        let mut g = Grid::empty(spec("count,weight"));
+        let mut p = points(&[(0.5, 0.5, 0.0), (0.5, 0.5, 0.0)]);
+        p.z.clear();
+        p.w = vec![2.5, f64::NAN];
+        g.append(&p).unwrap();
+        assert_eq!(g.sum_w().unwrap()[[0, 0]], 2.5);
+        assert_eq!(g.counters().nonfinite_w, 1);
+        assert_eq!(g.count()[[0, 0]], 2);
+    }
+
+    #[test]
+    fn zhist_overflow_is_an_error() {
+        let mut g = Grid::empty(spec("count,zhist"));
+        g.zhist.as_mut().unwrap()[[0, 0, 0]] = u32::MAX;
+        let err = g.append(&points(&[(0.5, 0.5, 0.1)])).unwrap_err();
+        assert!(matches!(err, Error::Overflow(_)), "{err}");
+    }
+
+    #[test]
+    fn memory_guard_names_the_flags() {
+        let s = GridSpec::new(1000, 1000, (0.0, 1.0), (0.0, 1.0))
+            .unwrap()
+            .with_layers("count,zhist".parse().unwrap(), Some((32, (0.0, 1.0))))
+            .unwrap();
+        let per = s.grid_bytes().unwrap();
+        assert_eq!(check_memory(&s, 4, true, Some(per * 4)).unwrap(), 4);
+        assert_eq!(check_memory(&s, 4, false, Some(per * 2 + 1)).unwrap(), 2);
+        assert_eq!(check_memory(&s, 4, true, None).unwrap(), 4);
+        let err = check_memory(&s, 4, true, Some(per * 2)).unwrap_err().to_string();
+        assert!(err.contains("--z-bins") && err.contains("--threads"), "{err}");
+        assert!(err.contains("4 workers"), "{err}");
+        let err = check_memory(&s, 1, false, Some(per / 2)).unwrap_err().to_string();
+        assert!(err.contains("--width/--height") && !err.contains("--threads"), "{err}");
+    }
+
+    #[test]
+    fn extent_widens_single_values() {
+        assert_eq!(Extent { lo: 3.0, hi: 3.0 }.range(), (2.5, 3.5));
+        assert_eq!(Extent { lo: 1.0, hi: 3.0 }.range(), (1.0, 3.0));
+    }
+
+    #[test]
+    fn bytes_format() {
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(3 << 30), "3.0 GiB");
+    }
+}

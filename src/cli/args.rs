@@ -1,0 +1,287 @@
+//! Argument groups shared by the subcommands that bin (`bin`, `render`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use densebin::LayerSet;
+use densebin::binning::BinRequest;
+use densebin::read::{Column, Delimiter, Format, HeaderMode, Input, ReadOptions};
+
+/// Canvas size and ranges.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Geometry")]
+pub struct Geometry {
+    /// Pixels across.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub width: usize,
+
+    /// Pixels up.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub height: usize,
+
+    /// x range (default: the finite bounds of the data).
+    #[arg(long, value_name = "X0,X1", value_parser = parse_range, allow_hyphen_values = true)]
+    pub x_range: Option<(f64, f64)>,
+
+    /// y range (default: the finite bounds of the data).
+    #[arg(long, value_name = "Y0,Y1", value_parser = parse_range, allow_hyphen_values = true)]
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// How to read the inputs.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Input")]
+pub struct InputArgs {
+    /// Input format; auto picks by extension (.npy, .f32, .f64), else text.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// Values per record of raw binary input.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub fields: usize,
+
+    /// The x column: a 0-based index, or a name from the header or the
+    /// .npy fields.
+    #[arg(long, default_value = "0", value_name = "COL")]
+    pub x: Column,
+
+    /// The y column.
+    #[arg(long, default_value = "1", value_name = "COL")]
+    pub y: Column,
+
+    /// The z column (default: column 2 when the input has one).
+    #[arg(long, value_name = "COL")]
+    pub z: Option<Column>,
+
+    /// A weight column; adds the `weight` layer (sum of weights).
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<Column>,
+
+    /// Text column separator.
+    #[arg(long, value_enum, default_value_t = DelimiterArg::Auto)]
+    pub delimiter: DelimiterArg,
+
+    /// Whether a text file starts with a header line of column names;
+    /// auto: when its first line holds a field that is not a number.
+    #[arg(long, value_enum, default_value_t = HeaderArg::Auto)]
+    pub header: HeaderArg,
+
+    /// Count and skip malformed text lines instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
+}
+
+/// Which accumulators to keep.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Layers")]
+pub struct LayerArgs {
+    /// Comma-separated layers: count, sum, minmax, std, zhist, weight
+    /// [default: count,sum,minmax,zhist with a z column, else count].
+    #[arg(long, value_name = "LIST")]
+    pub layers: Option<LayerSet>,
+
+    /// z-histogram bins per pixel (memory: 4 bytes x bins x pixels).
+    #[arg(long, default_value_t = BinRequest::DEFAULT_Z_BINS, value_name = "K")]
+    pub z_bins: usize,
+
+    /// z-histogram range (default: the finite bounds of z on the canvas).
+    #[arg(long, value_name = "Z0,Z1", value_parser = parse_range, allow_hyphen_values = true)]
+    pub z_range: Option<(f64, f64)>,
+
+    /// Memory the grids may use, e.g. 8G or 512M (default: what the system
+    /// has available).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Text,
+    F32,
+    F64,
+    Npy,
+}
+
+/// `--delimiter`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DelimiterArg {
+    Auto,
+    Whitespace,
+    Comma,
+    Tab,
+    Semicolon,
+}
+
+/// `--header`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum HeaderArg {
+    Auto,
+    Yes,
+    No,
+}
+
+impl InputArgs {
+    /// The library's read options.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            format: match self.format {
+                FormatArg::Auto => Format::Auto,
+                FormatArg::Text => Format::Text,
+                FormatArg::F32 => Format::F32,
+                FormatArg::F64 => Format::F64,
+                FormatArg::Npy => Format::Npy,
+            },
+            fields: self.fields,
+            delimiter: match self.delimiter {
+                DelimiterArg::Auto => Delimiter::Auto,
+                DelimiterArg::Whitespace => Delimiter::Whitespace,
+                DelimiterArg::Comma => Delimiter::Comma,
+                DelimiterArg::Tab => Delimiter::Tab,
+                DelimiterArg::Semicolon => Delimiter::Semicolon,
+            },
+            header: match self.header {
+                HeaderArg::Auto => HeaderMode::Auto,
+                HeaderArg::Yes => HeaderMode::Present,
+                HeaderArg::No => HeaderMode::Absent,
+            },
+            x: self.x.clone(),
+            y: self.y.clone(),
+            z: self.z.clone(),
+            weight: self.weight.clone(),
+            skip_bad_lines: self.skip_bad_lines,
+        }
+    }
+
+    /// Opens every input (`-` is standard input, at most once).
+    pub fn open(&self, paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+        let opts = self.read_options();
+        if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+            anyhow::bail!(densebin::Error::InvalidRequest(
+                "standard input (-) can be named only once".to_string()
+            ));
+        }
+        paths
+            .iter()
+            .map(|p| Input::open(p, &opts).map_err(anyhow::Error::from))
+            .collect()
+    }
+}
+
+/// The library's bin request from the geometry and layer flags.
+pub fn bin_request(g: &Geometry, l: &LayerArgs, threads: Option<usize>) -> BinRequest {
+    BinRequest {
+        width: g.width,
+        height: g.height,
+        x_range: g.x_range,
+        y_range: g.y_range,
+        layers: l.layers,
+        z_bins: l.z_bins,
+        z_range: l.z_range,
+        threads,
+        max_memory: l.max_memory,
+    }
+}
+
+/// `LO,HI` as two finite numbers.
+pub fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected LO,HI, found {s:?}"))?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("expected a number, found {t:?}"))
+    };
+    let (lo, hi) = (num(a)?, num(b)?);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Err(format!("the range {s} must be finite"));
+    }
+    if lo >= hi {
+        return Err(format!("the range {s} is empty or inverted: LO must be below HI"));
+    }
+    Ok((lo, hi))
+}
+
+/// A size in bytes: `123`, `64K`, `512M`, `8G`, `1.5T` (binary units; a
+/// trailing `B` or `iB` is allowed).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown unit in {s:?}; use K, M, G or T")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a size such as 8G, found {s:?}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("expected a size such as 8G, found {s:?}"));
+    }
+    Ok((v * mult as f64) as u64)
+}
+
+/// Thousands separators for counts in messages.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Adds the output path to an error's context.
+pub fn writing<T>(r: densebin::Result<T>, path: &std::path::Path) -> anyhow::Result<T> {
+    r.map_err(anyhow::Error::from)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("-10,10"), Ok((-10.0, 10.0)));
+        assert_eq!(parse_range(" 1e3 , 2e3"), Ok((1000.0, 2000.0)));
+        assert!(parse_range("1,1").is_err());
+        assert!(parse_range("2,1").is_err());
+        assert!(parse_range("nan,1").is_err());
+        assert!(parse_range("1").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5M"), Ok(3 << 19));
+        assert!(parse_size("8X").is_err());
+        assert!(parse_size("-1").is_err());
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

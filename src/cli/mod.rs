@@ -1,0 +1,66 @@
+//! Subcommands, one module each, with their arguments and `run`.
+
+mod args;
+mod bin;
+mod info;
+mod merge;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// Out-of-core density binning: stream huge point files into per-pixel
+/// grids (HDF5), then shade them.
+#[derive(Debug, Parser)]
+#[command(name = "densebin", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Worker threads (default: every core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bin points from text, raw binary or .npy files into a grid file.
+    Bin(bin::Args),
+    /// Describe a grid file.
+    Info(info::Args),
+    /// Merge grid files of the same spec into one.
+    Merge(merge::Args),
+}
+
+/// Options every subcommand sees.
+#[derive(Clone, Copy, Debug)]
+pub struct Global {
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let global = Global {
+        threads: cli.threads,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Bin(args) => bin::run(args, global),
+        Command::Info(args) => info::run(args),
+        Command::Merge(args) => merge::run(args, global),
+    }
+}
+
+/// 2 for bad input or usage, 1 for runtime failures.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<densebin::Error>() {
+        Some(e) if !e.is_bad_input() => 1,
+        Some(_) => 2,
+        None => 1,
+    }
+}

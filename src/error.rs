@@ -1,0 +1,227 @@
+//! The library's one error type.
+//!
+//! Every variant renders as a single line that names the file (and, for
+//! text, the line and column), says what was expected, and where it helps,
+//! what to do. [`Error::is_bad_input`] separates problems with the input or
+//! the request (the command line exits with 2) from runtime failures such as
+//! I/O or HDF5 errors (exit 1).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in densebin.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A text field that should hold a number does not.
+    #[error("{path}:{line}:{column}: expected a number, found {found}")]
+    Parse {
+        /// The input's display name.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// 1-based column (in characters) where the field starts.
+        column: u64,
+        /// The offending field, quoted and shortened.
+        found: String,
+    },
+
+    /// A text line with a different number of columns than the file's first
+    /// data line (or header).
+    #[error("{path}:{line}:{column}: expected {expected} columns, found {found}")]
+    ColumnCount {
+        /// The input's display name.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// 1-based column where the line ends or the first extra field starts.
+        column: u64,
+        /// Columns of the first data line or header.
+        expected: usize,
+        /// Columns on this line.
+        found: usize,
+    },
+
+    /// A quoted CSV field that does not close on its line or is followed
+    /// by something other than the delimiter.
+    #[error(
+        "{path}:{line}:{column}: {what}: a quoted field must close on its line and be followed by the delimiter"
+    )]
+    BadQuote {
+        /// The input's display name.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// 1-based column of the opening quote.
+        column: u64,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// A column named on the command line that the input does not have.
+    #[error("{path}: no column {column}; {available}")]
+    MissingColumn {
+        /// The input's display name.
+        path: String,
+        /// The column as the user gave it.
+        column: String,
+        /// What the input does have.
+        available: String,
+    },
+
+    /// A raw binary input whose size is not a whole number of records.
+    #[error(
+        "{path}: {size} bytes is not a whole number of {record_size}-byte records \
+         ({fields} fields of {value_size} bytes); check --format and --fields"
+    )]
+    RecordSize {
+        /// The input's display name.
+        path: String,
+        /// File size in bytes.
+        size: u64,
+        /// Bytes per record.
+        record_size: usize,
+        /// Values per record.
+        fields: usize,
+        /// Bytes per value.
+        value_size: usize,
+    },
+
+    /// An `.npy` file this reader cannot use.
+    #[error("{path}: {reason}")]
+    Npy {
+        /// The input's display name.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An input with no points at all.
+    #[error("{path}: {what}")]
+    EmptyInput {
+        /// The input's display name.
+        path: String,
+        /// What was found instead of data.
+        what: String,
+    },
+
+    /// An impossible or inconsistent request (ranges, sizes, layers, flags).
+    #[error("{0}")]
+    InvalidRequest(String),
+
+    /// The grid would not fit in the memory that is available.
+    #[error("{0}")]
+    OutOfMemory(String),
+
+    /// Two grids that cannot be merged.
+    #[error("cannot merge grids: {0}")]
+    SpecMismatch(String),
+
+    /// A per-pixel counter that would exceed its type.
+    #[error("{0}")]
+    Overflow(String),
+
+    /// A file that is not a densebin grid, or one this version cannot read.
+    #[error("{path}: {reason}")]
+    GridFormat {
+        /// The grid file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An operating-system I/O failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A failure inside libhdf5.
+    #[error("{path}: HDF5: {message}")]
+    Hdf5 {
+        /// The grid file.
+        path: PathBuf,
+        /// libhdf5's message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// True when the input or the request is at fault (malformed data,
+    /// missing columns, impossible ranges, a grid too large to allocate),
+    /// false for runtime failures (I/O, HDF5) that the user did not cause.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Error::Io { .. } | Error::Hdf5 { .. })
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn hdf5(path: impl Into<PathBuf>, err: hdf5::Error) -> Self {
+        Error::Hdf5 {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+
+    pub(crate) fn request(msg: impl Into<String>) -> Self {
+        Error::InvalidRequest(msg.into())
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Quote a field for an error message: at most 40 characters, escapes shown.
+pub(crate) fn quote_field(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut short: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        short.push('…');
+    }
+    format!("{short:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_error_names_file_line_and_column() {
+        let e = Error::Parse {
+            path: "data.txt".into(),
+            line: 1042,
+            column: 7,
+            found: quote_field(b"1.2.3"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "data.txt:1042:7: expected a number, found \"1.2.3\""
+        );
+        assert!(e.is_bad_input());
+    }
+
+    #[test]
+    fn quote_field_shortens_and_escapes() {
+        let long = vec![b'a'; 100];
+        let q = quote_field(&long);
+        assert_eq!(q.chars().filter(|&c| c == 'a').count(), 40);
+        assert!(q.contains('…'));
+        assert_eq!(quote_field(b"a\tb"), "\"a\\tb\"");
+        assert_eq!(quote_field(&[0xff, b'x']), "\"\u{fffd}x\"");
+    }
+
+    #[test]
+    fn io_errors_are_not_bad_input() {
+        let e = Error::io("x", std::io::Error::other("boom"));
+        assert!(!e.is_bad_input());
+        assert_eq!(e.to_string(), "x: boom");
+    }
+}

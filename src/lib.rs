@@ -1,0 +1,74 @@
+//! # densebin
+//!
+//! Out-of-core density binning: stream point files far larger than memory
+//! (text, raw binary records, `.npy`) once, in parallel, into per-pixel
+//! accumulators — a [`Grid`] saved as HDF5 — and shade saved grids into
+//! images without touching the input again.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! read ──► binning ──► grid ──► store (HDF5)
+//! text     rayon       ndarray  grid.h5 (re-openable, mergeable)
+//! binary   fold/merge  layers
+//! .npy
+//! ```
+//!
+//! - [`read`] opens inputs ([`read::Input`]) and cuts them into
+//!   independent line- or record-aligned chunks;
+//! - [`binning`] folds chunks into one private grid per worker and merges
+//!   them ([`binning::BinRequest`] runs the whole pipeline);
+//! - [`grid`] holds the canvas ([`GridSpec`]: datashader's pixel mapping)
+//!   and the layers (`count`, `sum_z`, `min_z`/`max_z`, `m2_z`, `zhist`,
+//!   `sum_w`); grids form a commutative monoid under [`Grid::merge`];
+//! - [`store`] writes and reads grid files atomically.
+//!
+//! ## Example
+//!
+//! ```
+//! use densebin::{Grid, GridSpec, LayerSet};
+//! use densebin::read::Points;
+//!
+//! # fn main() -> Result<(), densebin::Error> {
+//! let layers: LayerSet = "count,sum".parse()?;
+//! let spec = GridSpec::new(4, 2, (0.0, 4.0), (0.0, 2.0))?.with_layers(layers, None)?;
+//!
+//! // Two workers bin their own points...
+//! let mut a = Grid::empty(spec.clone());
+//! a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![] })?;
+//! let mut b = Grid::empty(spec);
+//! b.append(&Points { x: vec![0.7], y: vec![0.1], z: vec![3.0], w: vec![] })?;
+//!
+//! // ...and their grids merge.
+//! a.merge(&b)?;
+//! assert_eq!(a.count()[[0, 0]], 2); // row 0 is the bottom
+//! assert_eq!(a.count()[[1, 3]], 1);
+//! assert_eq!(a.mean_z().unwrap()[[0, 0]], 2.0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Reading files goes through [`read::Input`] and [`binning::BinRequest`]:
+//!
+//! ```no_run
+//! use densebin::binning::BinRequest;
+//! use densebin::read::{Input, ReadOptions};
+//!
+//! # fn main() -> Result<(), densebin::Error> {
+//! let mut inputs = vec![Input::open("points.txt", &ReadOptions::default())?];
+//! let grid = BinRequest::default().run(&mut inputs, None)?;
+//! densebin::store::write_grid(&grid, "points.h5".as_ref())?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod binning;
+pub mod error;
+pub mod grid;
+pub mod read;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use grid::{Axis, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};

@@ -1,0 +1,362 @@
+//! Fixed-size binary records: raw interleaved `f32`/`f64` files and the data
+//! part of `.npy` files (plain 2-D arrays and structured arrays alike).
+
+use crate::error::{Error, Result};
+
+use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points};
+
+/// The type of one value in a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueType {
+    /// Little-endian `f32`.
+    F32Le,
+    /// Big-endian `f32`.
+    F32Be,
+    /// Little-endian `f64`.
+    F64Le,
+    /// Big-endian `f64`.
+    F64Be,
+    /// A field that cannot be binned (an integer, a string, padding), of
+    /// this many bytes; it may be present but not selected.
+    Other(usize),
+}
+
+impl ValueType {
+    /// Bytes per value.
+    pub fn size(self) -> usize {
+        match self {
+            ValueType::F32Le | ValueType::F32Be => 4,
+            ValueType::F64Le | ValueType::F64Be => 8,
+            ValueType::Other(n) => n,
+        }
+    }
+
+    fn is_float(self) -> bool {
+        !matches!(self, ValueType::Other(_))
+    }
+
+    /// Reads the value at the start of `b` (which holds at least
+    /// [`ValueType::size`] bytes).
+    #[inline(always)]
+    fn read(self, b: &[u8]) -> f64 {
+        match self {
+            ValueType::F32Le => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            ValueType::F32Be => f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            ValueType::F64Le => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            ValueType::F64Be => f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            ValueType::Other(_) => f64::NAN,
+        }
+    }
+}
+
+/// One field of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RecordField {
+    pub offset: usize,
+    pub ty: ValueType,
+}
+
+/// The layout of one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RecordLayout {
+    pub record_size: usize,
+    pub fields: Vec<RecordField>,
+}
+
+impl RecordLayout {
+    /// `n` values of type `ty` per record (raw binary files).
+    pub fn uniform(ty: ValueType, n: usize) -> std::result::Result<RecordLayout, String> {
+        if n == 0 {
+            return Err("--fields must be at least 1".to_string());
+        }
+        if n > 1 << 16 {
+            return Err(format!("--fields {n} is more than the 65536 values a record may have"));
+        }
+        Ok(RecordLayout {
+            record_size: n * ty.size(),
+            fields: (0..n)
+                .map(|i| RecordField {
+                    offset: i * ty.size(),
+                    ty,
+                })
+                .collect(),
+        })
+    }
+
+    /// The record layout of an `.npy` file, and its field names when it is
+    /// a structured array.
+    pub fn from_npy(h: &NpyHeader) -> std::result::Result<(RecordLayout, Option<Vec<String>>), String> {
+        match &h.descr {
+            NpyDescr::Simple(dtype) => {
+                let ty = float_type(dtype).ok_or_else(|| {
+                    format!(
+                        "unsupported dtype {dtype:?}: only float32 and float64 arrays (or structured arrays with float fields) can be binned"
+                    )
+                })?;
+                let [_, k] = h.shape[..] else {
+                    return Err(format!(
+                        "expected a 2-D (N, k) array of points, found shape {:?}",
+                        h.shape
+                    ));
+                };
+                if h.fortran_order && h.shape[0] > 1 && k > 1 {
+                    return Err(
+                        "Fortran-order (column-major) arrays are not supported: save np.ascontiguousarray(a)"
+                            .to_string(),
+                    );
+                }
+                let k = usize::try_from(k).map_err(|_| "too many columns".to_string())?;
+                let layout = RecordLayout::uniform(ty, k)?;
+                Ok((layout, None))
+            }
+            NpyDescr::Structured(fields) => {
+                if h.shape.len() != 1 {
+                    return Err(format!(
+                        "expected a 1-D structured array of records, found shape {:?}",
+                        h.shape
+                    ));
+                }
+                let mut offset = 0usize;
+                let mut out = Vec::new();
+                let mut names = Vec::new();
+                for f in fields {
+                    if !f.shape.is_empty() {
+                        return Err(format!(
+                            "field {:?} is a sub-array {:?}: not supported",
+                            f.name, f.shape
+                        ));
+                    }
+                    let ty = match float_type(&f.dtype) {
+                        Some(t) => t,
+                        None => ValueType::Other(type_size(&f.dtype).ok_or_else(|| {
+                            format!("field {:?} has unsupported dtype {:?}", f.name, f.dtype)
+                        })?),
+                    };
+                    out.push(RecordField { offset, ty });
+                    names.push(f.name.clone());
+                    offset = offset
+                        .checked_add(ty.size())
+                        .ok_or_else(|| "record too large".to_string())?;
+                }
+                if offset == 0 {
+                    return Err("structured dtype has no data fields".to_string());
+                }
+                Ok((
+                    RecordLayout {
+                        record_size: offset,
+                        fields: out,
+                    },
+                    Some(names),
+                ))
+            }
+        }
+    }
+
+    /// Checks that a raw file of `size` bytes holds whole records and at
+    /// least one.
+    pub fn check_size(&self, name: &str, size: u64, start: u64) -> Result<()> {
+        let data = size - start;
+        if data % self.record_size as u64 != 0 {
+            let value_size = self.fields[0].ty.size();
+            return Err(Error::RecordSize {
+                path: name.to_string(),
+                size,
+                record_size: self.record_size,
+                fields: self.fields.len(),
+                value_size,
+            });
+        }
+        if data == 0 {
+            return Err(Error::EmptyInput {
+                path: name.to_string(),
+                what: "no records: the file is empty".to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that an `.npy` file holds exactly the records its header
+    /// promises.
+    pub fn check_npy_size(&self, name: &str, size: u64, start: u64, records: Option<u64>) -> Result<()> {
+        let npy = |reason: String| Error::Npy {
+            path: name.to_string(),
+            reason,
+        };
+        let expected = records
+            .and_then(|n| n.checked_mul(self.record_size as u64))
+            .ok_or_else(|| npy("the shape in the header is too large".to_string()))?;
+        let found = size.saturating_sub(start);
+        if found < expected {
+            return Err(npy(format!(
+                "truncated: the header promises {expected} bytes of data, the file holds {found}"
+            )));
+        }
+        if found > expected {
+            return Err(npy(format!(
+                "{} bytes follow the {expected} bytes of data the header describes",
+                found - expected
+            )));
+        }
+        if expected == 0 {
+            return Err(Error::EmptyInput {
+                path: name.to_string(),
+                what: "no records: the array is empty".to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that the selected columns are float fields. An automatic z
+    /// (not chosen by the user) that is not a float field is dropped;
+    /// returns the z column to use.
+    pub fn check_selected(&self, name: &str, c: &Columns, z_explicit: bool) -> Result<Option<usize>> {
+        let not_float = |i: usize| {
+            Error::request(format!(
+                "{name}: column {i} is not a float32 or float64 field and cannot be binned"
+            ))
+        };
+        for i in [Some(c.x), Some(c.y), c.w].into_iter().flatten() {
+            if !self.fields[i].ty.is_float() {
+                return Err(not_float(i));
+            }
+        }
+        match c.z {
+            Some(z) if !self.fields[z].ty.is_float() => {
+                if z_explicit {
+                    Err(not_float(z))
+                } else {
+                    Ok(None)
+                }
+            }
+            z => Ok(z),
+        }
+    }
+
+    /// Reads every record of `data` (a whole number of records).
+    pub fn read_chunk(
+        &self,
+        data: &[u8],
+        cols: &Columns,
+        pts: &mut Points,
+        sink: &mut dyn FnMut(&Points) -> Result<()>,
+    ) -> Result<ChunkStats> {
+        let field = |i: usize| self.fields[i];
+        let (fx, fy) = (field(cols.x), field(cols.y));
+        let fz = cols.z.map(field);
+        let fw = cols.w.map(field);
+        let mut stats = ChunkStats::default();
+        for batch in data.chunks(BATCH * self.record_size) {
+            for rec in batch.chunks_exact(self.record_size) {
+                pts.x.push(fx.ty.read(&rec[fx.offset..]));
+                pts.y.push(fy.ty.read(&rec[fy.offset..]));
+                if let Some(f) = fz {
+                    pts.z.push(f.ty.read(&rec[f.offset..]));
+                }
+                if let Some(f) = fw {
+                    pts.w.push(f.ty.read(&rec[f.offset..]));
+                }
+            }
+            stats.points_read += pts.len() as u64;
+            sink(pts)?;
+            pts.clear();
+        }
+        Ok(stats)
+    }
+}
+
+/// The value type of a float dtype string such as `<f4`; `None` for
+/// anything else.
+fn float_type(dtype: &str) -> Option<ValueType> {
+    let little = cfg!(target_endian = "little");
+    match dtype {
+        "<f4" => Some(ValueType::F32Le),
+        ">f4" => Some(ValueType::F32Be),
+        "<f8" => Some(ValueType::F64Le),
+        ">f8" => Some(ValueType::F64Be),
+        "=f4" | "f4" => Some(if little { ValueType::F32Le } else { ValueType::F32Be }),
+        "=f8" | "f8" => Some(if little { ValueType::F64Le } else { ValueType::F64Be }),
+        _ => None,
+    }
+}
+
+/// Bytes per value of a numpy dtype string (`<i8`, `|V4`, `<U10`, `|b1`,
+/// `<M8[ns]`); `None` for objects and anything not understood.
+fn type_size(dtype: &str) -> Option<usize> {
+    let rest = dtype.trim_start_matches(['<', '>', '|', '=']);
+    let mut chars = rest.chars();
+    let kind = chars.next()?;
+    let digits: String = chars.take_while(char::is_ascii_digit).collect();
+    let n: usize = digits.parse().ok()?;
+    match kind {
+        'U' => n.checked_mul(4),
+        'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'a' | 'V' | 'M' | 'm' => Some(n),
+        _ => None,
+    }
+    .filter(|&n| n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_in_both_byte_orders() {
+        let v = 1.5f32;
+        assert_eq!(ValueType::F32Le.read(&v.to_le_bytes()), 1.5);
+        assert_eq!(ValueType::F32Be.read(&v.to_be_bytes()), 1.5);
+        let v = -2.25f64;
+        assert_eq!(ValueType::F64Le.read(&v.to_le_bytes()), -2.25);
+        assert_eq!(ValueType::F64Be.read(&v.to_be_bytes()), -2.25);
+    }
+
+    #[test]
+    fn dtype_sizes() {
+        assert_eq!(type_size("<i8"), Some(8));
+        assert_eq!(type_size("|V4"), Some(4));
+        assert_eq!(type_size("<U10"), Some(40));
+        assert_eq!(type_size("<M8[ns]"), Some(8));
+        assert_eq!(type_size("|O"), None);
+        assert_eq!(type_size("<i0"), None);
+        assert_eq!(float_type("<f2"), None);
+    }
+
+    #[test]
+    fn uniform_records_and_sizes() {
+        let r = RecordLayout::uniform(ValueType::F32Le, 3).unwrap();
+        assert_eq!(r.record_size, 12);
+        assert!(r.check_size("a", 24, 0).is_ok());
+        let e = r.check_size("a", 25, 0).unwrap_err().to_string();
+        assert!(e.contains("25 bytes") && e.contains("12-byte records"), "{e}");
+        assert!(matches!(r.check_size("a", 0, 0), Err(Error::EmptyInput { .. })));
+        assert!(RecordLayout::uniform(ValueType::F32Le, 0).is_err());
+    }
+
+    #[test]
+    fn reads_selected_columns() {
+        let r = RecordLayout::uniform(ValueType::F32Le, 4).unwrap();
+        let data: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let cols = Columns {
+            x: 3,
+            y: 0,
+            z: Some(1),
+            w: None,
+        };
+        let mut pts = Points::with_capacity(true, false);
+        let mut got = Vec::new();
+        let stats = r
+            .read_chunk(&data, &cols, &mut pts, &mut |p| {
+                got.push(p.clone());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(stats.points_read, 2);
+        assert_eq!(got[0].x, [4.0, 8.0]);
+        assert_eq!(got[0].y, [1.0, 5.0]);
+        assert_eq!(got[0].z, [2.0, 6.0]);
+        assert!(got[0].w.is_empty());
+    }
+}

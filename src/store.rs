@@ -1,0 +1,495 @@
+//! The grid file: HDF5 through libhdf5, readable by h5py and by
+//! `xarray.open_dataset` with proper `x`/`y` coordinates.
+//!
+//! Layout (format `densebin-grid`, version [`FORMAT_VERSION`]):
+//!
+//! | dataset | type | shape | what |
+//! |---|---|---|---|
+//! | `x` | f64 | (W) | pixel-centre x; a dimension scale |
+//! | `y` | f64 | (H) | pixel-centre y, lowest first; a dimension scale |
+//! | `z_bin` | f64 | (K) | z-bin centres (with `zhist`); a dimension scale |
+//! | `count` | u64 | (H, W) | points per pixel |
+//! | `sum_z` | f64 | (H, W) | sum of finite z (layer `sum`) |
+//! | `count_z` | u64 | (H, W) | points with finite z, only when it differs from `count` |
+//! | `m2_z` | f64 | (H, W) | sum of squared deviations of z (layer `std`) |
+//! | `min_z`, `max_z` | f64 | (H, W) | extrema of finite z; ±inf where none (layer `minmax`) |
+//! | `zhist` | u32 | (K, H, W) | z histogram (layer `zhist`) |
+//! | `sum_w` | f64 | (H, W) | sum of finite weights (layer `weight`) |
+//!
+//! Every layer is chunked and compressed (shuffle + deflate) and has its
+//! axes attached to the scales. Row 0 is the bottom. Root attributes hold
+//! the spec, the counters and the inputs; see [`write_grid`].
+//!
+//! Files are written to a temporary file in the target's folder, synced, and
+//! renamed into place, so a crash or a full disk never leaves a partial grid
+//! under the real name.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use hdf5::types::VarLenUnicode;
+use hdf5::{Dataset, File, H5Type, Location};
+use ndarray::{Array2, Array3, ArrayView, Dimension, s};
+
+use crate::error::{Error, Result};
+use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+
+/// The `format` attribute of every grid file.
+pub const FORMAT_NAME: &str = "densebin-grid";
+/// The version of the layout this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// deflate level: 4 compresses sparse grids well at a modest cost.
+const DEFLATE: u8 = 4;
+/// Edge of a storage chunk, in pixels.
+const CHUNK: usize = 512;
+
+/// Writes `grid` to `path` atomically: into a temporary file in the same
+/// folder, synced, then renamed over `path`.
+pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
+    write_atomically(path, |tmp| {
+        let file = File::create(tmp).map_err(|e| Error::hdf5(path, e))?;
+        write_contents(grid, &file).map_err(|e| Error::hdf5(path, e))?;
+        file.close().map_err(|e| Error::hdf5(path, e))
+    })
+}
+
+/// Runs `write` on a temporary path next to `path`, then syncs it and
+/// renames it to `path`. On any failure the temporary file is removed and
+/// `path` is untouched.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::request(format!("{}: not a file name", path.display())))?;
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // open(2) applies the umask to this mode, as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+    write(tmp.path())?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(&dir) {
+        // Make the rename itself durable; failure here loses nothing.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn attr_scalar<T: H5Type>(loc: &Location, name: &str, v: T) -> hdf5::Result<()> {
+    loc.new_attr::<T>().create(name)?.write_scalar(&v)
+}
+
+fn attr_str(loc: &Location, name: &str, v: &str) -> hdf5::Result<()> {
+    let v = VarLenUnicode::from_str(v).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    attr_scalar(loc, name, v)
+}
+
+fn attr_array<T: H5Type, D: Dimension>(
+    loc: &Location,
+    name: &str,
+    v: ArrayView<'_, T, D>,
+) -> hdf5::Result<()> {
+    loc.new_attr_builder().with_data(v).create(name).map(drop)
+}
+
+fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
+    let spec = grid.spec();
+    let (h, w) = (spec.height(), spec.width());
+    attr_str(file, "format", FORMAT_NAME)?;
+    attr_scalar(file, "format_version", FORMAT_VERSION)?;
+    attr_str(file, "densebin_version", env!("CARGO_PKG_VERSION"))?;
+    attr_scalar(file, "width", w as u64)?;
+    attr_scalar(file, "height", h as u64)?;
+    attr_array(file, "x_range", ndarray::arr1(&[spec.x().lo(), spec.x().hi()]).view())?;
+    attr_array(file, "y_range", ndarray::arr1(&[spec.y().lo(), spec.y().hi()]).view())?;
+    attr_str(file, "x_axis_type", "linear")?;
+    attr_str(file, "y_axis_type", "linear")?;
+    attr_str(file, "layers", &spec.layers().to_string())?;
+    if let Some(z) = spec.zbins() {
+        attr_scalar(file, "z_bins", z.len() as u64)?;
+        attr_array(file, "z_range", ndarray::arr1(&[z.lo(), z.hi()]).view())?;
+    }
+    for (name, value) in grid.counters().fields() {
+        attr_scalar(file, name, value)?;
+    }
+    write_inputs(file, grid.inputs())?;
+
+    let x = scale(file, "x", &spec.x().centres(), "x of pixel centres")?;
+    let y = scale(file, "y", &spec.y().centres(), "y of pixel centres (row 0 is the bottom)")?;
+    let zb = match spec.zbins() {
+        Some(z) => Some(scale(file, "z_bin", &z.centres(), "z of histogram bin centres")?),
+        None => None,
+    };
+
+    let layer2 = |name: &str, long: &str, data: ArrayView<'_, _, _>| -> hdf5::Result<()> {
+        let ds = file
+            .new_dataset_builder()
+            .chunk((h.min(CHUNK), w.min(CHUNK)))
+            .shuffle()
+            .deflate(DEFLATE)
+            .with_data(data)
+            .create(name)?;
+        attr_str(&ds, "long_name", long)?;
+        attach(&ds, &[&y, &x])
+    };
+    layer2_u64(file, "count", "points per pixel", grid.count(), (h, w), &y, &x)?;
+    if let Some(v) = grid.sum_z() {
+        layer2("sum_z", "sum of finite z", v)?;
+    }
+    if grid.has_distinct_count_z()
+        && let Some(v) = grid.count_z()
+    {
+        layer2_u64(file, "count_z", "points with finite z per pixel", v, (h, w), &y, &x)?;
+    }
+    if let Some(v) = grid.m2_z() {
+        layer2("m2_z", "sum of squared deviations from the mean of z", v)?;
+    }
+    if let Some(v) = grid.min_z() {
+        layer2("min_z", "smallest finite z (+inf where none)", v)?;
+    }
+    if let Some(v) = grid.max_z() {
+        layer2("max_z", "largest finite z (-inf where none)", v)?;
+    }
+    if let Some(v) = grid.sum_w() {
+        layer2("sum_w", "sum of finite weights", v)?;
+    }
+    if let (Some(hist), Some(zb)) = (grid.zhist(), &zb) {
+        let k = hist.shape()[0];
+        let ds = file
+            .new_dataset_builder()
+            .chunk((1, h.min(CHUNK), w.min(CHUNK)))
+            .shuffle()
+            .deflate(DEFLATE)
+            .empty::<u32>()
+            .shape((k, h, w))
+            .create("zhist")?;
+        for b in 0..k {
+            ds.write_slice(hist.slice(s![b, .., ..]), s![b, .., ..])?;
+        }
+        attr_str(&ds, "long_name", "points per z bin per pixel")?;
+        attach(&ds, &[zb, &y, &x])?;
+    }
+    Ok(())
+}
+
+fn layer2_u64(
+    file: &File,
+    name: &str,
+    long: &str,
+    data: ndarray::ArrayView2<'_, u64>,
+    (h, w): (usize, usize),
+    y: &Dataset,
+    x: &Dataset,
+) -> hdf5::Result<()> {
+    let ds = file
+        .new_dataset_builder()
+        .chunk((h.min(CHUNK), w.min(CHUNK)))
+        .shuffle()
+        .deflate(DEFLATE)
+        .with_data(data)
+        .create(name)?;
+    attr_str(&ds, "long_name", long)?;
+    attach(&ds, &[y, x])
+}
+
+fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
+    let names: Vec<VarLenUnicode> = inputs
+        .iter()
+        .map(|i| VarLenUnicode::from_str(&i.name).map_err(|e| hdf5::Error::from(e.to_string())))
+        .collect::<hdf5::Result<_>>()?;
+    let sizes: Vec<i64> = inputs
+        .iter()
+        .map(|i| i.size.map_or(-1, |s| s as i64))
+        .collect();
+    let mtimes: Vec<f64> = inputs
+        .iter()
+        .map(|i| i.mtime.map_or(f64::NAN, |t| t as f64))
+        .collect();
+    // Flat, MAX_BAD_LINES per input, 0 for none: netCDF readers cannot
+    // open 2-D attributes.
+    let mut bad = vec![0u64; inputs.len() * InputInfo::MAX_BAD_LINES];
+    for (row, i) in inputs.iter().enumerate() {
+        for (col, &line) in i.bad_lines.iter().take(InputInfo::MAX_BAD_LINES).enumerate() {
+            bad[row * InputInfo::MAX_BAD_LINES + col] = line;
+        }
+    }
+    if inputs.is_empty() {
+        // HDF5 attributes cannot be empty arrays; an absent attribute means
+        // no inputs.
+        return Ok(());
+    }
+    attr_array(file, "input_name", ndarray::ArrayView1::from(&names))?;
+    attr_array(file, "input_size", ndarray::ArrayView1::from(&sizes))?;
+    attr_array(file, "input_mtime", ndarray::ArrayView1::from(&mtimes))?;
+    attr_array(file, "input_bad_lines", ndarray::ArrayView1::from(&bad))
+}
+
+/// A 1-D coordinate dataset made a dimension scale named `name`.
+fn scale(file: &File, name: &str, values: &[f64], long: &str) -> hdf5::Result<Dataset> {
+    let ds = file.new_dataset_builder().with_data(values).create(name)?;
+    attr_str(&ds, "long_name", long)?;
+    let cname = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let _guard = hdf5_sys::LOCK.lock();
+    // SAFETY: `ds.id()` is a valid, open dataset identifier for as long as
+    // `ds` lives, `cname` is a NUL-terminated string that outlives the call,
+    // and libhdf5 is not thread-safe, so the call holds hdf5-metno's global
+    // lock like every other HDF5 call. What it buys: the dimension scales
+    // that make `xarray.open_dataset` show x/y coordinates (hdf5-metno has
+    // no H5DS API; the `hl` feature links libhdf5_hl).
+    let status = unsafe { ffi::H5DSset_scale(ds.id(), cname.as_ptr()) };
+    check(status, "H5DSset_scale")?;
+    Ok(ds)
+}
+
+/// Attaches `scales[i]` to axis `i` of `ds`.
+fn attach(ds: &Dataset, scales: &[&Dataset]) -> hdf5::Result<()> {
+    let _guard = hdf5_sys::LOCK.lock();
+    for (idx, sc) in scales.iter().enumerate() {
+        // SAFETY: both identifiers are valid open datasets owned by live
+        // `Dataset` values, `idx` is below the rank of `ds`, and the global
+        // HDF5 lock is held (see `scale`).
+        let status = unsafe { ffi::H5DSattach_scale(ds.id(), sc.id(), idx as u32) };
+        check(status, "H5DSattach_scale")?;
+    }
+    Ok(())
+}
+
+fn check(status: i32, what: &str) -> hdf5::Result<()> {
+    if status < 0 {
+        Err(hdf5::Error::from(format!("{what} failed")))
+    } else {
+        Ok(())
+    }
+}
+
+mod ffi {
+    use hdf5_sys::h5::herr_t;
+    use hdf5_sys::h5i::hid_t;
+    use std::ffi::{c_char, c_uint};
+
+    // From libhdf5_hl (H5DSpublic.h), linked by hdf5-metno-sys's `hl`
+    // feature.
+    unsafe extern "C" {
+        pub fn H5DSset_scale(dsid: hid_t, dimname: *const c_char) -> herr_t;
+        pub fn H5DSattach_scale(did: hid_t, dsid: hid_t, idx: c_uint) -> herr_t;
+    }
+}
+
+/// What a grid file says about itself, without its layers.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct GridHeader {
+    /// The spec (canvas, layers, z bins).
+    pub spec: GridSpec,
+    /// What happened to the points.
+    pub counters: Counters,
+    /// Where the points came from.
+    pub inputs: Vec<InputInfo>,
+    /// The file's format version.
+    pub format_version: u32,
+    /// The densebin version that wrote it.
+    pub densebin_version: String,
+}
+
+/// Reads a grid file's attributes: spec, counters and inputs.
+pub fn read_header(path: &Path) -> Result<GridHeader> {
+    open_grid(path).map(|(_, h)| h)
+}
+
+/// Reads a grid written by [`write_grid`] (or a compatible writer).
+pub fn read_grid(path: &Path) -> Result<Grid> {
+    let (file, header) = open_grid(path)?;
+    let bad = |reason: String| Error::GridFormat {
+        path: path.display().to_string(),
+        reason,
+    };
+    let spec = header.spec.clone();
+    let layers = spec.layers();
+    let mut grid = Grid::empty(spec.clone());
+    let shape = (spec.height(), spec.width());
+    let read2 = |name: &str| -> Result<Array2<f64>> { read_layer(&file, name, shape).map_err(&bad) };
+    grid.count = read_layer(&file, "count", shape).map_err(&bad)?;
+    if layers.contains(Layer::Sum) {
+        grid.sum_z = Some(read2("sum_z")?);
+        if file.link_exists("count_z") {
+            grid.count_z = Some(read_layer(&file, "count_z", shape).map_err(&bad)?);
+        }
+    }
+    if layers.contains(Layer::Std) {
+        grid.m2_z = Some(read2("m2_z")?);
+    }
+    if layers.contains(Layer::MinMax) {
+        grid.min_z = Some(read2("min_z")?);
+        grid.max_z = Some(read2("max_z")?);
+    }
+    if layers.contains(Layer::Weight) {
+        grid.sum_w = Some(read2("sum_w")?);
+    }
+    if let Some(z) = spec.zbins() {
+        let ds = file
+            .dataset("zhist")
+            .map_err(|_| bad("layer zhist is missing".to_string()))?;
+        let want = [z.len(), shape.0, shape.1];
+        if ds.shape() != want {
+            return Err(bad(format!(
+                "layer zhist has shape {:?}, expected {want:?}",
+                ds.shape()
+            )));
+        }
+        let mut hist = Array3::<u32>::zeros(want);
+        for b in 0..z.len() {
+            let plane: Array2<u32> = ds
+                .read_slice_2d(s![b, .., ..])
+                .map_err(|e| bad(format!("layer zhist: {e}")))?;
+            hist.slice_mut(s![b, .., ..]).assign(&plane);
+        }
+        grid.zhist = Some(hist);
+    }
+    grid.counters = header.counters;
+    grid.inputs = header.inputs;
+    Ok(grid)
+}
+
+/// Opens a grid file and reads and checks its attributes.
+fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
+    let bad = |reason: String| Error::GridFormat {
+        path: path.display().to_string(),
+        reason,
+    };
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(Error::io(path, e));
+    }
+    let file = File::open(path).map_err(|e| bad(format!("not a readable HDF5 file ({e})")))?;
+    let h5 = |e: hdf5::Error| bad(e.to_string());
+    let format: String = file
+        .attr("format")
+        .and_then(|a| a.read_scalar::<VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .map_err(|_| bad("not a densebin grid: no 'format' attribute".to_string()))?;
+    if format != FORMAT_NAME {
+        return Err(bad(format!("not a densebin grid: format is {format:?}")));
+    }
+    let version: u32 = read_attr(&file, "format_version").map_err(h5)?;
+    if version > FORMAT_VERSION {
+        return Err(bad(format!(
+            "written in grid format version {version}, but this densebin ({}) reads up to version {FORMAT_VERSION}: upgrade densebin",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let densebin_version = read_attr::<VarLenUnicode>(&file, "densebin_version")
+        .map(|v| v.as_str().to_string())
+        .unwrap_or_default();
+    let width: u64 = read_attr(&file, "width").map_err(h5)?;
+    let height: u64 = read_attr(&file, "height").map_err(h5)?;
+    let range = |name: &str| -> Result<(f64, f64)> {
+        let v = file
+            .attr(name)
+            .and_then(|a| a.read_raw::<f64>())
+            .map_err(h5)?;
+        match v[..] {
+            [lo, hi] => Ok((lo, hi)),
+            _ => Err(bad(format!("attribute {name} must hold two values"))),
+        }
+    };
+    let layers_text: VarLenUnicode = read_attr(&file, "layers").map_err(h5)?;
+    let layers = LayerSet::from_str(layers_text.as_str()).map_err(|e| bad(e.to_string()))?;
+    let zhist = if layers.contains(Layer::ZHist) {
+        let bins: u64 = read_attr(&file, "z_bins").map_err(h5)?;
+        Some((to_usize(bins).map_err(bad)?, range("z_range")?))
+    } else {
+        None
+    };
+    let spec = GridSpec::new(
+        to_usize(width).map_err(bad)?,
+        to_usize(height).map_err(bad)?,
+        range("x_range")?,
+        range("y_range")?,
+    )
+    .and_then(|s| s.with_layers(layers, zhist))
+    .map_err(|e| bad(format!("invalid spec: {e}")))?;
+    let mut counters = Counters::default();
+    for (name, _) in Counters::default().fields() {
+        if file.attr(name).is_ok() {
+            counters.set(name, read_attr(&file, name).map_err(h5)?);
+        }
+    }
+    let inputs = read_inputs(&file).map_err(h5)?;
+    let header = GridHeader {
+        spec,
+        counters,
+        inputs,
+        format_version: version,
+        densebin_version,
+    };
+    Ok((file, header))
+}
+
+/// Reads just the `count` layer of a grid file.
+pub fn read_count(path: &Path) -> Result<Array2<u64>> {
+    let (file, header) = open_grid(path)?;
+    let shape = (header.spec.height(), header.spec.width());
+    read_layer(&file, "count", shape).map_err(|reason| Error::GridFormat {
+        path: path.display().to_string(),
+        reason,
+    })
+}
+
+fn to_usize(v: u64) -> std::result::Result<usize, String> {
+    usize::try_from(v).map_err(|_| format!("size {v} does not fit this machine"))
+}
+
+fn read_attr<T: H5Type>(file: &File, name: &str) -> hdf5::Result<T> {
+    file.attr(name)
+        .map_err(|_| hdf5::Error::from(format!("attribute {name} is missing")))?
+        .read_scalar::<T>()
+}
+
+fn read_layer<T: H5Type>(file: &File, name: &str, shape: (usize, usize)) -> std::result::Result<Array2<T>, String> {
+    let ds = file
+        .dataset(name)
+        .map_err(|_| format!("layer {name} is missing"))?;
+    if ds.shape() != [shape.0, shape.1] {
+        return Err(format!(
+            "layer {name} has shape {:?}, expected [{}, {}]",
+            ds.shape(),
+            shape.0,
+            shape.1
+        ));
+    }
+    ds.read_2d::<T>().map_err(|e| format!("layer {name}: {e}"))
+}
+
+fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
+    if file.attr("input_name").is_err() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<VarLenUnicode> = file.attr("input_name")?.read_raw()?;
+    let sizes: Vec<i64> = file.attr("input_size")?.read_raw()?;
+    let mtimes: Vec<f64> = file.attr("input_mtime")?.read_raw()?;
+    let bad: Vec<u64> = file.attr("input_bad_lines")?.read_raw()?;
+    let per = InputInfo::MAX_BAD_LINES;
+    if sizes.len() != names.len() || mtimes.len() != names.len() || bad.len() != names.len() * per {
+        return Err(hdf5::Error::from("input attributes disagree in length"));
+    }
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| InputInfo {
+            name: n.as_str().to_string(),
+            size: u64::try_from(sizes[i]).ok(),
+            mtime: mtimes[i].is_finite().then_some(mtimes[i] as i64),
+            bad_lines: bad[i * per..(i + 1) * per].iter().copied().filter(|&l| l > 0).collect(),
+        })
+        .collect())
+}
