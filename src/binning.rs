@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
-use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+use crate::grid::{Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::read::{BadLine, ChunkQueue, Input, Points};
 
 impl Grid {
@@ -38,14 +38,36 @@ impl Grid {
         let plane = width * ya.len();
         let zbins = self.spec.zbins().copied();
         let count = self.count.as_slice_mut().expect("standard layout");
-        let mut sum_z = self.sum_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut count_z = self.count_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut m2_z = self.m2_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut min_z = self.min_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut max_z = self.max_z.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut zhist = self.zhist.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
-        let mut sum_w = self.sum_w.as_mut().map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut sum_z = self
+            .sum_z
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut count_z = self
+            .count_z
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut m2_z = self
+            .m2_z
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut min_z = self
+            .min_z
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut max_z = self
+            .max_z
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut zhist = self
+            .zhist
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        let mut sum_w = self
+            .sum_w
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
         let c = &mut self.counters;
+        c.points_read += n as u64;
         for i in 0..n {
             let (x, y) = (pts.x[i], pts.y[i]);
             let (Some(col), Some(row)) = (xa.index(x), ya.index(y)) else {
@@ -147,6 +169,7 @@ impl InputTally {
 fn for_each_chunk<A, Make, Fold>(
     inputs: &[Input],
     workers: usize,
+    chunk_size: Option<usize>,
     progress: Option<&dyn Progress>,
     make: Make,
     fold: Fold,
@@ -156,7 +179,8 @@ where
     Make: Fn() -> A + Sync,
     Fold: Fn(&mut A, &Points) -> Result<()> + Sync,
 {
-    let queue = ChunkQueue::new(inputs, ChunkQueue::chunk_size(inputs, workers));
+    let size = chunk_size.unwrap_or_else(|| ChunkQueue::chunk_size(inputs, workers));
+    let queue = ChunkQueue::new(inputs, size);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<((usize, u64), Error)>> = Mutex::new(None);
     let fail = |key: (usize, u64), e: Error| {
@@ -277,6 +301,7 @@ pub fn data_bounds(
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
     workers: usize,
+    chunk_size: Option<usize>,
     progress: Option<&dyn Progress>,
 ) -> Result<Bounds> {
     if let Some(p) = progress {
@@ -286,6 +311,7 @@ pub fn data_bounds(
     let (accs, _) = for_each_chunk(
         inputs,
         workers,
+        chunk_size,
         progress,
         Bounds::default,
         |b: &mut Bounds, pts: &Points| {
@@ -444,6 +470,9 @@ pub struct BinRequest {
     pub threads: Option<usize>,
     /// Memory the grids may use, in bytes; `None` asks the system.
     pub max_memory: Option<u64>,
+    /// Bytes per chunk of input handed to a worker; `None` adapts to the
+    /// input size (64 KiB to 4 MiB).
+    pub chunk_size: Option<usize>,
 }
 
 impl Default for BinRequest {
@@ -458,6 +487,7 @@ impl Default for BinRequest {
             z_range: None,
             threads: None,
             max_memory: None,
+            chunk_size: None,
         }
     }
 }
@@ -469,6 +499,8 @@ pub struct Plan {
     pub spec: GridSpec,
     /// Worker threads (and private grids).
     pub workers: usize,
+    /// Bytes per chunk, when fixed by the request.
+    pub chunk_size: Option<usize>,
 }
 
 impl BinRequest {
@@ -519,85 +551,101 @@ impl BinRequest {
             return Err(Error::request("--threads must be at least 1"));
         }
         // No more workers than chunks: a small input needs no 16 grids.
+        let chunk_size = self
+            .chunk_size
+            .unwrap_or_else(|| ChunkQueue::chunk_size(inputs, threads));
         let chunks = total_bytes(inputs)
-            .map(|t| t.div_ceil(ChunkQueue::chunk_size(inputs, threads) as u64).max(1) as usize)
+            .map(|t| t.div_ceil(chunk_size.max(1) as u64).max(1) as usize)
             .unwrap_or(threads);
         let workers = threads.min(chunks);
 
         let need_z_range = layers.contains(Layer::ZHist) && self.z_range.is_none();
-        let (x_range, y_range, z_range) =
-            if self.x_range.is_none() || self.y_range.is_none() || need_z_range {
-                if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
-                    return Err(Error::request(format!(
-                        "{}: a stream can be read only once, so its ranges cannot be scanned first; \
+        let (x_range, y_range, z_range) = if self.x_range.is_none()
+            || self.y_range.is_none()
+            || need_z_range
+        {
+            if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
+                return Err(Error::request(format!(
+                    "{}: a stream can be read only once, so its ranges cannot be scanned first; \
                          give --x-range and --y-range{}",
-                        s.info().name,
-                        if need_z_range { " and --z-range" } else { "" }
-                    )));
-                }
-                let b = data_bounds(inputs, self.x_range, self.y_range, workers, progress)?;
-                let no_finite = |axis: &str| {
-                    Error::EmptyInput {
-                        path: inputs
-                            .iter()
-                            .map(|i| i.info().name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        what: format!(
-                            "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
-                        ),
-                    }
-                };
-                let x = match self.x_range {
-                    Some(r) => r,
-                    None => b.x.ok_or_else(|| no_finite("x"))?.range(),
-                };
-                let y = match self.y_range {
-                    Some(r) => r,
-                    None => b.y.ok_or_else(|| no_finite("y"))?.range(),
-                };
-                let z = self
-                    .z_range
-                    .or_else(|| b.z.map(|e| e.range()))
-                    .unwrap_or((-0.5, 0.5));
-                (x, y, Some(z))
-            } else {
-                (self.x_range.unwrap_or_default(), self.y_range.unwrap_or_default(), self.z_range)
+                    s.info().name,
+                    if need_z_range { " and --z-range" } else { "" }
+                )));
+            }
+            let b = data_bounds(
+                inputs,
+                self.x_range,
+                self.y_range,
+                workers,
+                self.chunk_size,
+                progress,
+            )?;
+            let no_finite = |axis: &str| Error::EmptyInput {
+                path: inputs
+                    .iter()
+                    .map(|i| i.info().name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                what: format!(
+                    "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
+                ),
             };
+            let x = match self.x_range {
+                Some(r) => r,
+                None => b.x.ok_or_else(|| no_finite("x"))?.range(),
+            };
+            let y = match self.y_range {
+                Some(r) => r,
+                None => b.y.ok_or_else(|| no_finite("y"))?.range(),
+            };
+            let z = self
+                .z_range
+                .or_else(|| b.z.map(|e| e.range()))
+                .unwrap_or((-0.5, 0.5));
+            (x, y, Some(z))
+        } else {
+            (
+                self.x_range.unwrap_or_default(),
+                self.y_range.unwrap_or_default(),
+                self.z_range,
+            )
+        };
         let zhist = layers
             .contains(Layer::ZHist)
             .then(|| (self.z_bins, z_range.unwrap_or((-0.5, 0.5))));
-        let spec = GridSpec::new(self.width, self.height, x_range, y_range)?
-            .with_layers(layers, zhist)?;
+        let spec =
+            GridSpec::new(self.width, self.height, x_range, y_range)?.with_layers(layers, zhist)?;
         let available = match (self.max_memory, available_memory()) {
             (Some(m), Some(a)) => Some(m.min(a)),
             (m, a) => m.or(a),
         };
         let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
-        Ok(Plan { spec, workers })
+        Ok(Plan {
+            spec,
+            workers,
+            chunk_size: self.chunk_size,
+        })
     }
 
     /// Plans and bins: the whole read → bin pipeline.
     pub fn run(&self, inputs: &mut [Input], progress: Option<&dyn Progress>) -> Result<Grid> {
         let plan = self.plan(inputs, progress)?;
-        bin(inputs, &plan.spec, plan.workers, progress)
+        bin(inputs, &plan, progress)
     }
 }
 
-/// Bins every point of `inputs` into a grid of `spec`, with `workers`
-/// threads each folding chunks into a private grid, then merging.
-pub fn bin(
-    inputs: &[Input],
-    spec: &GridSpec,
-    workers: usize,
-    progress: Option<&dyn Progress>,
-) -> Result<Grid> {
+/// Bins every point of `inputs` into a grid of `plan.spec`, with
+/// `plan.workers` threads each folding chunks into a private grid, then
+/// merging.
+pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Result<Grid> {
+    let spec = &plan.spec;
     if let Some(p) = progress {
         p.begin("binning", total_bytes(inputs));
     }
     let (grids, tallies) = for_each_chunk(
         inputs,
-        workers.max(1),
+        plan.workers.max(1),
+        plan.chunk_size,
         progress,
         || Grid::empty(spec.clone()),
         |g: &mut Grid, pts: &Points| g.append(pts),
@@ -607,19 +655,17 @@ pub fn bin(
     for g in grids {
         grid.merge(&g)?;
     }
-    let mut read = Counters::default();
+    let mut read = 0;
     for (input, tally) in inputs.iter().zip(tallies) {
-        read.points_read += tally.points_read;
-        read.lines_ignored += tally.lines_ignored + input.lines_before_data();
-        read.bad_lines += tally.bad_lines;
+        read += tally.points_read;
+        grid.counters.lines_ignored += tally.lines_ignored + input.lines_before_data();
+        grid.counters.bad_lines += tally.bad_lines;
         grid.inputs.push(InputInfo {
             bad_lines: input.bad_line_numbers(tally.bad),
             ..input.info().clone()
         });
     }
-    grid.counters.points_read = read.points_read;
-    grid.counters.lines_ignored = read.lines_ignored;
-    grid.counters.bad_lines = read.bad_lines;
+    debug_assert_eq!(read, grid.counters.points_read, "readers and kernel agree");
     debug_assert_eq!(
         grid.counters.points_read,
         grid.counters.points_binned + grid.counters.nonfinite_xy + grid.counters.out_of_range
@@ -668,7 +714,11 @@ mod tests {
         assert_eq!(c.nonfinite_z, 1);
         assert_eq!(c.z_clipped, 1);
         assert_eq!(g.count()[[0, 0]], 2);
-        assert_eq!(g.count()[[1, 3]], 2, "the corner and the upper edge share the last pixel");
+        assert_eq!(
+            g.count()[[1, 3]],
+            2,
+            "the corner and the upper edge share the last pixel"
+        );
         assert_eq!(g.count_z().unwrap()[[1, 3]], 1);
         assert!(g.has_distinct_count_z());
         assert_eq!(g.sum_z().unwrap()[[0, 0]], 1.0);
@@ -679,7 +729,11 @@ mod tests {
         assert!((g.m2_z().unwrap()[[0, 0]] - 0.125).abs() < 1e-15);
         let h = g.zhist().unwrap();
         assert_eq!((h[[0, 0, 0]], h[[1, 0, 0]]), (1, 1));
-        assert_eq!(h[[1, 1, 3]], 1, "z above the range is clipped into the last bin");
+        assert_eq!(
+            h[[1, 1, 3]],
+            1,
+            "z above the range is clipped into the last bin"
+        );
         let mean = g.mean_z().unwrap();
         assert_eq!(mean[[0, 0]], 0.5);
         assert!(mean[[0, 1]].is_nan());
@@ -717,11 +771,21 @@ mod tests {
         assert_eq!(check_memory(&s, 4, true, Some(per * 4)).unwrap(), 4);
         assert_eq!(check_memory(&s, 4, false, Some(per * 2 + 1)).unwrap(), 2);
         assert_eq!(check_memory(&s, 4, true, None).unwrap(), 4);
-        let err = check_memory(&s, 4, true, Some(per * 2)).unwrap_err().to_string();
-        assert!(err.contains("--z-bins") && err.contains("--threads"), "{err}");
+        let err = check_memory(&s, 4, true, Some(per * 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--z-bins") && err.contains("--threads"),
+            "{err}"
+        );
         assert!(err.contains("4 workers"), "{err}");
-        let err = check_memory(&s, 1, false, Some(per / 2)).unwrap_err().to_string();
-        assert!(err.contains("--width/--height") && !err.contains("--threads"), "{err}");
+        let err = check_memory(&s, 1, false, Some(per / 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--width/--height") && !err.contains("--threads"),
+            "{err}"
+        );
     }
 
     #[test]

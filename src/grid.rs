@@ -38,9 +38,7 @@ impl Axis {
     /// scale `len / (hi - lo)` is a finite, non-zero number.
     pub fn new(lo: f64, hi: f64, len: usize) -> Result<Axis> {
         if !(lo.is_finite() && hi.is_finite()) {
-            return Err(Error::request(format!(
-                "range {lo},{hi} must be finite"
-            )));
+            return Err(Error::request(format!("range {lo},{hi} must be finite")));
         }
         if lo >= hi {
             return Err(Error::request(format!(
@@ -309,9 +307,9 @@ impl GridSpec {
         zhist: Option<(usize, (f64, f64))>,
     ) -> Result<GridSpec> {
         self.zbins = match (layers.contains(Layer::ZHist), zhist) {
-            (true, Some((bins, (lo, hi)))) => Some(
-                Axis::new(lo, hi, bins).map_err(|e| Error::request(format!("z bins: {e}")))?,
-            ),
+            (true, Some((bins, (lo, hi)))) => {
+                Some(Axis::new(lo, hi, bins).map_err(|e| Error::request(format!("z bins: {e}")))?)
+            }
             (true, None) => {
                 return Err(Error::request(
                     "the zhist layer needs a number of z bins and a z range",
@@ -773,7 +771,11 @@ mod tests {
         let a = Axis::new(0.0, 10.0, 10).unwrap();
         assert_eq!(a.index(0.0), Some(0));
         assert_eq!(a.index(10.0), Some(9), "the upper edge is included");
-        assert_eq!(a.index(1.0), Some(1), "an interior edge starts the next pixel");
+        assert_eq!(
+            a.index(1.0),
+            Some(1),
+            "an interior edge starts the next pixel"
+        );
         assert_eq!(a.index(0.999_999), Some(0));
         assert_eq!(a.index(-1e-300), None);
         assert_eq!(a.index(10.000_000_1), None);

@@ -111,8 +111,16 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     attr_str(file, "densebin_version", env!("CARGO_PKG_VERSION"))?;
     attr_scalar(file, "width", w as u64)?;
     attr_scalar(file, "height", h as u64)?;
-    attr_array(file, "x_range", ndarray::arr1(&[spec.x().lo(), spec.x().hi()]).view())?;
-    attr_array(file, "y_range", ndarray::arr1(&[spec.y().lo(), spec.y().hi()]).view())?;
+    attr_array(
+        file,
+        "x_range",
+        ndarray::arr1(&[spec.x().lo(), spec.x().hi()]).view(),
+    )?;
+    attr_array(
+        file,
+        "y_range",
+        ndarray::arr1(&[spec.y().lo(), spec.y().hi()]).view(),
+    )?;
     attr_str(file, "x_axis_type", "linear")?;
     attr_str(file, "y_axis_type", "linear")?;
     attr_str(file, "layers", &spec.layers().to_string())?;
@@ -126,9 +134,19 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     write_inputs(file, grid.inputs())?;
 
     let x = scale(file, "x", &spec.x().centres(), "x of pixel centres")?;
-    let y = scale(file, "y", &spec.y().centres(), "y of pixel centres (row 0 is the bottom)")?;
+    let y = scale(
+        file,
+        "y",
+        &spec.y().centres(),
+        "y of pixel centres (row 0 is the bottom)",
+    )?;
     let zb = match spec.zbins() {
-        Some(z) => Some(scale(file, "z_bin", &z.centres(), "z of histogram bin centres")?),
+        Some(z) => Some(scale(
+            file,
+            "z_bin",
+            &z.centres(),
+            "z of histogram bin centres",
+        )?),
         None => None,
     };
 
@@ -143,14 +161,30 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
         attr_str(&ds, "long_name", long)?;
         attach(&ds, &[&y, &x])
     };
-    layer2_u64(file, "count", "points per pixel", grid.count(), (h, w), &y, &x)?;
+    layer2_u64(
+        file,
+        "count",
+        "points per pixel",
+        grid.count(),
+        (h, w),
+        &y,
+        &x,
+    )?;
     if let Some(v) = grid.sum_z() {
         layer2("sum_z", "sum of finite z", v)?;
     }
     if grid.has_distinct_count_z()
         && let Some(v) = grid.count_z()
     {
-        layer2_u64(file, "count_z", "points with finite z per pixel", v, (h, w), &y, &x)?;
+        layer2_u64(
+            file,
+            "count_z",
+            "points with finite z per pixel",
+            v,
+            (h, w),
+            &y,
+            &x,
+        )?;
     }
     if let Some(v) = grid.m2_z() {
         layer2("m2_z", "sum of squared deviations from the mean of z", v)?;
@@ -220,7 +254,12 @@ fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
     // open 2-D attributes.
     let mut bad = vec![0u64; inputs.len() * InputInfo::MAX_BAD_LINES];
     for (row, i) in inputs.iter().enumerate() {
-        for (col, &line) in i.bad_lines.iter().take(InputInfo::MAX_BAD_LINES).enumerate() {
+        for (col, &line) in i
+            .bad_lines
+            .iter()
+            .take(InputInfo::MAX_BAD_LINES)
+            .enumerate()
+        {
             bad[row * InputInfo::MAX_BAD_LINES + col] = line;
         }
     }
@@ -318,7 +357,8 @@ pub fn read_grid(path: &Path) -> Result<Grid> {
     let layers = spec.layers();
     let mut grid = Grid::empty(spec.clone());
     let shape = (spec.height(), spec.width());
-    let read2 = |name: &str| -> Result<Array2<f64>> { read_layer(&file, name, shape).map_err(&bad) };
+    let read2 =
+        |name: &str| -> Result<Array2<f64>> { read_layer(&file, name, shape).map_err(&bad) };
     grid.count = read_layer(&file, "count", shape).map_err(&bad)?;
     if layers.contains(Layer::Sum) {
         grid.sum_z = Some(read2("sum_z")?);
@@ -455,7 +495,11 @@ fn read_attr<T: H5Type>(file: &File, name: &str) -> hdf5::Result<T> {
         .read_scalar::<T>()
 }
 
-fn read_layer<T: H5Type>(file: &File, name: &str, shape: (usize, usize)) -> std::result::Result<Array2<T>, String> {
+fn read_layer<T: H5Type>(
+    file: &File,
+    name: &str,
+    shape: (usize, usize),
+) -> std::result::Result<Array2<T>, String> {
     let ds = file
         .dataset(name)
         .map_err(|_| format!("layer {name} is missing"))?;
@@ -489,7 +533,11 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
             name: n.as_str().to_string(),
             size: u64::try_from(sizes[i]).ok(),
             mtime: mtimes[i].is_finite().then_some(mtimes[i] as i64),
-            bad_lines: bad[i * per..(i + 1) * per].iter().copied().filter(|&l| l > 0).collect(),
+            bad_lines: bad[i * per..(i + 1) * per]
+                .iter()
+                .copied()
+                .filter(|&l| l > 0)
+                .collect(),
         })
         .collect())
 }

@@ -182,6 +182,7 @@ pub fn bin_request(g: &Geometry, l: &LayerArgs, threads: Option<usize>) -> BinRe
         z_range: l.z_range,
         threads,
         max_memory: l.max_memory,
+        chunk_size: None,
     }
 }
 
@@ -200,7 +201,9 @@ pub fn parse_range(s: &str) -> Result<(f64, f64), String> {
         return Err(format!("the range {s} must be finite"));
     }
     if lo >= hi {
-        return Err(format!("the range {s} is empty or inverted: LO must be below HI"));
+        return Err(format!(
+            "the range {s} is empty or inverted: LO must be below HI"
+        ));
     }
     Ok((lo, hi))
 }
@@ -209,7 +212,10 @@ pub fn parse_range(s: &str) -> Result<(f64, f64), String> {
 /// trailing `B` or `iB` is allowed).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, mult) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
             let m: u64 = match c.to_ascii_uppercase() {
@@ -238,7 +244,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -32,8 +32,17 @@ pub struct Args {
 
 pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
     let started = Instant::now();
-    let grid = bin_inputs(&args.inputs, &args.geometry, &args.input, &args.layers, global)?;
-    args::writing(densebin::store::write_grid(&grid, &args.output), &args.output)?;
+    let grid = bin_inputs(
+        &args.inputs,
+        &args.geometry,
+        &args.input,
+        &args.layers,
+        global,
+    )?;
+    args::writing(
+        densebin::store::write_grid(&grid, &args.output),
+        &args.output,
+    )?;
     if !global.quiet {
         eprintln!("{}", summary(&grid));
         eprintln!(
@@ -75,7 +84,10 @@ pub fn summary(grid: &Grid) -> String {
     );
     let mut dropped = Vec::new();
     if c.nonfinite_xy > 0 {
-        dropped.push(format!("{} with non-finite x or y", thousands(c.nonfinite_xy)));
+        dropped.push(format!(
+            "{} with non-finite x or y",
+            thousands(c.nonfinite_xy)
+        ));
     }
     if c.out_of_range > 0 {
         dropped.push(format!("{} outside the ranges", thousands(c.out_of_range)));

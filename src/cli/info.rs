@@ -162,7 +162,8 @@ fn json(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
                 "{{\"name\":{},\"size\":{},\"mtime\":{},\"bad_lines\":[{}]}}",
                 json_str(&i.name),
                 i.size.map_or("null".to_string(), |v| v.to_string()),
-                i.mtime.map_or("null".to_string(), |t| json_str(&iso8601(t))),
+                i.mtime
+                    .map_or("null".to_string(), |t| json_str(&iso8601(t))),
                 bad.join(",")
             )
         })

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Bin points from text, raw binary or .npy files into a grid file.
-    Bin(bin::Args),
+    Bin(Box<bin::Args>),
     /// Describe a grid file.
     Info(info::Args),
     /// Merge grid files of the same spec into one.
@@ -44,20 +44,49 @@ pub struct Global {
 
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout, as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => return Err(UsageError(one_line(&e)).into()),
+    };
     let global = Global {
         threads: cli.threads,
         quiet: cli.quiet,
     };
     match cli.command {
-        Command::Bin(args) => bin::run(args, global),
+        Command::Bin(args) => bin::run(*args, global),
         Command::Info(args) => info::run(args),
         Command::Merge(args) => merge::run(args, global),
     }
 }
 
+/// A command-line usage error, already reduced to one line.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// clap's message without its `error:` prefix and trailing advice, on one
+/// line, pointing at `--help`.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid usage");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("{first} (see densebin --help)")
+}
+
 /// 2 for bad input or usage, 1 for runtime failures.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.is::<UsageError>() {
+        return 2;
+    }
     match err.downcast_ref::<densebin::Error>() {
         Some(e) if !e.is_bad_input() => 1,
         Some(_) => 2,

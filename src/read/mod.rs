@@ -354,7 +354,8 @@ impl Input {
         let bytes: &[u8] = &map;
         let (layout, names, data_start, lines_before_data) = match format {
             Format::Text | Format::Auto => {
-                let t = TextLayout::sniff(&name, bytes, true, opts).map_err(text::SniffError::into_error)?;
+                let t = TextLayout::sniff(&name, bytes, true, opts)
+                    .map_err(text::SniffError::into_error)?;
                 let (start, lines) = (t.data_start, t.lines_before_data);
                 let names = t.column_names();
                 (Layout::Text(t), names, start, lines)
@@ -466,7 +467,14 @@ impl Input {
                 stream.eof = eof;
                 stream.lines = lines;
                 stream.offset = start as u64;
-                (Layout::Text(layout), names, None, stream, start as u64, lines)
+                (
+                    Layout::Text(layout),
+                    names,
+                    None,
+                    stream,
+                    start as u64,
+                    lines,
+                )
             }
         };
         let columns = match columns {
@@ -550,12 +558,13 @@ impl Input {
         pts.clear();
         match &self.layout {
             Layout::Text(t) => t.read_chunk(self, chunk, pts, sink),
-            Layout::Records(r) => r
-                .read_chunk(&chunk.data, &self.columns, pts, sink)
-                .map_err(|error| ChunkError {
-                    offset: chunk.start,
-                    error,
-                }),
+            Layout::Records(r) => {
+                r.read_chunk(&chunk.data, &self.columns, pts, sink)
+                    .map_err(|error| ChunkError {
+                        offset: chunk.start,
+                        error,
+                    })
+            }
         }
     }
 
@@ -563,7 +572,10 @@ impl Input {
     /// in `chunk`.
     pub(crate) fn line_number(&self, chunk_start: u64, first_line: Option<u64>, local: u64) -> u64 {
         let before = first_line.unwrap_or_else(|| match &self.source {
-            Source::Mapped(m) => self.lines_before_data + count_newlines(&m[self.data_start as usize..chunk_start as usize]),
+            Source::Mapped(m) => {
+                self.lines_before_data
+                    + count_newlines(&m[self.data_start as usize..chunk_start as usize])
+            }
             Source::Stream(_) => 0,
         });
         before + local + 1
@@ -794,7 +806,10 @@ impl<'a> ChunkQueue<'a> {
     /// A chunk size that gives every worker several chunks of a small input
     /// and caps them at a few MB for large ones.
     pub fn chunk_size(inputs: &[Input], workers: usize) -> usize {
-        let total: u64 = inputs.iter().map(|i| i.data_len().unwrap_or(u64::MAX / 4)).sum();
+        let total: u64 = inputs
+            .iter()
+            .map(|i| i.data_len().unwrap_or(u64::MAX / 4))
+            .sum();
         let per = total / (workers.max(1) as u64 * 8);
         per.clamp(64 << 10, 4 << 20) as usize
     }
@@ -905,8 +920,14 @@ mod tests {
 
     #[test]
     fn stream_blocks_end_on_line_and_record_boundaries() {
-        let text: Vec<u8> = (0..200_000).flat_map(|i| format!("{i} {i}\n").into_bytes()).collect();
-        let mut s = Stream::new(Box::new(std::io::Cursor::new(text.clone())), Vec::new(), StreamCut::Lines);
+        let text: Vec<u8> = (0..200_000)
+            .flat_map(|i| format!("{i} {i}\n").into_bytes())
+            .collect();
+        let mut s = Stream::new(
+            Box::new(std::io::Cursor::new(text.clone())),
+            Vec::new(),
+            StreamCut::Lines,
+        );
         let mut joined = Vec::new();
         let mut lines = 0;
         while let Some((start, first_line, block)) = s.next_block("t", Path::new("t")).unwrap() {
@@ -919,7 +940,11 @@ mod tests {
         assert_eq!(joined, text);
 
         let bytes = vec![0u8; 12 * 5 + 3];
-        let mut s = Stream::new(Box::new(std::io::Cursor::new(bytes)), Vec::new(), StreamCut::Records(12));
+        let mut s = Stream::new(
+            Box::new(std::io::Cursor::new(bytes)),
+            Vec::new(),
+            StreamCut::Records(12),
+        );
         let err = s.next_block("raw", Path::new("raw")).unwrap_err();
         assert!(matches!(err, Error::RecordSize { size: 63, .. }), "{err}");
     }

@@ -141,9 +141,9 @@ fn parse_descr(v: &Value) -> Result<NpyDescr, String> {
                             })
                             .collect::<Result<_, _>>()?,
                     }),
-                    [Value::Str(name), _, ..] => Err(format!(
-                        "field {name:?} has a nested dtype: not supported"
-                    )),
+                    [Value::Str(name), _, ..] => {
+                        Err(format!("field {name:?} has a nested dtype: not supported"))
+                    }
                     _ => Err("a structured dtype field is not (name, dtype)".to_string()),
                 }
             })
@@ -258,7 +258,10 @@ impl<'a> Parser<'a> {
                     match self.s.get(self.pos) {
                         None => return Err(self.err("unterminated string")),
                         Some(b'\\') => {
-                            let c = *self.s.get(self.pos + 1).ok_or_else(|| self.err("bad escape"))?;
+                            let c = *self
+                                .s
+                                .get(self.pos + 1)
+                                .ok_or_else(|| self.err("bad escape"))?;
                             out.push(match c {
                                 b'n' => b'\n',
                                 b't' => b'\t',
@@ -369,16 +372,48 @@ mod tests {
     #[test]
     fn rejects_malformed_headers() {
         assert!(parse_header(b"hello").unwrap_err().contains("magic"));
-        assert!(parse_header(b"\x93NUMPY\x01").unwrap_err().contains("truncated"));
-        assert!(parse_header(&npy("{}", 9)).unwrap_err().contains("version 9"));
+        assert!(
+            parse_header(b"\x93NUMPY\x01")
+                .unwrap_err()
+                .contains("truncated")
+        );
+        assert!(
+            parse_header(&npy("{}", 9))
+                .unwrap_err()
+                .contains("version 9")
+        );
         let mut short = npy("{'descr': '<f4'}", 1);
         short.truncate(20);
         assert!(parse_header(&short).unwrap_err().contains("truncated"));
-        assert!(parse_header(&npy("[1, 2]", 1)).unwrap_err().contains("not a dict"));
-        assert!(parse_header(&npy("{'descr': '<f4'}", 1)).unwrap_err().contains("fortran_order"));
-        assert!(parse_header(&npy(&"(".repeat(100), 1)).unwrap_err().contains("deeply"));
-        assert!(parse_header(&npy("{'a': 99999999999999999999999}", 1)).unwrap_err().contains("too large"));
-        assert!(parse_header(&npy("{'a': 'x", 1)).unwrap_err().contains("unterminated"));
-        assert!(parse_header(&npy("{'a': 1} x", 1)).unwrap_err().contains("after"));
+        assert!(
+            parse_header(&npy("[1, 2]", 1))
+                .unwrap_err()
+                .contains("not a dict")
+        );
+        assert!(
+            parse_header(&npy("{'descr': '<f4'}", 1))
+                .unwrap_err()
+                .contains("fortran_order")
+        );
+        assert!(
+            parse_header(&npy(&"(".repeat(100), 1))
+                .unwrap_err()
+                .contains("deeply")
+        );
+        assert!(
+            parse_header(&npy("{'a': 99999999999999999999999}", 1))
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            parse_header(&npy("{'a': 'x", 1))
+                .unwrap_err()
+                .contains("unterminated")
+        );
+        assert!(
+            parse_header(&npy("{'a': 1} x", 1))
+                .unwrap_err()
+                .contains("after")
+        );
     }
 }

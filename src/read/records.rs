@@ -43,8 +43,12 @@ impl ValueType {
         match self {
             ValueType::F32Le => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
             ValueType::F32Be => f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64,
-            ValueType::F64Le => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            ValueType::F64Be => f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            ValueType::F64Le => {
+                f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+            }
+            ValueType::F64Be => {
+                f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+            }
             ValueType::Other(_) => f64::NAN,
         }
     }
@@ -71,7 +75,9 @@ impl RecordLayout {
             return Err("--fields must be at least 1".to_string());
         }
         if n > 1 << 16 {
-            return Err(format!("--fields {n} is more than the 65536 values a record may have"));
+            return Err(format!(
+                "--fields {n} is more than the 65536 values a record may have"
+            ));
         }
         Ok(RecordLayout {
             record_size: n * ty.size(),
@@ -86,7 +92,9 @@ impl RecordLayout {
 
     /// The record layout of an `.npy` file, and its field names when it is
     /// a structured array.
-    pub fn from_npy(h: &NpyHeader) -> std::result::Result<(RecordLayout, Option<Vec<String>>), String> {
+    pub fn from_npy(
+        h: &NpyHeader,
+    ) -> std::result::Result<(RecordLayout, Option<Vec<String>>), String> {
         match &h.descr {
             NpyDescr::Simple(dtype) => {
                 let ty = float_type(dtype).ok_or_else(|| {
@@ -157,7 +165,7 @@ impl RecordLayout {
     /// least one.
     pub fn check_size(&self, name: &str, size: u64, start: u64) -> Result<()> {
         let data = size - start;
-        if data % self.record_size as u64 != 0 {
+        if !data.is_multiple_of(self.record_size as u64) {
             let value_size = self.fields[0].ty.size();
             return Err(Error::RecordSize {
                 path: name.to_string(),
@@ -178,7 +186,13 @@ impl RecordLayout {
 
     /// Checks that an `.npy` file holds exactly the records its header
     /// promises.
-    pub fn check_npy_size(&self, name: &str, size: u64, start: u64, records: Option<u64>) -> Result<()> {
+    pub fn check_npy_size(
+        &self,
+        name: &str,
+        size: u64,
+        start: u64,
+        records: Option<u64>,
+    ) -> Result<()> {
         let npy = |reason: String| Error::Npy {
             path: name.to_string(),
             reason,
@@ -210,7 +224,12 @@ impl RecordLayout {
     /// Checks that the selected columns are float fields. An automatic z
     /// (not chosen by the user) that is not a float field is dropped;
     /// returns the z column to use.
-    pub fn check_selected(&self, name: &str, c: &Columns, z_explicit: bool) -> Result<Option<usize>> {
+    pub fn check_selected(
+        &self,
+        name: &str,
+        c: &Columns,
+        z_explicit: bool,
+    ) -> Result<Option<usize>> {
         let not_float = |i: usize| {
             Error::request(format!(
                 "{name}: column {i} is not a float32 or float64 field and cannot be binned"
@@ -274,8 +293,16 @@ fn float_type(dtype: &str) -> Option<ValueType> {
         ">f4" => Some(ValueType::F32Be),
         "<f8" => Some(ValueType::F64Le),
         ">f8" => Some(ValueType::F64Be),
-        "=f4" | "f4" => Some(if little { ValueType::F32Le } else { ValueType::F32Be }),
-        "=f8" | "f8" => Some(if little { ValueType::F64Le } else { ValueType::F64Be }),
+        "=f4" | "f4" => Some(if little {
+            ValueType::F32Le
+        } else {
+            ValueType::F32Be
+        }),
+        "=f8" | "f8" => Some(if little {
+            ValueType::F64Le
+        } else {
+            ValueType::F64Be
+        }),
         _ => None,
     }
 }
@@ -327,8 +354,14 @@ mod tests {
         assert_eq!(r.record_size, 12);
         assert!(r.check_size("a", 24, 0).is_ok());
         let e = r.check_size("a", 25, 0).unwrap_err().to_string();
-        assert!(e.contains("25 bytes") && e.contains("12-byte records"), "{e}");
-        assert!(matches!(r.check_size("a", 0, 0), Err(Error::EmptyInput { .. })));
+        assert!(
+            e.contains("25 bytes") && e.contains("12-byte records"),
+            "{e}"
+        );
+        assert!(matches!(
+            r.check_size("a", 0, 0),
+            Err(Error::EmptyInput { .. })
+        ));
         assert!(RecordLayout::uniform(ValueType::F32Le, 0).is_err());
     }
 

@@ -47,7 +47,9 @@ impl SniffError {
     pub(crate) fn into_error(self) -> Error {
         match self {
             SniffError::Fatal(e) => e,
-            SniffError::NeedMore => Error::request("internal: incomplete text at the end of a file"),
+            SniffError::NeedMore => {
+                Error::request("internal: incomplete text at the end of a file")
+            }
         }
     }
 }
@@ -87,7 +89,11 @@ impl TextLayout {
         eof: bool,
         opts: &ReadOptions,
     ) -> std::result::Result<TextLayout, SniffError> {
-        let mut pos = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let mut pos = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         let mut lines_before = 0u64;
         let empty = |what: &str| {
             SniffError::Fatal(Error::EmptyInput {
@@ -203,7 +209,7 @@ impl TextLayout {
             if count >= self.ncols {
                 return Err(LineError::Count {
                     at: field.start,
-                    found: count + 1 + Fields::new(&line[end..], self.sep).count(),
+                    found: Fields::new(line, self.sep).count(),
                 });
             }
             for (slot, col) in slots.iter().enumerate() {
@@ -315,9 +321,9 @@ impl TextLayout {
 impl LineError {
     fn at(&self) -> usize {
         match self {
-            LineError::Number { at, .. } | LineError::Count { at, .. } | LineError::Quote { at } => {
-                *at
-            }
+            LineError::Number { at, .. }
+            | LineError::Count { at, .. }
+            | LineError::Quote { at } => *at,
         }
     }
 }
@@ -618,23 +624,29 @@ mod tests {
         // correctly rounded: 17 significant digits and halfway cases
         assert_eq!(num("0.30000000000000004"), Some(0.30000000000000004));
         assert_eq!(num("9007199254740993"), Some(9007199254740992.0));
-        assert_eq!(num("2.2250738585072011e-308"), Some(2.225_073_858_507_201e-308));
+        assert_eq!(
+            num("2.2250738585072011e-308"),
+            Some(2.225_073_858_507_201e-308)
+        );
     }
 
     fn sniff(text: &str) -> std::result::Result<TextLayout, String> {
-        TextLayout::sniff("t.txt", text.as_bytes(), true, &ReadOptions::default()).map_err(
-            |e| match e {
+        TextLayout::sniff("t.txt", text.as_bytes(), true, &ReadOptions::default()).map_err(|e| {
+            match e {
                 SniffError::NeedMore => "need more".to_string(),
                 SniffError::Fatal(e) => e.to_string(),
-            },
-        )
+            }
+        })
     }
 
     #[test]
     fn sniffs_delimiter_header_and_columns() {
         let t = sniff("# made by a tool\n\nx,y,z\n1,2,3\n").unwrap();
         assert_eq!(t.sep, Sep::Char(b','));
-        assert_eq!(t.header.as_deref(), Some(&["x", "y", "z"].map(String::from)[..]));
+        assert_eq!(
+            t.header.as_deref(),
+            Some(&["x", "y", "z"].map(String::from)[..])
+        );
         assert_eq!(t.ncols, 3);
         assert_eq!(t.lines_before_data, 3);
         assert_eq!(t.data_start, "# made by a tool\n\nx,y,z\n".len() as u64);
@@ -657,7 +669,11 @@ mod tests {
     fn sniff_reports_empty_inputs() {
         assert!(sniff("").unwrap_err().contains("empty"));
         assert!(sniff("# only\n\n").unwrap_err().contains("empty"));
-        assert!(sniff("x y z\n# nothing\n").unwrap_err().contains("only a header"));
+        assert!(
+            sniff("x y z\n# nothing\n")
+                .unwrap_err()
+                .contains("only a header")
+        );
         let need = TextLayout::sniff("s", b"1 2 3", false, &ReadOptions::default());
         assert!(matches!(need, Err(SniffError::NeedMore)));
     }

@@ -1,0 +1,11 @@
+//! densebin's one integration-test binary: the library against an
+//! independent oracle, the merge laws, every input format, the grid file,
+//! and the command line.
+
+mod errors;
+mod formats;
+mod kernel;
+mod laws;
+mod oracle;
+mod scenario;
+mod store;

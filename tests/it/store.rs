@@ -1,0 +1,222 @@
+//! The grid file: exact round trips, the documented layout, `info` and
+//! `merge`.
+
+use densebin::store::{read_grid, write_grid};
+
+use crate::oracle::assert_grids_close;
+use crate::scenario::{Scenario, text_lines};
+
+fn sample() -> Vec<(f64, f64, f64)> {
+    (0..2000)
+        .map(|i| {
+            let t = i as f64 * 0.013;
+            let z = if i % 97 == 0 {
+                f64::NAN
+            } else {
+                (3.0 * t).sin()
+            };
+            (t.cos() * t, t.sin() * (1.0 + t), z)
+        })
+        .collect()
+}
+
+#[test]
+fn grids_round_trip_exactly() {
+    let s = Scenario::new();
+    s.write("p.txt", text_lines(&sample(), " "));
+    s.ok(&[
+        "bin",
+        "p.txt",
+        "-o",
+        "a.h5",
+        "--layers",
+        "count,sum,minmax,std,zhist",
+        "--z-bins",
+        "7",
+        "--width",
+        "30",
+        "--height",
+        "20",
+        "-q",
+    ]);
+    let g = s.grid("a.h5");
+    assert!(g.has_distinct_count_z());
+    write_grid(&g, &s.path("b.h5")).unwrap();
+    let back = read_grid(&s.path("b.h5")).unwrap();
+    assert!(back == g, "read back differs");
+    assert_eq!(back.inputs()[0].name, "p.txt");
+    assert_eq!(
+        back.inputs()[0].size,
+        Some(std::fs::metadata(s.path("p.txt")).unwrap().len())
+    );
+}
+
+#[test]
+fn the_file_has_the_documented_layout() {
+    let s = Scenario::new();
+    s.write("p.txt", text_lines(&sample(), " "));
+    s.ok(&[
+        "bin", "p.txt", "-o", "g.h5", "--width", "30", "--height", "20", "--z-bins", "5", "-q",
+    ]);
+    let f = hdf5::File::open(s.path("g.h5")).unwrap();
+    let mut names = f.member_names().unwrap();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "count", "count_z", "max_z", "min_z", "sum_z", "x", "y", "z_bin", "zhist"
+        ]
+    );
+    assert_eq!(f.dataset("count").unwrap().shape(), [20, 30]);
+    assert_eq!(f.dataset("zhist").unwrap().shape(), [5, 20, 30]);
+    assert_eq!(f.dataset("x").unwrap().shape(), [30]);
+    let count = f.dataset("count").unwrap();
+    assert!(count.is_chunked());
+    assert!(!count.filters().is_empty(), "compressed");
+    for attr in [
+        "format",
+        "format_version",
+        "densebin_version",
+        "width",
+        "height",
+        "x_range",
+        "y_range",
+        "x_axis_type",
+        "y_axis_type",
+        "layers",
+        "z_bins",
+        "z_range",
+        "points_read",
+        "points_binned",
+        "nonfinite_xy",
+        "out_of_range",
+        "nonfinite_z",
+        "nonfinite_w",
+        "z_clipped",
+        "lines_ignored",
+        "bad_lines",
+        "input_name",
+        "input_size",
+        "input_mtime",
+        "input_bad_lines",
+    ] {
+        assert!(f.attr(attr).is_ok(), "attribute {attr}");
+    }
+    // Dimension scales: every layer axis lists its scale.
+    assert!(count.attr("DIMENSION_LIST").is_ok());
+    assert_eq!(
+        f.dataset("x")
+            .unwrap()
+            .attr("CLASS")
+            .unwrap()
+            .read_scalar::<hdf5::types::FixedAscii<16>>()
+            .unwrap()
+            .as_str(),
+        "DIMENSION_SCALE"
+    );
+}
+
+#[test]
+fn merge_of_halves_equals_the_whole() {
+    let pts = sample();
+    let s = Scenario::new();
+    s.write("all.txt", text_lines(&pts, " "));
+    s.write("a.txt", text_lines(&pts[..700], " "));
+    s.write("b.txt", text_lines(&pts[700..], " "));
+    let canvas = [
+        "--width",
+        "25",
+        "--height",
+        "15",
+        "--x-range",
+        "-30,30",
+        "--y-range",
+        "-30,30",
+        "--z-range",
+        "-1,1",
+        "-q",
+    ];
+    for (input, out) in [("all.txt", "all.h5"), ("a.txt", "a.h5"), ("b.txt", "b.h5")] {
+        let mut args = vec!["bin", input, "-o", out];
+        args.extend(canvas);
+        s.ok(&args);
+    }
+    s.ok(&["merge", "a.h5", "b.h5", "-o", "m.h5", "-q"]);
+    let (m, all) = (s.grid("m.h5"), s.grid("all.h5"));
+    assert_grids_close(&m, &all, "merged halves");
+    let names: Vec<_> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["a.txt", "b.txt"]);
+
+    // Grids of another canvas are refused, naming the file.
+    s.ok(&["bin", "a.txt", "-o", "other.h5", "--width", "26", "-q"]);
+    let err = s.fails(&["merge", "a.h5", "other.h5", "-o", "bad.h5"], 2);
+    assert!(
+        err.contains("other.h5: cannot merge grids: canvas 25x15"),
+        "{err}"
+    );
+    assert!(!s.path("bad.h5").exists());
+}
+
+#[test]
+fn info_describes_the_grid() {
+    let s = Scenario::new();
+    s.write("p.txt", "# c\n0 0 1\n1 1 2\n1 1 nan\n");
+    s.ok(&[
+        "bin", "p.txt", "-o", "g.h5", "--width", "2", "--height", "2", "-q",
+    ]);
+    let out = s.cmd().args(["info", "g.h5"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("canvas   2 x 2 pixels, x 0 .. 1, y 0 .. 1"),
+        "{text}"
+    );
+    assert!(text.contains("3 read, 3 binned"), "{text}");
+    assert!(
+        text.contains("2 non-empty of 4, at most 2 points in one"),
+        "{text}"
+    );
+    let out = s.cmd().args(["info", "g.h5", "--json"]).output().unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        json.starts_with('{') && json.trim_end().ends_with('}'),
+        "{json}"
+    );
+    assert!(json.contains("\"width\":2,\"height\":2"), "{json}");
+    assert!(json.contains("\"points_read\":3"), "{json}");
+    assert!(json.contains("\"nonfinite_z\":1"), "{json}");
+    assert!(json.contains("\"lines_ignored\":1"), "{json}");
+}
+
+#[test]
+fn files_that_are_not_grids() {
+    let s = Scenario::new();
+    s.write("text.h5", "hello");
+    let err = s.fails(&["info", "text.h5"], 2);
+    assert!(err.contains("text.h5: not a readable HDF5 file"), "{err}");
+    let f = hdf5::File::create(s.path("other.h5")).unwrap();
+    f.new_dataset::<u8>().shape(3).create("data").unwrap();
+    drop(f);
+    let err = s.fails(&["info", "other.h5"], 2);
+    assert!(err.contains("other.h5: not a densebin grid"), "{err}");
+    let err = s.fails(&["merge", "missing.h5", "-o", "m.h5"], 1);
+    assert!(err.contains("missing.h5"), "{err}");
+}
+
+#[test]
+fn future_format_versions_are_refused() {
+    let s = Scenario::new();
+    s.write("p.txt", "0 0 1\n1 1 2\n");
+    s.ok(&["bin", "p.txt", "-o", "g.h5", "-q"]);
+    {
+        let f = hdf5::File::open_rw(s.path("g.h5")).unwrap();
+        f.attr("format_version")
+            .unwrap()
+            .write_scalar(&99u32)
+            .unwrap();
+    }
+    let err = s.fails(&["info", "g.h5"], 2);
+    assert!(
+        err.contains("format version 99") && err.contains("upgrade densebin"),
+        "{err}"
+    );
+}
