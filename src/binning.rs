@@ -292,7 +292,7 @@ pub struct Extent {
 }
 
 impl Extent {
-    fn add(this: &mut Option<Extent>, v: f64) {
+    pub(crate) fn add(this: &mut Option<Extent>, v: f64) {
         match this {
             Some(e) => {
                 e.lo = e.lo.min(v);
@@ -657,6 +657,14 @@ impl BinRequest {
         let available = match (self.max_memory, available_memory()) {
             (Some(m), Some(a)) => Some(m.min(a)),
             (m, a) => m.or(a),
+        };
+        // Each extra worker costs a grid to fill and merge; on a small input
+        // that costs more than the parsing it shares. Unless the threads were
+        // asked for, a worker gets at least as many input bytes as its grid
+        // has.
+        let workers = match (self.threads, total_bytes(inputs), spec.grid_bytes()) {
+            (None, Some(data), Some(grid)) => workers.min((data / grid.max(1)).max(1) as usize),
+            _ => workers,
         };
         let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
         Ok(Plan {

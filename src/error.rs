@@ -130,13 +130,12 @@ pub enum Error {
     },
 
     /// An operating-system I/O failure.
-    #[error("{path}: {source}")]
+    #[error("{path}: {err}")]
     Io {
         /// The file involved.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not a `source`).
+        err: std::io::Error,
     },
 
     /// A failure inside libhdf5.
@@ -157,10 +156,10 @@ impl Error {
         !matches!(self, Error::Io { .. } | Error::Hdf5 { .. })
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            err: without_path(err),
         }
     }
 
@@ -173,6 +172,23 @@ impl Error {
 
     pub(crate) fn request(msg: impl Into<String>) -> Self {
         Error::InvalidRequest(msg.into())
+    }
+}
+
+/// The operating system's error without the path that some crates (such as
+/// tempfile) add to its message: densebin's messages name the path once.
+fn without_path(err: std::io::Error) -> std::io::Error {
+    use std::error::Error as _;
+    let inner = err
+        .get_ref()
+        .and_then(|e| e.source())
+        .and_then(|e| e.downcast_ref::<std::io::Error>());
+    match inner {
+        Some(e) => match e.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(e.kind(), e.to_string()),
+        },
+        None => err,
     }
 }
 

@@ -65,6 +65,7 @@
 #![deny(missing_docs)]
 
 pub mod binning;
+pub mod convert;
 pub mod error;
 pub mod grid;
 pub mod read;

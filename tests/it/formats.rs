@@ -348,3 +348,50 @@ fn skipped_bad_lines_are_counted_and_located() {
     assert_eq!(g.counters().points_read, 47);
     assert_eq!(g.inputs()[0].bad_lines, [4, 11, 41]);
 }
+
+#[test]
+fn convert_writes_the_points_once_as_records() {
+    let pts = points(3000);
+    let s = Scenario::new();
+    s.write("p.txt", format!("# c\nx y z\n{}", text_lines(&pts, " ")));
+    let err = s.ok(&["convert", "p.txt", "-o", "p.f64"]);
+    assert!(err.contains("wrote 3,003 points (x y z) to p.f64"), "{err}");
+    assert!(
+        err.contains("densebin bin p.f64 --fields 3 --x-range=-2."),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(s.path("p.f64")).unwrap(),
+        f64_records(&pts),
+        "exact f64 records"
+    );
+
+    s.ok(&["convert", "p.txt", "-o", "p.f32", "-q"]);
+    let (f32s, widened) = f32_records(&pts);
+    assert_eq!(std::fs::read(s.path("p.f32")).unwrap(), f32s);
+    bin_and_check(&s, "p.f32", &[], &widened, "converted f32");
+
+    s.ok(&["convert", "p.txt", "-o", "p.npy", "--dtype", "f64", "-q"]);
+    let bytes = std::fs::read(s.path("p.npy")).unwrap();
+    let header = densebin::read::parse_npy_header(&bytes).unwrap();
+    assert_eq!(header.shape, vec![pts.len() as u64, 3]);
+    assert_eq!(&bytes[header.data_offset..], &f64_records(&pts)[..]);
+    bin_and_check(&s, "p.npy", &[], &pts, "converted npy");
+
+    // A weight column travels as the fourth field.
+    s.write("w.csv", "x,y,z,w\n1,2,3,4\n5,6,7,8\n");
+    s.ok(&["convert", "w.csv", "-o", "w.f32", "--weight", "w", "-q"]);
+    let back: Vec<f32> = std::fs::read(s.path("w.f32"))
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(back, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+
+    let err = s.fails(&["convert", "p.txt", "-o", "p.bin"], 2);
+    assert!(err.contains("name the output .f32, .f64 or .npy"), "{err}");
+    s.write("bad.txt", "1 2 3\n1 x 3\n");
+    let err = s.fails(&["convert", "bad.txt", "-o", "bad.f32"], 2);
+    assert!(err.contains("bad.txt:2:3: expected a number"), "{err}");
+    assert!(!s.path("bad.f32").exists(), "no partial output");
+}

@@ -156,6 +156,16 @@ def main():
         x32, y32, z32 = (v.astype(np.float32).astype(np.float64) for v in (x, y, z))
         with h5py.File(g32, "r") as f:
             check(np.array_equal(f["count"][...], expected(x32, y32, z32)["count"]), "npy float32 count equals numpy")
+        # convert writes what numpy reads back: the same points, in order.
+        conv = os.path.join(d, "c.npy")
+        densebin("convert", txt, "-o", conv, "--dtype", "f64", "-q")
+        back = np.load(conv)
+        check(back.shape == (x.size, 3), "converted .npy shape")
+        check(np.array_equal(back, np.column_stack([x, y, z]), equal_nan=True), "converted .npy equals the points")
+        raw = os.path.join(d, "c.f32")
+        densebin("convert", txt, "-o", raw, "-q")
+        mm = np.memmap(raw, dtype="float32", mode="r").reshape(-1, 3)
+        check(np.array_equal(mm, np.column_stack([x, y, z]).astype(np.float32), equal_nan=True), "converted .f32 is np.memmap's layout")
     print("python interop: all checks passed")
 
 

@@ -1,0 +1,166 @@
+//! Converting inputs once into binary records.
+//!
+//! Text is the slow part of a run: parsing costs far more than binning, and
+//! without `--x-range`/`--y-range` densebin parses a text input twice (once
+//! for the data bounds, once to bin). Converting it once to raw `f32`
+//! records (or `.npy`) makes every later run read a memory map at memory
+//! speed, and the conversion reports the data bounds on the way.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::binning::{Bounds, Extent, Progress};
+use crate::error::{Error, Result};
+use crate::read::{ChunkQueue, Input, Points};
+use crate::store::write_atomically;
+
+/// The value type of converted records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dtype {
+    /// Little-endian `f32` (half the size; about 7 significant digits).
+    F32,
+    /// Little-endian `f64` (exact).
+    F64,
+}
+
+/// The file layout of converted records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Container {
+    /// Raw interleaved records, as `np.memmap(path, dtype, shape=(N, k))`.
+    Raw,
+    /// A NumPy `.npy` file holding a 2-D `(N, k)` array.
+    Npy,
+}
+
+/// What a conversion wrote.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Converted {
+    /// Points written.
+    pub points: u64,
+    /// Values per record: x, y, then z and the weight when the inputs
+    /// have them.
+    pub fields: usize,
+    /// Finite bounds of x, y and z (z over points with finite x and y).
+    pub bounds: Bounds,
+}
+
+/// Bytes reserved for the `.npy` header, so that it can be written after
+/// the data, once the number of records is known.
+const NPY_HEADER: usize = 128;
+
+/// Writes every point of `inputs`, in input order, as records of x, y and
+/// (when present) z and the weight, to `out` atomically.
+pub fn convert(
+    inputs: &[Input],
+    out: &Path,
+    dtype: Dtype,
+    container: Container,
+    progress: Option<&dyn Progress>,
+) -> Result<Converted> {
+    let has_z = inputs.iter().all(Input::has_z);
+    let has_w = inputs.iter().all(Input::has_weight);
+    if let Some(i) = inputs
+        .iter()
+        .find(|i| i.has_z() != has_z || i.has_weight() != has_w)
+    {
+        return Err(Error::request(format!(
+            "{}: all inputs of one conversion need the same columns (z and weight)",
+            i.info().name
+        )));
+    }
+    let fields = 2 + usize::from(has_z) + usize::from(has_w);
+    if let Some(p) = progress {
+        p.begin("converting", inputs.iter().map(Input::data_len).sum());
+    }
+    let mut result = Converted {
+        points: 0,
+        fields,
+        bounds: Bounds::default(),
+    };
+    write_atomically(out, |tmp| {
+        let io = |e: std::io::Error| Error::io(out, e);
+        let file = File::create(tmp).map_err(io)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        if container == Container::Npy {
+            w.write_all(&[b' '; NPY_HEADER]).map_err(io)?;
+        }
+        // One worker keeps the input order: a conversion is done once, and
+        // its speed is the parser's on one core.
+        let queue = ChunkQueue::new(inputs, 4 << 20);
+        let mut pts = Points::with_capacity(has_z, has_w);
+        let mut buf = Vec::with_capacity(crate::read::BATCH * fields * 8);
+        while let Some(chunk) = queue.next()? {
+            let mut sink = |p: &Points| -> Result<()> {
+                buf.clear();
+                for i in 0..p.len() {
+                    let (x, y) = (p.x[i], p.y[i]);
+                    if x.is_finite() && y.is_finite() {
+                        Extent::add(&mut result.bounds.x, x);
+                        Extent::add(&mut result.bounds.y, y);
+                        if let Some(&z) = p.z.get(i).filter(|z| z.is_finite()) {
+                            Extent::add(&mut result.bounds.z, z);
+                        }
+                    }
+                    let row = [Some(x), Some(y), p.z.get(i).copied(), p.w.get(i).copied()];
+                    for v in row.into_iter().flatten() {
+                        match dtype {
+                            Dtype::F32 => buf.extend((v as f32).to_le_bytes()),
+                            Dtype::F64 => buf.extend(v.to_le_bytes()),
+                        }
+                    }
+                }
+                result.points += p.len() as u64;
+                w.write_all(&buf).map_err(io)
+            };
+            inputs[chunk.input]
+                .read_chunk(&chunk, &mut pts, &mut sink)
+                .map_err(|e| e.error)?;
+            if let Some(p) = progress {
+                p.advance(chunk.data.len() as u64);
+            }
+        }
+        if container == Container::Npy {
+            let header = npy_header(dtype, result.points, fields);
+            w.seek(SeekFrom::Start(0)).map_err(io)?;
+            w.write_all(&header).map_err(io)?;
+        }
+        w.flush().map_err(io)
+    })?;
+    Ok(result)
+}
+
+/// A version 1.0 `.npy` header for a `(rows, fields)` C-order array,
+/// padded to exactly [`NPY_HEADER`] bytes.
+fn npy_header(dtype: Dtype, rows: u64, fields: usize) -> Vec<u8> {
+    let descr = match dtype {
+        Dtype::F32 => "<f4",
+        Dtype::F64 => "<f8",
+    };
+    let dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {fields}), }}");
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend(((NPY_HEADER - 10) as u16).to_le_bytes());
+    out.extend(dict.as_bytes());
+    out.resize(NPY_HEADER - 1, b' ');
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_header_parses_back() {
+        let h = npy_header(Dtype::F32, 12_345_678_901, 4);
+        assert_eq!(h.len(), NPY_HEADER);
+        let parsed = crate::read::parse_npy_header(&h).unwrap();
+        assert_eq!(parsed.shape, vec![12_345_678_901, 4]);
+        assert_eq!(parsed.data_offset, NPY_HEADER);
+        assert_eq!(parsed.descr, crate::read::NpyDescr::Simple("<f4".into()));
+    }
+}
