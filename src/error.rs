@@ -178,16 +178,11 @@ impl Error {
 /// The operating system's error without the path that some crates (such as
 /// tempfile) add to its message: densebin's messages name the path once.
 fn without_path(err: std::io::Error) -> std::io::Error {
-    use std::error::Error as _;
-    let inner = err
-        .get_ref()
-        .and_then(|e| e.source())
-        .and_then(|e| e.downcast_ref::<std::io::Error>());
-    match inner {
-        Some(e) => match e.raw_os_error() {
-            Some(code) => std::io::Error::from_raw_os_error(code),
-            None => std::io::Error::new(e.kind(), e.to_string()),
-        },
+    // tempfile wraps the OS error in a private type whose message ends in
+    // ` at path "..."`; keep the kind and the OS message.
+    let text = err.get_ref().map(|inner| inner.to_string());
+    match text.as_deref().and_then(|t| t.split_once(" at path \"")) {
+        Some((message, _)) => std::io::Error::new(err.kind(), message.to_string()),
         None => err,
     }
 }
