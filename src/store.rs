@@ -553,3 +553,97 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::Points;
+
+    fn full_grid() -> Grid {
+        let layers: LayerSet = "count,sum,minmax,std,zhist,weight".parse().unwrap();
+        let spec = GridSpec::new(5, 3, (-1.0, 1.0), (0.0, 3.0))
+            .unwrap()
+            .with_layers(layers, Some((4, (0.0, 1.0))))
+            .unwrap();
+        let mut g = Grid::empty(spec);
+        g.append(&Points {
+            x: vec![-1.0, 0.0, 0.99, 1.0, 0.5, f64::NAN],
+            y: vec![0.0, 1.5, 2.9, 3.0, 0.5, 1.0],
+            z: vec![0.1, 0.6, f64::NAN, 2.0, -1.0, 0.0],
+            w: vec![1.0, 2.0, 3.0, f64::INFINITY, 0.5, 0.0],
+        })
+        .unwrap();
+        g.inputs.push(InputInfo {
+            name: "dätä, \"quoted\".txt".into(),
+            size: Some(123),
+            mtime: Some(1_700_000_000),
+            bad_lines: vec![3, 9],
+        });
+        g.inputs.push(InputInfo {
+            name: "-".into(),
+            ..InputInfo::default()
+        });
+        g.counters.lines_ignored = 2;
+        g.counters.bad_lines = 2;
+        g
+    }
+
+    #[test]
+    fn every_layer_and_attribute_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        let g = full_grid();
+        assert!(g.has_distinct_count_z());
+        write_grid(&g, &path).unwrap();
+        let back = read_grid(&path).unwrap();
+        assert!(back == g, "{back:?}\nvs\n{g:?}");
+        let header = read_header(&path).unwrap();
+        assert_eq!(header.format_version, FORMAT_VERSION);
+        assert_eq!(header.densebin_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(read_count(&path).unwrap(), g.count());
+    }
+
+    #[test]
+    fn an_empty_grid_without_inputs_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.h5");
+        let g = Grid::empty(GridSpec::new(2, 2, (0.0, 1.0), (0.0, 1.0)).unwrap());
+        write_grid(&g, &path).unwrap();
+        assert!(read_grid(&path).unwrap() == g);
+    }
+
+    #[test]
+    fn failed_writes_leave_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        std::fs::write(&path, b"old").unwrap();
+        let err = write_atomically(&path, |tmp| {
+            std::fs::write(tmp, b"half").unwrap();
+            Err(Error::request("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary file is gone");
+
+        write_atomically(&path, |tmp| {
+            std::fs::write(tmp, b"new").map_err(|e| Error::io(tmp, e))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn missing_layers_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        write_grid(&full_grid(), &path).unwrap();
+        {
+            let f = File::open_rw(&path).unwrap();
+            f.unlink("sum_w").unwrap();
+        }
+        let err = read_grid(&path).unwrap_err().to_string();
+        assert!(err.contains("layer sum_w is missing"), "{err}");
+    }
+}

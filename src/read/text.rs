@@ -702,6 +702,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_f64_parses_back_exactly(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            for text in [format!("{v:?}"), format!("{v:e}"), format!("{v:.17e}"), format!("{v:+e}")] {
+                let got = parse_number(&Field { start: 0, text: text.as_bytes(), quoted: false }).unwrap();
+                proptest::prop_assert!(
+                    got.to_bits() == v.to_bits() || (got.is_nan() && v.is_nan()),
+                    "{text} parsed as {got:?}, not {v:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn columns_count_characters() {
         assert_eq!(column_of("é,x".as_bytes(), 3), 3);
