@@ -302,7 +302,7 @@ impl Extent {
         }
     }
 
-    fn merge(this: &mut Option<Extent>, other: Option<Extent>) {
+    pub(crate) fn merge(this: &mut Option<Extent>, other: Option<Extent>) {
         if let Some(o) = other {
             Extent::add(this, o.lo);
             Extent::add(this, o.hi);

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use crate::binning::{Bounds, Extent, Progress};
 use crate::error::{Error, Result};
-use crate::read::{ChunkQueue, Input, Points};
+use rayon::prelude::*;
+
+use crate::read::{Chunk, ChunkQueue, Input, Points};
 use crate::store::write_atomically;
 
 /// The value type of converted records.
@@ -53,12 +55,15 @@ pub struct Converted {
 const NPY_HEADER: usize = 128;
 
 /// Writes every point of `inputs`, in input order, as records of x, y and
-/// (when present) z and the weight, to `out` atomically.
+/// (when present) z and the weight, to `out` atomically. Chunks are parsed
+/// by `threads` workers (all cores when `None`) a window at a time and
+/// written in order, so memory stays at a few chunks per worker.
 pub fn convert(
     inputs: &[Input],
     out: &Path,
     dtype: Dtype,
     container: Container,
+    threads: Option<usize>,
     progress: Option<&dyn Progress>,
 ) -> Result<Converted> {
     let has_z = inputs.iter().all(Input::has_z);
@@ -73,6 +78,13 @@ pub fn convert(
         )));
     }
     let fields = 2 + usize::from(has_z) + usize::from(has_w);
+    let workers = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))?;
     if let Some(p) = progress {
         p.begin("converting", inputs.iter().map(Input::data_len).sum());
     }
@@ -88,39 +100,31 @@ pub fn convert(
         if container == Container::Npy {
             w.write_all(&[b' '; NPY_HEADER]).map_err(io)?;
         }
-        // One worker keeps the input order: a conversion is done once, and
-        // its speed is the parser's on one core.
         let queue = ChunkQueue::new(inputs, 4 << 20);
-        let mut pts = Points::with_capacity(has_z, has_w);
-        let mut buf = Vec::with_capacity(crate::read::BATCH * fields * 8);
-        while let Some(chunk) = queue.next()? {
-            let mut sink = |p: &Points| -> Result<()> {
-                buf.clear();
-                for i in 0..p.len() {
-                    let (x, y) = (p.x[i], p.y[i]);
-                    if x.is_finite() && y.is_finite() {
-                        Extent::add(&mut result.bounds.x, x);
-                        Extent::add(&mut result.bounds.y, y);
-                        if let Some(&z) = p.z.get(i).filter(|z| z.is_finite()) {
-                            Extent::add(&mut result.bounds.z, z);
-                        }
-                    }
-                    let row = [Some(x), Some(y), p.z.get(i).copied(), p.w.get(i).copied()];
-                    for v in row.into_iter().flatten() {
-                        match dtype {
-                            Dtype::F32 => buf.extend((v as f32).to_le_bytes()),
-                            Dtype::F64 => buf.extend(v.to_le_bytes()),
-                        }
-                    }
+        loop {
+            let window = (0..2 * workers)
+                .map_while(|_| queue.next().transpose())
+                .collect::<Result<Vec<_>>>()?;
+            if window.is_empty() {
+                break;
+            }
+            let encoded: Vec<Result<Encoded>> = pool.install(|| {
+                window
+                    .par_iter()
+                    .map(|chunk| encode(&inputs[chunk.input], chunk, dtype, has_z, has_w))
+                    .collect()
+            });
+            // In order: the first error in the window is the first in the file.
+            for (chunk, e) in window.iter().zip(encoded) {
+                let e = e?;
+                w.write_all(&e.bytes).map_err(io)?;
+                result.points += e.points;
+                Extent::merge(&mut result.bounds.x, e.bounds.x);
+                Extent::merge(&mut result.bounds.y, e.bounds.y);
+                Extent::merge(&mut result.bounds.z, e.bounds.z);
+                if let Some(p) = progress {
+                    p.advance(chunk.data.len() as u64);
                 }
-                result.points += p.len() as u64;
-                w.write_all(&buf).map_err(io)
-            };
-            inputs[chunk.input]
-                .read_chunk(&chunk, &mut pts, &mut sink)
-                .map_err(|e| e.error)?;
-            if let Some(p) = progress {
-                p.advance(chunk.data.len() as u64);
             }
         }
         if container == Container::Npy {
@@ -131,6 +135,56 @@ pub fn convert(
         w.flush().map_err(io)
     })?;
     Ok(result)
+}
+
+/// One chunk's records.
+struct Encoded {
+    bytes: Vec<u8>,
+    points: u64,
+    bounds: Bounds,
+}
+
+fn encode(
+    input: &Input,
+    chunk: &Chunk<'_>,
+    dtype: Dtype,
+    has_z: bool,
+    has_w: bool,
+) -> Result<Encoded> {
+    let mut out = Encoded {
+        bytes: Vec::new(),
+        points: 0,
+        bounds: Bounds::default(),
+    };
+    let mut pts = Points::with_capacity(has_z, has_w);
+    let mut sink = |p: &Points| -> Result<()> {
+        for i in 0..p.len() {
+            let (x, y) = (p.x[i], p.y[i]);
+            let z = p.z.get(i).copied();
+            if x.is_finite() && y.is_finite() {
+                Extent::add(&mut out.bounds.x, x);
+                Extent::add(&mut out.bounds.y, y);
+                if let Some(z) = z.filter(|z| z.is_finite()) {
+                    Extent::add(&mut out.bounds.z, z);
+                }
+            }
+            for v in [Some(x), Some(y), z, p.w.get(i).copied()]
+                .into_iter()
+                .flatten()
+            {
+                match dtype {
+                    Dtype::F32 => out.bytes.extend((v as f32).to_le_bytes()),
+                    Dtype::F64 => out.bytes.extend(v.to_le_bytes()),
+                }
+            }
+        }
+        out.points += p.len() as u64;
+        Ok(())
+    };
+    input
+        .read_chunk(chunk, &mut pts, &mut sink)
+        .map_err(|e| e.error)?;
+    Ok(out)
 }
 
 /// A version 1.0 `.npy` header for a `(rows, fields)` C-order array,

@@ -60,7 +60,14 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
     };
     let inputs = args.input.open(&args.inputs)?;
     let bar = Bar::new(global.quiet);
-    let done = convert(&inputs, &args.output, dtype, container, Some(&bar));
+    let done = convert(
+        &inputs,
+        &args.output,
+        dtype,
+        container,
+        global.threads,
+        Some(&bar),
+    );
     bar.finish();
     let done = args::writing(done, &args.output)?;
     if !global.quiet {
