@@ -49,10 +49,23 @@ const CHUNK: usize = 512;
 /// folder, synced, then renamed over `path`.
 pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
     write_atomically(path, |tmp| {
-        let file = File::create(tmp).map_err(|e| Error::hdf5(path, e))?;
+        let file = options().create(tmp).map_err(|e| Error::hdf5(path, e))?;
         write_contents(grid, &file).map_err(|e| Error::hdf5(path, e))?;
         file.close().map_err(|e| Error::hdf5(path, e))
     })
+}
+
+/// How densebin opens HDF5 files: without libhdf5's `flock` file locking.
+///
+/// Grids are never written in place (see [`write_atomically`]), so the lock
+/// protects nothing, and it does harm: libhdf5 opens files without
+/// `O_CLOEXEC`, so a child process started while a grid is open inherits
+/// the locked descriptor, and a later open of the same file in this process
+/// fails with `EAGAIN` until the child exits.
+pub fn options() -> hdf5::file::FileBuilder {
+    let mut b = File::with_options();
+    b.with_fapl(|p| p.file_locking(false));
+    b
 }
 
 /// Runs `write` on a temporary path next to `path`, then syncs it and
@@ -422,7 +435,9 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     if let Err(e) = std::fs::metadata(path) {
         return Err(Error::io(path, e));
     }
-    let file = File::open(path).map_err(|e| bad(format!("not a readable HDF5 file ({e})")))?;
+    let file = options()
+        .open(path)
+        .map_err(|e| bad(format!("not a readable HDF5 file ({e})")))?;
     let h5 = |e: hdf5::Error| bad(e.to_string());
     let format: String = file
         .attr("format")
@@ -640,7 +655,7 @@ mod tests {
         let path = dir.path().join("g.h5");
         write_grid(&full_grid(), &path).unwrap();
         {
-            let f = File::open_rw(&path).unwrap();
+            let f = options().open_rw(&path).unwrap();
             f.unlink("sum_w").unwrap();
         }
         let err = read_grid(&path).unwrap_err().to_string();

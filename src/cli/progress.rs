@@ -27,9 +27,9 @@ impl Bar {
 impl densebin::binning::Progress for Bar {
     fn begin(&self, phase: &str, total: Option<u64>) {
         let template = if total.is_some() {
-            "{msg:>16} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}"
+            "{msg} [{wide_bar}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}"
         } else {
-            "{msg:>16} {spinner} {bytes} {binary_bytes_per_sec}"
+            "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
         };
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())

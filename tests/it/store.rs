@@ -58,7 +58,7 @@ fn the_file_has_the_documented_layout() {
     s.ok(&[
         "bin", "p.txt", "-o", "g.h5", "--width", "30", "--height", "20", "--z-bins", "5", "-q",
     ]);
-    let f = hdf5::File::open(s.path("g.h5")).unwrap();
+    let f = densebin::store::options().open(s.path("g.h5")).unwrap();
     let mut names = f.member_names().unwrap();
     names.sort();
     assert_eq!(
@@ -193,7 +193,9 @@ fn files_that_are_not_grids() {
     s.write("text.h5", "hello");
     let err = s.fails(&["info", "text.h5"], 2);
     assert!(err.contains("text.h5: not a readable HDF5 file"), "{err}");
-    let f = hdf5::File::create(s.path("other.h5")).unwrap();
+    let f = densebin::store::options()
+        .create(s.path("other.h5"))
+        .unwrap();
     f.new_dataset::<u8>().shape(3).create("data").unwrap();
     drop(f);
     let err = s.fails(&["info", "other.h5"], 2);
@@ -208,7 +210,7 @@ fn future_format_versions_are_refused() {
     s.write("p.txt", "0 0 1\n1 1 2\n");
     s.ok(&["bin", "p.txt", "-o", "g.h5", "-q"]);
     {
-        let f = hdf5::File::open_rw(s.path("g.h5")).unwrap();
+        let f = densebin::store::options().open_rw(s.path("g.h5")).unwrap();
         f.attr("format_version")
             .unwrap()
             .write_scalar(&99u32)
