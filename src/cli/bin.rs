@@ -162,3 +162,42 @@ pub fn summary(grid: &Grid) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use densebin::read::Points;
+    use densebin::{GridSpec, LayerSet};
+
+    #[test]
+    fn summary_names_every_fate_and_the_ranges() {
+        let layers: LayerSet = "count,sum,zhist".parse().unwrap();
+        let spec = GridSpec::new(4, 2, (0.0, 1.0), (-0.5, 0.5))
+            .unwrap()
+            .with_layers(layers, Some((2, (0.0, 1.0))))
+            .unwrap();
+        let mut g = Grid::empty(spec);
+        g.append(&Points {
+            x: vec![0.5, 0.5, 2.0, f64::NAN],
+            y: vec![0.0, 0.0, 0.0, 0.0],
+            z: vec![0.5, f64::NAN, 0.0, 0.0],
+            w: vec![],
+        })
+        .unwrap();
+        let text = summary(&g);
+        assert_eq!(
+            text,
+            "binned 2 of 4 points into 4x2 pixels (layers count,sum,zhist); not binned: \
+             1 with non-finite x or y, 1 outside the ranges; 1 with non-finite z"
+        );
+        assert_eq!(
+            range_flags(g.spec()),
+            "--x-range=0.0,1.0 --y-range=-0.5,0.5 --z-range=0.0,1.0"
+        );
+        let t = vec![
+            ("binned", Duration::from_millis(1500)),
+            ("wrote", Duration::from_millis(20)),
+        ];
+        assert_eq!(timings(&t), "binned 1.50 s, wrote 0.02 s");
+    }
+}

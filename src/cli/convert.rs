@@ -111,3 +111,17 @@ pub fn range_flags(b: &Bounds) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_flags_for_the_bounds_found() {
+        let mut b = Bounds::default();
+        assert_eq!(range_flags(&b), "");
+        b.x = Some(densebin::binning::Extent { lo: -1.5, hi: 2.0 });
+        b.z = Some(densebin::binning::Extent { lo: 3.0, hi: 3.0 });
+        assert_eq!(range_flags(&b), "--x-range=-1.5,2.0 --z-range=2.5,3.5");
+    }
+}

@@ -3,6 +3,7 @@
 //! and the command line.
 
 mod errors;
+mod fixtures;
 mod formats;
 mod kernel;
 mod laws;
