@@ -164,53 +164,36 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
         None => None,
     };
 
-    let layer2 = |name: &str, long: &str, data: ArrayView<'_, _, _>| -> hdf5::Result<()> {
-        let ds = file
-            .new_dataset_builder()
-            .chunk((h.min(CHUNK), w.min(CHUNK)))
-            .shuffle()
-            .deflate(DEFLATE)
-            .with_data(data)
-            .create(name)?;
-        attr_str(&ds, "long_name", long)?;
-        attach(&ds, &[&y, &x])
-    };
-    layer2_u64(
-        file,
-        "count",
-        "points per pixel",
-        grid.count(),
-        (h, w),
-        &y,
-        &x,
-    )?;
+    let scales = [&y, &x];
+    layer2(file, "count", "points per pixel", grid.count(), &scales)?;
     if let Some(v) = grid.sum_z() {
-        layer2("sum_z", "sum of finite z", v)?;
+        layer2(file, "sum_z", "sum of finite z", v, &scales)?;
     }
     if grid.has_distinct_count_z()
         && let Some(v) = grid.count_z()
     {
-        layer2_u64(
+        layer2(
             file,
             "count_z",
             "points with finite z per pixel",
             v,
-            (h, w),
-            &y,
-            &x,
+            &scales,
         )?;
     }
-    if let Some(v) = grid.m2_z() {
-        layer2("m2_z", "sum of squared deviations from the mean of z", v)?;
-    }
-    if let Some(v) = grid.min_z() {
-        layer2("min_z", "smallest finite z (+inf where none)", v)?;
-    }
-    if let Some(v) = grid.max_z() {
-        layer2("max_z", "largest finite z (-inf where none)", v)?;
-    }
-    if let Some(v) = grid.sum_w() {
-        layer2("sum_w", "sum of finite weights", v)?;
+    let floats = [
+        (
+            "m2_z",
+            "sum of squared deviations from the mean of z",
+            grid.m2_z(),
+        ),
+        ("min_z", "smallest finite z (+inf where none)", grid.min_z()),
+        ("max_z", "largest finite z (-inf where none)", grid.max_z()),
+        ("sum_w", "sum of finite weights", grid.sum_w()),
+    ];
+    for (name, long, layer) in floats {
+        if let Some(v) = layer {
+            layer2(file, name, long, v, &scales)?;
+        }
     }
     if let (Some(hist), Some(zb)) = (grid.zhist(), &zb) {
         let k = hist.shape()[0];
@@ -242,15 +225,16 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     Ok(())
 }
 
-fn layer2_u64(
+/// A chunked, compressed (H, W) layer with its axes attached to `scales`
+/// (y, x).
+fn layer2<T: H5Type>(
     file: &File,
     name: &str,
     long: &str,
-    data: ndarray::ArrayView2<'_, u64>,
-    (h, w): (usize, usize),
-    y: &Dataset,
-    x: &Dataset,
+    data: ndarray::ArrayView2<'_, T>,
+    scales: &[&Dataset; 2],
 ) -> hdf5::Result<()> {
+    let (h, w) = data.dim();
     let ds = file
         .new_dataset_builder()
         .chunk((h.min(CHUNK), w.min(CHUNK)))
@@ -259,7 +243,7 @@ fn layer2_u64(
         .with_data(data)
         .create(name)?;
     attr_str(&ds, "long_name", long)?;
-    attach(&ds, &[y, x])
+    attach(&ds, scales)
 }
 
 fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {

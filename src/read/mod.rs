@@ -361,19 +361,8 @@ impl Input {
                 (Layout::Text(t), names, start, lines)
             }
             Format::F32 | Format::F64 => {
-                let ty = if format == Format::F32 {
-                    ValueType::F32Le
-                } else {
-                    ValueType::F64Le
-                };
-                let r = RecordLayout::uniform(ty, opts.fields)
-                    .map_err(|reason| Error::request(format!("{name}: {reason}")))?;
+                let (r, names) = raw_records(&name, format, opts.fields)?;
                 r.check_size(&name, bytes.len() as u64, 0)?;
-                let names = ColumnNames {
-                    count: opts.fields,
-                    names: None,
-                    no_names_because: "raw binary records have no names: use 0-based indices",
-                };
                 (Layout::Records(r), names, 0, 0)
             }
             Format::Npy => {
@@ -423,27 +412,21 @@ impl Input {
             name: name.clone(),
             ..InputInfo::default()
         };
-        let (layout, names, columns, stream, data_start, lines_before_data) = match format {
+        let (layout, names, stream, data_start, lines_before_data) = match format {
             Format::Npy => {
                 return Err(Error::request(format!(
                     "{name}: .npy input cannot be streamed; give a file, or raw records with --format f32"
                 )));
             }
             Format::F32 | Format::F64 => {
-                let ty = if format == Format::F32 {
-                    ValueType::F32Le
-                } else {
-                    ValueType::F64Le
+                let (r, names) = raw_records(&name, format, opts.fields)?;
+                let cut = StreamCut::Records {
+                    size: r.record_size,
+                    fields: r.fields.len(),
+                    value_size: r.fields[0].ty.size(),
                 };
-                let r = RecordLayout::uniform(ty, opts.fields)
-                    .map_err(|reason| Error::request(format!("{name}: {reason}")))?;
-                let names = ColumnNames {
-                    count: opts.fields,
-                    names: None,
-                    no_names_because: "raw binary records have no names: use 0-based indices",
-                };
-                let stream = Stream::new(reader, Vec::new(), StreamCut::Records(r.record_size));
-                (Layout::Records(r), names, None, stream, 0, 0)
+                let stream = Stream::new(reader, Vec::new(), cut);
+                (Layout::Records(r), names, stream, 0, 0)
             }
             Format::Text | Format::Auto => {
                 // Read until the buffer holds a data line (or the stream ends).
@@ -467,20 +450,10 @@ impl Input {
                 stream.eof = eof;
                 stream.lines = lines;
                 stream.offset = start as u64;
-                (
-                    Layout::Text(layout),
-                    names,
-                    None,
-                    stream,
-                    start as u64,
-                    lines,
-                )
+                (Layout::Text(layout), names, stream, start as u64, lines)
             }
         };
-        let columns = match columns {
-            Some(c) => c,
-            None => resolve_columns(&name, &names, opts, &layout)?,
-        };
+        let columns = resolve_columns(&name, &names, opts, &layout)?;
         Ok(Input {
             info,
             path,
@@ -603,6 +576,24 @@ impl Input {
     }
 }
 
+/// The layout and column names of raw `f32`/`f64` records of `fields`
+/// values.
+fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayout, ColumnNames)> {
+    let ty = if format == Format::F32 {
+        ValueType::F32Le
+    } else {
+        ValueType::F64Le
+    };
+    let layout = RecordLayout::uniform(ty, fields)
+        .map_err(|reason| Error::request(format!("{name}: {reason}")))?;
+    let names = ColumnNames {
+        count: fields,
+        names: None,
+        no_names_because: "raw binary records have no names: use 0-based indices",
+    };
+    Ok((layout, names))
+}
+
 fn format_from_extension(path: &Path) -> Format {
     let ext = path
         .extension()
@@ -667,7 +658,11 @@ enum StreamCut {
     /// After the last newline.
     Lines,
     /// At a multiple of the record size.
-    Records(usize),
+    Records {
+        size: usize,
+        fields: usize,
+        value_size: usize,
+    },
 }
 
 /// A stream read block by block.
@@ -716,16 +711,26 @@ impl Stream {
                         continue;
                     }
                 },
-                StreamCut::Records(size) => {
+                StreamCut::Records {
+                    size,
+                    fields,
+                    value_size,
+                } => {
                     let whole = self.pending.len() / size * size;
+                    let total = self.offset + self.pending.len() as u64;
                     if self.eof && whole != self.pending.len() {
-                        let total = self.offset + self.pending.len() as u64;
                         return Err(Error::RecordSize {
                             path: name.to_string(),
                             size: total,
                             record_size: size,
-                            fields: 0,
-                            value_size: 0,
+                            fields,
+                            value_size,
+                        });
+                    }
+                    if self.eof && total == 0 {
+                        return Err(Error::EmptyInput {
+                            path: name.to_string(),
+                            what: "no records: the stream is empty".to_string(),
                         });
                     }
                     whole
@@ -940,11 +945,12 @@ mod tests {
         assert_eq!(joined, text);
 
         let bytes = vec![0u8; 12 * 5 + 3];
-        let mut s = Stream::new(
-            Box::new(std::io::Cursor::new(bytes)),
-            Vec::new(),
-            StreamCut::Records(12),
-        );
+        let cut = StreamCut::Records {
+            size: 12,
+            fields: 3,
+            value_size: 4,
+        };
+        let mut s = Stream::new(Box::new(std::io::Cursor::new(bytes)), Vec::new(), cut);
         let err = s.next_block("raw", Path::new("raw")).unwrap_err();
         assert!(matches!(err, Error::RecordSize { size: 63, .. }), "{err}");
     }

@@ -119,6 +119,42 @@ fn binary_sizes_and_npy_problems() {
 }
 
 #[test]
+fn broken_binary_streams() {
+    let s = Scenario::new();
+    let args = [
+        "bin",
+        "-",
+        "-o",
+        "g.h5",
+        "--format",
+        "f32",
+        "--x-range",
+        "0,1",
+        "--y-range",
+        "0,1",
+        "--layers",
+        "count",
+    ];
+    let out = s
+        .cmd()
+        .args(args)
+        .write_stdin(vec![0u8; 12 * 4 + 2])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("-: 50 bytes is not a whole number of 12-byte records (3 fields of 4 bytes)"),
+        "{err}"
+    );
+    let out = s.cmd().args(args).write_stdin(Vec::new()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-: no records: the stream is empty"), "{err}");
+    assert!(s.files().is_empty());
+}
+
+#[test]
 fn empty_inputs() {
     let s = Scenario::new();
     s.write("empty.txt", "");
