@@ -321,8 +321,11 @@ fn inputs_without_z_get_count_only() {
     s.write("xy.txt", "0 0\n1 1\n0.5 0.5\n");
     s.ok(&["bin", "xy.txt", "-o", "g.h5", "-q"]);
     assert_eq!(s.grid("g.h5").spec().layers().to_string(), "count");
-    let err = s.fails(&["bin", "xy.txt", "-o", "g.h5", "--layers", "count,sum"], 2);
-    assert!(err.contains("need a z column"), "{err}");
+    s.fails_with(
+        &["bin", "xy.txt", "-o", "g.h5", "--layers", "count,sum"],
+        2,
+        "need a z column",
+    );
 }
 
 #[test]
@@ -388,10 +391,16 @@ fn convert_writes_the_points_once_as_records() {
         .collect();
     assert_eq!(back, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
 
-    let err = s.fails(&["convert", "p.txt", "-o", "p.bin"], 2);
-    assert!(err.contains("name the output .f32, .f64 or .npy"), "{err}");
+    s.fails_with(
+        &["convert", "p.txt", "-o", "p.bin"],
+        2,
+        "name the output .f32, .f64 or .npy",
+    );
     s.write("bad.txt", "1 2 3\n1 x 3\n");
-    let err = s.fails(&["convert", "bad.txt", "-o", "bad.f32"], 2);
-    assert!(err.contains("bad.txt:2:3: expected a number"), "{err}");
+    s.fails_with(
+        &["convert", "bad.txt", "-o", "bad.f32"],
+        2,
+        "bad.txt:2:3: expected a number",
+    );
     assert!(!s.path("bad.f32").exists(), "no partial output");
 }

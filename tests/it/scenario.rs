@@ -68,6 +68,13 @@ impl Scenario {
         stderr.trim_end().to_string()
     }
 
+    /// Runs densebin, asserts that it exits with `code` and one line that
+    /// contains `message`.
+    pub fn fails_with(&self, args: &[&str], code: i32, message: &str) {
+        let err = self.fails(args, code);
+        assert!(err.contains(message), "expected {message:?} in {err:?}");
+    }
+
     /// Reads a grid file of the scenario.
     pub fn grid(&self, name: &str) -> Grid {
         densebin::store::read_grid(&self.path(name)).expect("read grid")
