@@ -552,6 +552,58 @@ impl BinRequest {
         if inputs.is_empty() {
             return Err(Error::request("no inputs"));
         }
+        let layers = self.layers_for(inputs)?;
+        if self.width == 0 || self.height == 0 {
+            return Err(Error::request("--width and --height must be at least 1"));
+        }
+        if layers.contains(Layer::ZHist) && self.z_bins == 0 {
+            return Err(Error::request("--z-bins must be at least 1"));
+        }
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if threads == 0 {
+            return Err(Error::request("--threads must be at least 1"));
+        }
+        // No more workers than chunks: a small input needs no 16 grids.
+        let chunk_size = self
+            .chunk_size
+            .unwrap_or_else(|| ChunkQueue::chunk_size(inputs, threads));
+        let chunks = total_bytes(inputs)
+            .map(|t| t.div_ceil(chunk_size.max(1) as u64).max(1) as usize)
+            .unwrap_or(threads);
+        let workers = threads.min(chunks);
+
+        let [x_range, y_range, z_range] = self.ranges_for(inputs, layers, workers, progress)?;
+        let zhist = layers
+            .contains(Layer::ZHist)
+            .then_some((self.z_bins, z_range));
+        let spec =
+            GridSpec::new(self.width, self.height, x_range, y_range)?.with_layers(layers, zhist)?;
+
+        // Each extra worker costs a grid to fill and merge; on a small input
+        // that costs more than the parsing it shares. Unless the threads were
+        // asked for, a worker gets at least as many input bytes as its grid
+        // has.
+        let workers = match (self.threads, total_bytes(inputs), spec.grid_bytes()) {
+            (None, Some(data), Some(grid)) => workers.min((data / grid.max(1)).max(1) as usize),
+            _ => workers,
+        };
+        let available = match (self.max_memory, available_memory()) {
+            (Some(m), Some(a)) => Some(m.min(a)),
+            (m, a) => m.or(a),
+        };
+        let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
+        Ok(Plan {
+            spec,
+            workers,
+            chunk_size: self.chunk_size,
+        })
+    }
+
+    /// The requested (or default) layers, checked against the inputs'
+    /// columns; inputs stop reading z when no layer needs it.
+    fn layers_for(&self, inputs: &mut [Input]) -> Result<LayerSet> {
         let all_z = inputs.iter().all(Input::has_z);
         let mut layers = self.layers.unwrap_or_else(|| LayerSet::default_for(all_z));
         if inputs.iter().any(Input::has_weight) {
@@ -576,102 +628,63 @@ impl BinRequest {
                 input.info().name
             )));
         }
-        if self.width == 0 || self.height == 0 {
-            return Err(Error::request("--width and --height must be at least 1"));
-        }
-        if layers.contains(Layer::ZHist) && self.z_bins == 0 {
-            return Err(Error::request("--z-bins must be at least 1"));
-        }
+        Ok(layers)
+    }
 
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        if threads == 0 {
-            return Err(Error::request("--threads must be at least 1"));
+    /// The x, y and z ranges, in that order: as requested, or the data's finite bounds
+    /// from a scan of the inputs when one is missing. The z range is only
+    /// scanned for when the layers include `zhist`.
+    fn ranges_for(
+        &self,
+        inputs: &[Input],
+        layers: LayerSet,
+        workers: usize,
+        progress: Option<&dyn Progress>,
+    ) -> Result<[(f64, f64); 3]> {
+        // Used only when nothing in the grid needs z.
+        const NO_Z: (f64, f64) = (-0.5, 0.5);
+        let need_z = layers.contains(Layer::ZHist) && self.z_range.is_none();
+        if let (Some(x), Some(y), false) = (self.x_range, self.y_range, need_z) {
+            return Ok([x, y, self.z_range.unwrap_or(NO_Z)]);
         }
-        // No more workers than chunks: a small input needs no 16 grids.
-        let chunk_size = self
-            .chunk_size
-            .unwrap_or_else(|| ChunkQueue::chunk_size(inputs, threads));
-        let chunks = total_bytes(inputs)
-            .map(|t| t.div_ceil(chunk_size.max(1) as u64).max(1) as usize)
-            .unwrap_or(threads);
-        let workers = threads.min(chunks);
-
-        let need_z_range = layers.contains(Layer::ZHist) && self.z_range.is_none();
-        let (x_range, y_range, z_range) = if self.x_range.is_none()
-            || self.y_range.is_none()
-            || need_z_range
-        {
-            if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
-                return Err(Error::request(format!(
-                    "{}: a stream can be read only once, so its ranges cannot be scanned first; \
-                         give --x-range and --y-range{}",
-                    s.info().name,
-                    if need_z_range { " and --z-range" } else { "" }
-                )));
-            }
-            let b = data_bounds(
-                inputs,
-                self.x_range,
-                self.y_range,
-                workers,
-                self.chunk_size,
-                progress,
-            )?;
-            let no_finite = |axis: &str| Error::EmptyInput {
-                path: inputs
-                    .iter()
-                    .map(|i| i.info().name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                what: format!(
-                    "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
-                ),
-            };
-            let x = match self.x_range {
-                Some(r) => r,
-                None => b.x.ok_or_else(|| no_finite("x"))?.range(),
-            };
-            let y = match self.y_range {
-                Some(r) => r,
-                None => b.y.ok_or_else(|| no_finite("y"))?.range(),
-            };
-            let z = self
-                .z_range
-                .or_else(|| b.z.map(|e| e.range()))
-                .unwrap_or((-0.5, 0.5));
-            (x, y, Some(z))
-        } else {
-            (
-                self.x_range.unwrap_or_default(),
-                self.y_range.unwrap_or_default(),
-                self.z_range,
-            )
-        };
-        let zhist = layers
-            .contains(Layer::ZHist)
-            .then(|| (self.z_bins, z_range.unwrap_or((-0.5, 0.5))));
-        let spec =
-            GridSpec::new(self.width, self.height, x_range, y_range)?.with_layers(layers, zhist)?;
-        let available = match (self.max_memory, available_memory()) {
-            (Some(m), Some(a)) => Some(m.min(a)),
-            (m, a) => m.or(a),
-        };
-        // Each extra worker costs a grid to fill and merge; on a small input
-        // that costs more than the parsing it shares. Unless the threads were
-        // asked for, a worker gets at least as many input bytes as its grid
-        // has.
-        let workers = match (self.threads, total_bytes(inputs), spec.grid_bytes()) {
-            (None, Some(data), Some(grid)) => workers.min((data / grid.max(1)).max(1) as usize),
-            _ => workers,
-        };
-        let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
-        Ok(Plan {
-            spec,
+        if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
+            return Err(Error::request(format!(
+                "{}: a stream can be read only once, so its ranges cannot be scanned first; \
+                 give --x-range and --y-range{}",
+                s.info().name,
+                if need_z { " and --z-range" } else { "" }
+            )));
+        }
+        let b = data_bounds(
+            inputs,
+            self.x_range,
+            self.y_range,
             workers,
-            chunk_size: self.chunk_size,
-        })
+            self.chunk_size,
+            progress,
+        )?;
+        let no_finite = |axis: &str| Error::EmptyInput {
+            path: inputs
+                .iter()
+                .map(|i| i.info().name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            what: format!(
+                "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
+            ),
+        };
+        let x = match self.x_range {
+            Some(r) => r,
+            None => b.x.ok_or_else(|| no_finite("x"))?.range(),
+        };
+        let y = match self.y_range {
+            Some(r) => r,
+            None => b.y.ok_or_else(|| no_finite("y"))?.range(),
+        };
+        // Without any finite z inside the canvas the histogram stays empty;
+        // any range will do.
+        let z = self.z_range.or(b.z.map(|e| e.range())).unwrap_or(NO_Z);
+        Ok([x, y, z])
     }
 
     /// Plans and bins: the whole read → bin pipeline.

@@ -2,9 +2,9 @@
 //! and cut into independent chunks, or streamed from standard input.
 //!
 //! An [`Input`] is opened once (format, header, delimiter and columns are
-//! resolved then); a [`ChunkQueue`] then hands out byte ranges — line-aligned
+//! resolved then); a chunk queue then hands out byte ranges — line-aligned
 //! for text, record-aligned for binary — that any number of workers turn into
-//! batches of [`Points`] with [`Input::read_chunk`]. The whole input is never
+//! batches of [`Points`] for the binner. The whole input is never
 //! held in memory: mapped files are paged in by the kernel as the workers
 //! touch them, and a stream is read one block at a time.
 
