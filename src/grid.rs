@@ -214,6 +214,20 @@ impl LayerSet {
         LayerSet(bits)
     }
 
+    /// The layers in either set.
+    #[must_use]
+    pub fn union(self, other: LayerSet) -> LayerSet {
+        other.iter().fold(self, LayerSet::with)
+    }
+
+    /// The layers in both sets (with what they imply).
+    #[must_use]
+    pub fn intersection(self, other: LayerSet) -> LayerSet {
+        self.iter()
+            .filter(|l| other.contains(*l))
+            .fold(LayerSet::count_only(), LayerSet::with)
+    }
+
     /// True when `layer` is in the set.
     pub fn contains(self, layer: Layer) -> bool {
         self.0 & layer.bit() != 0
@@ -319,6 +333,18 @@ impl GridSpec {
         };
         self.layers = layers;
         Ok(self)
+    }
+
+    /// This spec with only the layers also in `layers` (for reading part
+    /// of a grid file).
+    #[must_use]
+    pub fn subset(&self, layers: LayerSet) -> GridSpec {
+        let layers = self.layers.intersection(layers);
+        GridSpec {
+            layers,
+            zbins: self.zbins.filter(|_| layers.contains(Layer::ZHist)),
+            ..self.clone()
+        }
     }
 
     /// Pixels across.
@@ -836,6 +862,35 @@ mod tests {
             "count,sum,minmax,zhist"
         );
         assert_eq!(LayerSet::default_for(false).to_string(), "count");
+    }
+
+    #[test]
+    fn union_intersection_and_subset() {
+        let a: LayerSet = "sum,zhist".parse().unwrap();
+        let b: LayerSet = "std,zhist,weight".parse().unwrap();
+        assert_eq!(a.union(b).to_string(), "count,sum,std,zhist,weight");
+        assert_eq!(a.intersection(b).to_string(), "count,sum,zhist");
+        let std_only: LayerSet = "std".parse().unwrap();
+        assert_eq!(
+            b.intersection(std_only).to_string(),
+            "count,sum,std",
+            "std keeps sum"
+        );
+        let spec = GridSpec::new(2, 2, (0.0, 1.0), (0.0, 1.0))
+            .unwrap()
+            .with_layers(a, Some((4, (0.0, 1.0))))
+            .unwrap();
+        let sub = spec.subset(LayerSet::count_only());
+        assert_eq!(sub.layers(), LayerSet::count_only());
+        assert!(sub.zbins().is_none());
+        assert_eq!(
+            spec.subset(b),
+            spec,
+            "std brings sum, so nothing is dropped"
+        );
+        let only_zhist = spec.subset("zhist".parse().unwrap());
+        assert_eq!(only_zhist.layers().to_string(), "count,zhist");
+        assert_eq!(only_zhist.zbins(), spec.zbins());
     }
 
     #[test]

@@ -66,10 +66,14 @@
 
 pub mod binning;
 pub mod convert;
+pub mod encode;
 pub mod error;
 pub mod grid;
+pub mod image;
 pub mod read;
+pub mod shade;
 pub mod store;
 
 pub use error::{Error, Result};
 pub use grid::{Axis, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+pub use read::Input;

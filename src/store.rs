@@ -357,7 +357,17 @@ pub fn read_header(path: &Path) -> Result<GridHeader> {
 
 /// Reads a grid written by [`write_grid`] (or a compatible writer).
 pub fn read_grid(path: &Path) -> Result<Grid> {
-    let (file, header) = open_grid(path)?;
+    read_grid_layers(path, None)
+}
+
+/// Reads a grid, or when `only` is given just those of its layers (the
+/// grid's spec then lists only them): shading a density image need not read
+/// a gigabyte of z histogram.
+pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
+    let (file, mut header) = open_grid(path)?;
+    if let Some(layers) = only {
+        header.spec = header.spec.subset(layers);
+    }
     let bad = |reason: String| Error::GridFormat {
         path: path.display().to_string(),
         reason,

@@ -6,7 +6,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use densebin::LayerSet;
 use densebin::binning::BinRequest;
+use densebin::encode::Compression;
 use densebin::read::{Column, Delimiter, Format, HeaderMode, Input, ReadOptions};
+use densebin::shade::{Colormap, How, Mode, Shading};
 
 /// Canvas size and ranges.
 #[derive(Debug, Args)]
@@ -290,4 +292,125 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
     }
+}
+
+/// How to shade a grid and encode the image.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Shading")]
+pub struct ShadeArgs {
+    /// What colour shows: density (count), mean, min, max or std of z, or
+    /// scatter (matplotlib's plt.scatter with per-point --alpha).
+    #[arg(long, default_value = "density")]
+    pub mode: Mode,
+
+    /// Density of the --weight column's sum instead of the count.
+    #[arg(long)]
+    pub weighted: bool,
+
+    /// Colormap: a name (viridis, magma, turbo, YlOrRd, ...; NAME_r
+    /// reverses it) or colours "#000000,#ff0000,#ffff00".
+    #[arg(long, default_value = "viridis", value_name = "CMAP")]
+    pub cmap: Colormap,
+
+    /// linear, log, cbrt or eq_hist. Density: the value's scale (default
+    /// eq_hist). mean/min/max/std: opacity follows the count through it
+    /// (default: constant opacity).
+    #[arg(long)]
+    pub how: Option<How>,
+
+    /// Clip the count (or weight sum) to LO,HI before normalising.
+    #[arg(long, value_name = "LO,HI", value_parser = parse_range, allow_hyphen_values = true)]
+    pub span: Option<(f64, f64)>,
+
+    /// z at the two ends of the colormap (default: the extremes of the
+    /// statistic; scatter: the grid's z range).
+    #[arg(long, value_name = "LO,HI", value_parser = parse_range, allow_hyphen_values = true)]
+    pub z_span: Option<(f64, f64)>,
+
+    /// Opacity in [0, 1]: of the densest pixel, or in scatter mode of one
+    /// point.
+    #[arg(long, default_value_t = 1.0, value_name = "A")]
+    pub alpha: f64,
+
+    /// Opacity of the least dense non-empty pixel when opacity shows density
+    /// [default: --alpha for a density colormap of several colours, else
+    /// 40/255].
+    #[arg(long, value_name = "A")]
+    pub min_alpha: Option<f64>,
+
+    /// A colour (#rrggbb, #rgb, white, black, ...) to composite the image
+    /// over, or transparent.
+    #[arg(long, default_value = "transparent", value_name = "COLOR", value_parser = parse_background)]
+    pub background: Background,
+
+    /// Grow every pixel into a disc of radius N pixels.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub spread: usize,
+
+    /// PNG compression: none, fast, or a level from 1 to 9.
+    #[arg(long, default_value = "3", value_name = "LEVEL")]
+    pub compression: Compression,
+}
+
+/// `--background`: a colour or transparent.
+#[derive(Clone, Copy, Debug)]
+pub struct Background(pub Option<densebin::shade::Rgb>);
+
+fn parse_background(s: &str) -> Result<Background, densebin::Error> {
+    if s.eq_ignore_ascii_case("transparent") || s.eq_ignore_ascii_case("none") {
+        Ok(Background(None))
+    } else {
+        densebin::shade::parse_color(s).map(|c| Background(Some(c)))
+    }
+}
+
+impl ShadeArgs {
+    /// The library's shading settings.
+    pub fn shading(&self) -> Shading {
+        Shading {
+            mode: self.mode,
+            weighted: self.weighted,
+            cmap: self.cmap.clone(),
+            how: self.how,
+            span: self.span,
+            z_span: self.z_span,
+            alpha: self.alpha,
+            min_alpha: self.min_alpha,
+            background: self.background.0,
+            spread: self.spread,
+        }
+    }
+}
+
+/// The PNG text chunks: the program, the canvas, the inputs and the
+/// shading.
+pub fn png_text(grid: &densebin::Grid, shading: &Shading) -> Vec<(String, String)> {
+    let spec = grid.spec();
+    let mut text = vec![
+        (
+            "Software".to_string(),
+            format!("densebin {}", env!("CARGO_PKG_VERSION")),
+        ),
+        (
+            "densebin:extent".to_string(),
+            format!(
+                "x {:?},{:?} y {:?},{:?}",
+                spec.x().lo(),
+                spec.x().hi(),
+                spec.y().lo(),
+                spec.y().hi()
+            ),
+        ),
+    ];
+    let inputs: Vec<&str> = grid.inputs().iter().map(|i| i.name.as_str()).collect();
+    if !inputs.is_empty() {
+        text.push(("densebin:inputs".to_string(), inputs.join(", ")));
+    }
+    text.extend(
+        shading
+            .describe()
+            .into_iter()
+            .map(|(k, v)| (format!("densebin:{k}"), v)),
+    );
+    text
 }

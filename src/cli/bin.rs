@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 use densebin::Grid;
 
 use super::Global;
+use densebin::binning::BinRequest;
+use densebin::read::Input;
+
 use super::args::{self, Geometry, InputArgs, LayerArgs, thousands};
 use super::progress::Bar;
 
@@ -31,13 +34,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
-    let (grid, mut timing) = bin_inputs(
-        &args.inputs,
-        &args.geometry,
-        &args.input,
-        &args.layers,
-        global,
-    )?;
+    let inputs = args.input.open(&args.inputs)?;
+    let request = args::bin_request(&args.geometry, &args.layers, global.threads);
+    let (grid, mut timing) = bin_inputs(inputs, &request, global)?;
     let started = Instant::now();
     args::writing(
         densebin::store::write_grid(&grid, &args.output),
@@ -45,33 +44,37 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
     )?;
     timing.push(("wrote", started.elapsed()));
     if !global.quiet {
-        eprintln!("{}", summary(&grid));
-        if timing.iter().any(|(what, _)| *what == "scanned ranges") {
-            eprintln!(
-                "ranges from the data: {} (give them to skip the range scan)",
-                range_flags(grid.spec())
-            );
-        }
-        eprintln!("{}: {}", args.output.display(), timings(&timing));
+        report(&grid, &args.output, &timing);
     }
     Ok(())
+}
+
+/// The summary, the derived ranges (when they were scanned for) and the
+/// timings, on stderr.
+pub fn report(grid: &Grid, output: &std::path::Path, timing: &Timing) {
+    eprintln!("{}", summary(grid));
+    if timing.iter().any(|(what, _)| *what == SCANNED) {
+        eprintln!(
+            "ranges from the data: {} (give them to skip the range scan)",
+            range_flags(grid.spec())
+        );
+    }
+    eprintln!("{}: {}", output.display(), timings(timing));
 }
 
 /// Phases and how long each took.
 pub type Timing = Vec<(&'static str, Duration)>;
 
-/// Opens the inputs and bins them, with a progress bar; returns the grid
-/// and how long planning (the range scan) and binning took.
+const SCANNED: &str = "scanned ranges";
+
+/// Bins opened inputs, with a progress bar; returns the grid and how long
+/// planning (the range scan) and binning took.
 pub fn bin_inputs(
-    paths: &[PathBuf],
-    geometry: &Geometry,
-    input: &InputArgs,
-    layers: &LayerArgs,
+    mut inputs: Vec<Input>,
+    request: &BinRequest,
     global: Global,
 ) -> anyhow::Result<(Grid, Timing)> {
     let started = Instant::now();
-    let mut inputs = input.open(paths)?;
-    let request = args::bin_request(geometry, layers, global.threads);
     let bar = Bar::new(global.quiet);
     let plan = request.plan(&mut inputs, Some(&bar));
     let planned = Instant::now();
@@ -83,7 +86,7 @@ pub fn bin_inputs(
     let grid = grid?;
     let mut timing = Vec::new();
     if scanned {
-        timing.push(("scanned ranges", planned - started));
+        timing.push((SCANNED, planned - started));
     }
     timing.push(("binned", planned.elapsed()));
     Ok((grid, timing))

@@ -6,6 +6,8 @@ mod convert;
 mod info;
 mod merge;
 mod progress;
+mod render;
+mod shade;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +32,10 @@ struct Cli {
 enum Command {
     /// Bin points from text, raw binary or .npy files into a grid file.
     Bin(Box<bin::Args>),
+    /// Shade a grid file into a PNG image.
+    Shade(Box<shade::Args>),
+    /// Bin and shade in one run: points to a PNG image.
+    Render(Box<render::Args>),
     /// Describe a grid file.
     Info(info::Args),
     /// Merge grid files of the same spec into one.
@@ -60,6 +66,8 @@ pub fn run() -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Bin(args) => bin::run(*args, global),
+        Command::Shade(args) => shade::run(*args, global),
+        Command::Render(args) => render::run(*args, global),
         Command::Info(args) => info::run(args),
         Command::Merge(args) => merge::run(args, global),
         Command::Convert(args) => convert::run(*args, global),

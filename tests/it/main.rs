@@ -9,4 +9,5 @@ mod kernel;
 mod laws;
 mod oracle;
 mod scenario;
+mod shading;
 mod store;

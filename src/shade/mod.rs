@@ -1,0 +1,778 @@
+//! Shading: pure functions from a [`Grid`] to an [`Image`].
+//!
+//! Three families of modes (see [`Mode`]):
+//!
+//! - **density**: `t = norm(count)` (or of the weight sum) through `how`
+//!   and `span`; colour `cmap(t)`; opacity from `min_alpha` to `alpha` along
+//!   `t` (constant `alpha` unless asked, or for a one-colour map);
+//! - **z statistics** (`mean`, `min`, `max`, `std`): colour
+//!   `cmap(linear(stat, z_span))`; opacity constant, or — given `how` — from
+//!   `min_alpha` to `alpha` along `norm(count)`: colour by z *and* fade by
+//!   density;
+//! - **scatter**: what `plt.scatter(x, y, c=cmap(z), alpha=a)` draws,
+//!   without its 8-bit quantisation: with `n` points in a pixel and `h_k` of
+//!   them in z bin `k`, premultiplied colour `(1 - (1 - a)^n) · Σ_k h_k ·
+//!   cmap(z_k) / n`. This is the order-independent form of stacking `n`
+//!   squares of opacity `a` with "over": exact when the points of a pixel
+//!   share a colour, and otherwise the average colour the possible drawing
+//!   orders give.
+//!
+//! Empty pixels are transparent. Then an optional `spread` grows every
+//! pixel into a disc, and the image is composited over the background.
+
+mod colormap;
+mod norm;
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::Zip;
+
+pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
+pub use norm::{How, normalize};
+
+use crate::error::{Error, Result};
+use crate::grid::{Grid, Layer, LayerSet};
+use crate::image::{Image, Premultiplied};
+
+/// What a pixel's colour shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Points per pixel (or the sum of their weights, see
+    /// [`Shading::weighted`]) through `how`.
+    Density,
+    /// Mean z per pixel.
+    Mean,
+    /// Smallest z per pixel.
+    Min,
+    /// Largest z per pixel.
+    Max,
+    /// Standard deviation of z per pixel (population).
+    Std,
+    /// matplotlib's scatter plot with per-point opacity `alpha`, from the
+    /// z histogram.
+    Scatter,
+}
+
+impl Mode {
+    /// Every mode, as named on the command line.
+    pub const ALL: [Mode; 6] = [
+        Mode::Density,
+        Mode::Mean,
+        Mode::Min,
+        Mode::Max,
+        Mode::Std,
+        Mode::Scatter,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Density => "density",
+            Mode::Mean => "mean",
+            Mode::Min => "min",
+            Mode::Max => "max",
+            Mode::Std => "std",
+            Mode::Scatter => "scatter",
+        }
+    }
+
+    /// True for the z-statistic modes.
+    pub fn is_z_stat(self) -> bool {
+        matches!(self, Mode::Mean | Mode::Min | Mode::Max | Mode::Std)
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Mode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Mode> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                Error::request(format!(
+                    "unknown mode {s:?}; use density, mean, min, max, std or scatter"
+                ))
+            })
+    }
+}
+
+/// datashader's default least opacity (40 of 255) when opacity shows a
+/// value.
+pub const DEFAULT_MIN_ALPHA: f64 = 40.0 / 255.0;
+
+/// Everything that decides how a grid looks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shading {
+    /// What the colour shows.
+    pub mode: Mode,
+    /// Density mode: shade the sum of weights instead of the count.
+    pub weighted: bool,
+    /// The colormap.
+    pub cmap: Colormap,
+    /// Density mode: the normalisation of the value (default eq_hist). Z
+    /// statistics: when given, opacity follows the count through it.
+    pub how: Option<How>,
+    /// Clip the density values (count or weight sum) to this range.
+    pub span: Option<(f64, f64)>,
+    /// The z values at the two ends of the colormap (default: the extremes
+    /// of the statistic, or the histogram's z range for scatter).
+    pub z_span: Option<(f64, f64)>,
+    /// Opacity of the densest pixel, or in scatter mode of one point, in
+    /// `[0, 1]`.
+    pub alpha: f64,
+    /// Opacity of the least dense non-empty pixel when opacity shows
+    /// density (default: `alpha` for a density colormap of several colours,
+    /// [`DEFAULT_MIN_ALPHA`] otherwise).
+    pub min_alpha: Option<f64>,
+    /// Straight RGB in `[0, 1]` to composite over; `None` keeps the
+    /// transparency.
+    pub background: Option<Rgb>,
+    /// Grow every pixel into a disc of this radius (datashader's `spread`).
+    pub spread: usize,
+}
+
+impl Default for Shading {
+    fn default() -> Shading {
+        Shading {
+            mode: Mode::Density,
+            weighted: false,
+            cmap: "viridis".parse().expect("a built-in colormap"),
+            how: None,
+            span: None,
+            z_span: None,
+            alpha: 1.0,
+            min_alpha: None,
+            background: None,
+            spread: 0,
+        }
+    }
+}
+
+impl Shading {
+    /// The layers a grid needs for this shading.
+    pub fn required_layers(&self) -> LayerSet {
+        let base = LayerSet::count_only();
+        match self.mode {
+            Mode::Density if self.weighted => base.with(Layer::Weight),
+            Mode::Density => base,
+            Mode::Mean => base.with(Layer::Sum),
+            Mode::Min | Mode::Max => base.with(Layer::MinMax),
+            Mode::Std => base.with(Layer::Std),
+            Mode::Scatter => base.with(Layer::ZHist),
+        }
+    }
+
+    /// Checks the settings against each other.
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::request(format!(
+                    "{name} {v} must be between 0 and 1"
+                )))
+            }
+        };
+        unit("--alpha", self.alpha)?;
+        if let Some(m) = self.min_alpha {
+            unit("--min-alpha", m)?;
+        }
+        for (name, span) in [("--span", self.span), ("--z-span", self.z_span)] {
+            if let Some((lo, hi)) = span
+                && !(lo.is_finite() && hi.is_finite() && lo < hi)
+            {
+                return Err(Error::request(format!(
+                    "{name} {lo},{hi} must be two finite numbers, the first below the second"
+                )));
+            }
+        }
+        let only = |what: &str, modes: &str| {
+            Err(Error::request(format!(
+                "{what} has no effect in {} mode (it applies to {modes})",
+                self.mode
+            )))
+        };
+        match self.mode {
+            Mode::Scatter if self.how.is_some() => only("--how", "density and the z statistics"),
+            Mode::Scatter if self.min_alpha.is_some() => {
+                only("--min-alpha", "density and the z statistics")
+            }
+            Mode::Scatter if self.span.is_some() => only("--span", "density and the z statistics"),
+            Mode::Density if self.z_span.is_some() => {
+                only("--z-span", "mean, min, max, std and scatter")
+            }
+            m if m != Mode::Density && self.weighted => only("--weighted", "density"),
+            m if m.is_z_stat() && self.how.is_none() && self.span.is_some() => Err(Error::request(
+                "--span applies to the count, which shapes opacity only with --how in z-statistic modes"
+                    .to_string(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Name/value pairs describing the shading (stored in PNG text chunks).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let span =
+            |s: Option<(f64, f64)>| s.map_or("auto".to_string(), |(a, b)| format!("{a},{b}"));
+        let mut out = vec![
+            (
+                "mode",
+                if self.weighted {
+                    "density (weighted)".to_string()
+                } else {
+                    self.mode.to_string()
+                },
+            ),
+            ("cmap", self.cmap.to_string()),
+            ("alpha", self.alpha.to_string()),
+        ];
+        if self.mode != Mode::Scatter {
+            let how = match (self.mode, self.how) {
+                (Mode::Density, h) => h.unwrap_or(How::EqHist).to_string(),
+                (_, Some(h)) => format!("{h} (opacity by count)"),
+                (_, None) => "none (constant opacity)".to_string(),
+            };
+            out.push(("how", how));
+            out.push(("span", span(self.span)));
+            out.push(("min_alpha", self.min_alpha_for(self.mode).to_string()));
+        }
+        if self.mode != Mode::Density {
+            out.push(("z_span", span(self.z_span)));
+        }
+        out.push((
+            "background",
+            self.background.map_or("transparent".to_string(), |c| {
+                format!(
+                    "#{:02x}{:02x}{:02x}",
+                    crate::image::to_u8(c[0]),
+                    crate::image::to_u8(c[1]),
+                    crate::image::to_u8(c[2])
+                )
+            }),
+        ));
+        out.push(("spread", self.spread.to_string()));
+        out
+    }
+
+    fn min_alpha_for(&self, mode: Mode) -> f64 {
+        match (self.min_alpha, mode) {
+            (Some(m), _) => m,
+            (None, Mode::Density) if !self.cmap.is_single_color() => self.alpha,
+            (None, _) => DEFAULT_MIN_ALPHA,
+        }
+    }
+}
+
+/// Shades `grid` into an image of the grid's size, row 0 at the top.
+pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
+    s.validate()?;
+    let missing: Vec<&str> = s
+        .required_layers()
+        .iter()
+        .filter(|l| !grid.spec().layers().contains(*l))
+        .map(Layer::name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::request(format!(
+            "{} mode needs the {} layer{}, and this grid has {}; bin with --layers {},{}",
+            if s.weighted {
+                "weighted density"
+            } else {
+                s.mode.name()
+            },
+            missing.join(", "),
+            if missing.len() == 1 { "" } else { "s" },
+            grid.spec().layers(),
+            grid.spec().layers(),
+            missing.join(",")
+        )));
+    }
+    let (w, h) = (grid.spec().width(), grid.spec().height());
+    let mut pixels = match s.mode {
+        Mode::Density => density(grid, s),
+        Mode::Scatter => scatter(grid, s),
+        _ => z_stat(grid, s),
+    };
+    // Grid row 0 is the bottom; image row 0 is the top.
+    flip_rows(&mut pixels, w, h);
+    let mut img = Image::new(w, h);
+    img.pixels_mut().copy_from_slice(&pixels);
+    if s.spread > 0 {
+        img = spread(&img, s.spread);
+    }
+    if let Some(bg) = s.background {
+        img.over_background(bg);
+    }
+    Ok(img)
+}
+
+/// Opacity along `t` from `min` to `max`.
+#[inline]
+fn ramp(t: f32, min: f64, max: f64) -> f32 {
+    (min + f64::from(t) * (max - min)) as f32
+}
+
+fn density(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
+    let count = grid.count();
+    let values: Vec<Option<f64>> = match (s.weighted, grid.sum_w()) {
+        (true, Some(sw)) => Zip::from(&count)
+            .and(&sw)
+            .map_collect(|&n, &w| (n > 0).then_some(w))
+            .into_iter()
+            .collect(),
+        _ => count.iter().map(|&n| (n > 0).then_some(n as f64)).collect(),
+    };
+    let t = normalize(&values, s.how.unwrap_or(How::EqHist), s.span);
+    let lut = s.cmap.lut();
+    let min_alpha = s.min_alpha_for(Mode::Density);
+    t.iter()
+        .map(|&t| {
+            if t.is_nan() {
+                Premultiplied::TRANSPARENT
+            } else {
+                Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
+            }
+        })
+        .collect()
+}
+
+fn z_stat(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
+    let stat: Vec<Option<f64>> = match s.mode {
+        Mode::Mean => grid.mean_z().map(|a| a.into_iter().collect()),
+        Mode::Std => grid.std_z().map(|a| a.into_iter().collect()),
+        Mode::Min => grid.min_z().map(|a| a.iter().copied().collect()),
+        _ => grid.max_z().map(|a| a.iter().copied().collect()),
+    }
+    .map(|v: Vec<f64>| v.into_iter().map(|x| x.is_finite().then_some(x)).collect())
+    .expect("layers checked");
+    let t = normalize(&stat, How::Linear, s.z_span);
+    let lut = s.cmap.lut();
+    let opacity: Option<Vec<f32>> = s.how.map(|how| {
+        let counts: Vec<Option<f64>> = grid
+            .count()
+            .iter()
+            .map(|&n| (n > 0).then_some(n as f64))
+            .collect();
+        normalize(&counts, how, s.span)
+    });
+    let min_alpha = s.min_alpha_for(s.mode);
+    t.iter()
+        .enumerate()
+        .map(|(p, &t)| {
+            if t.is_nan() {
+                return Premultiplied::TRANSPARENT;
+            }
+            let a = match &opacity {
+                Some(o) if !o[p].is_nan() => ramp(o[p], min_alpha, s.alpha),
+                Some(_) => 0.0,
+                None => s.alpha as f32,
+            };
+            Premultiplied::from_straight(lut.get(t), a)
+        })
+        .collect()
+}
+
+fn scatter(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
+    let hist = grid.zhist().expect("layers checked");
+    let zbins = grid.spec().zbins().expect("zhist has bins");
+    let (lo, hi) = s.z_span.unwrap_or((zbins.lo(), zbins.hi()));
+    // The colour of each z bin, at its centre, from the continuous map.
+    let colors: Vec<Rgb> = (0..zbins.len())
+        .map(|k| s.cmap.eval((zbins.centre(k) - lo) / (hi - lo)))
+        .collect();
+    let n_px = grid.spec().width() * grid.spec().height();
+    let mut acc = vec![[0.0f32; 3]; n_px];
+    let mut n = vec![0u64; n_px];
+    // Plane by plane: every pass streams through memory.
+    for (plane, c) in hist.outer_iter().zip(&colors) {
+        let plane = plane.as_slice().expect("standard layout");
+        for ((a, n), &h) in acc.iter_mut().zip(&mut n).zip(plane) {
+            let hf = h as f32;
+            a[0] += hf * c[0];
+            a[1] += hf * c[1];
+            a[2] += hf * c[2];
+            *n += u64::from(h);
+        }
+    }
+    // ln(1 - a), so that (1 - a)^n = exp(n ln(1 - a)) for any n.
+    let log_keep = (-s.alpha).ln_1p();
+    acc.iter()
+        .zip(&n)
+        .map(|(a, &n)| {
+            if n == 0 {
+                return Premultiplied::TRANSPARENT;
+            }
+            let opacity = (-(n as f64 * log_keep).exp_m1()) as f32;
+            let mean = a.map(|v| v / n as f32);
+            Premultiplied::from_straight(mean, opacity)
+        })
+        .collect()
+}
+
+fn flip_rows<T>(pixels: &mut [T], width: usize, height: usize) {
+    for r in 0..height / 2 {
+        let (top, bottom) = pixels.split_at_mut((height - 1 - r) * width);
+        top[r * width..(r + 1) * width].swap_with_slice(&mut bottom[..width]);
+    }
+}
+
+/// Grows every non-empty pixel into a disc of radius `r` (offsets with
+/// `dx² + dy² <= r²`, datashader's circular mask), compositing the discs
+/// with "over" in row order, top row first, so that later rows lie on top.
+pub fn spread(img: &Image, r: usize) -> Image {
+    let (w, h) = (img.width(), img.height());
+    let r = r as isize;
+    let offsets: Vec<(isize, isize)> = (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
+        .collect();
+    let mut out = Image::new(w, h);
+    let dst = out.pixels_mut();
+    for y in 0..h as isize {
+        for x in 0..w as isize {
+            let src = img.pixels()[y as usize * w + x as usize];
+            if src.a <= 0.0 {
+                continue;
+            }
+            for &(dx, dy) in &offsets {
+                let (tx, ty) = (x + dx, y + dy);
+                if tx >= 0 && ty >= 0 && (tx as usize) < w && (ty as usize) < h {
+                    let d = &mut dst[ty as usize * w + tx as usize];
+                    *d = src.over(*d);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GridSpec;
+    use crate::read::Points;
+
+    /// A 3 x 2 grid: counts 1, 2, 4 in the bottom row, 0, 8, 0 on top.
+    fn grid(layers: &str) -> Grid {
+        let layers: LayerSet = layers.parse().unwrap();
+        let spec = GridSpec::new(3, 2, (0.0, 3.0), (0.0, 2.0))
+            .unwrap()
+            .with_layers(layers, Some((4, (0.0, 4.0))))
+            .unwrap();
+        let mut g = Grid::empty(spec);
+        let mut p = Points::default();
+        let mut add = |x: f64, y: f64, z: f64, n: usize| {
+            for _ in 0..n {
+                p.x.push(x);
+                p.y.push(y);
+                p.z.push(z);
+                p.w.push(0.5);
+            }
+        };
+        add(0.5, 0.5, 0.5, 1);
+        add(1.5, 0.5, 1.5, 1);
+        add(1.5, 0.5, 3.5, 1);
+        add(2.5, 0.5, 2.5, 4);
+        add(1.5, 1.5, 3.0, 8);
+        if !layers.contains(Layer::Weight) {
+            p.w.clear();
+        }
+        g.append(&p).unwrap();
+        g
+    }
+
+    fn px(img: &Image, x: usize, y: usize) -> Premultiplied {
+        img.pixel(x, y)
+    }
+
+    fn close(a: Premultiplied, b: Premultiplied) -> bool {
+        [(a.r, b.r), (a.g, b.g), (a.b, b.b), (a.a, b.a)]
+            .iter()
+            .all(|(x, y)| (x - y).abs() < 1e-6)
+    }
+
+    #[test]
+    fn density_linear_matches_the_formula() {
+        let g = grid("count");
+        let cmap: Colormap = "#000000,#ffffff".parse().unwrap();
+        let s = Shading {
+            cmap: cmap.clone(),
+            how: Some(How::Linear),
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        // Image row 1 is grid row 0 (the bottom).
+        let lut = cmap.lut();
+        for (x, y, n) in [(0, 1, 1.0), (1, 1, 2.0), (2, 1, 4.0), (1, 0, 8.0)] {
+            let t = ((n - 1.0) / 7.0) as f32;
+            let want = Premultiplied::from_straight(lut.get(t), 1.0);
+            assert!(close(px(&img, x, y), want), "({x},{y})");
+        }
+        assert_eq!(px(&img, 0, 0), Premultiplied::TRANSPARENT, "empty");
+        assert_eq!(px(&img, 2, 0), Premultiplied::TRANSPARENT, "empty");
+    }
+
+    #[test]
+    fn density_log_and_span() {
+        let g = grid("count");
+        let s = Shading {
+            cmap: "#000000,#ffffff".parse().unwrap(),
+            how: Some(How::Log),
+            span: Some((2.0, 4.0)),
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        let t = |n: f64| ((n.ln_1p() - 2f64.ln_1p()) / (4f64.ln_1p() - 2f64.ln_1p())) as f32;
+        let lut = s.cmap.lut();
+        assert!(
+            close(
+                px(&img, 0, 1),
+                Premultiplied::from_straight(lut.get(0.0), 1.0)
+            ),
+            "clipped up"
+        );
+        assert!(close(
+            px(&img, 1, 1),
+            Premultiplied::from_straight(lut.get(t(2.0)), 1.0)
+        ));
+        assert!(
+            close(
+                px(&img, 1, 0),
+                Premultiplied::from_straight(lut.get(1.0), 1.0)
+            ),
+            "clipped down"
+        );
+    }
+
+    #[test]
+    fn single_colour_density_fades_like_datashader() {
+        let g = grid("count");
+        let s = Shading {
+            cmap: "#0000ff".parse().unwrap(),
+            how: Some(How::Linear),
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        let a = |n: f64| (DEFAULT_MIN_ALPHA + (n - 1.0) / 7.0 * (1.0 - DEFAULT_MIN_ALPHA)) as f32;
+        assert!(close(
+            px(&img, 0, 1),
+            Premultiplied::from_straight([0.0, 0.0, 1.0], a(1.0))
+        ));
+        assert!(close(
+            px(&img, 2, 1),
+            Premultiplied::from_straight([0.0, 0.0, 1.0], a(4.0))
+        ));
+        assert!(close(
+            px(&img, 1, 0),
+            Premultiplied::from_straight([0.0, 0.0, 1.0], 1.0)
+        ));
+    }
+
+    #[test]
+    fn weighted_density_uses_the_weight_sum() {
+        let g = grid("count,weight");
+        let s = Shading {
+            weighted: true,
+            how: Some(How::Linear),
+            cmap: "#000000,#ffffff".parse().unwrap(),
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        // Weight sums 0.5, 1, 2 / 4: the same ranks as the counts.
+        let lut = s.cmap.lut();
+        let t = ((1.0 - 0.5) / 3.5) as f32;
+        assert!(close(
+            px(&img, 1, 1),
+            Premultiplied::from_straight(lut.get(t), 1.0)
+        ));
+    }
+
+    #[test]
+    fn mean_colour_with_constant_or_count_opacity() {
+        let g = grid("count,sum");
+        let cmap: Colormap = "#000000,#ffffff".parse().unwrap();
+        let s = Shading {
+            mode: Mode::Mean,
+            cmap: cmap.clone(),
+            z_span: Some((0.0, 4.0)),
+            alpha: 0.8,
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        let lut = cmap.lut();
+        // Means: 0.5, 2.5, 2.5 bottom; 3.0 top.
+        for (x, y, mean) in [(0, 1, 0.5), (1, 1, 2.5), (2, 1, 2.5), (1, 0, 3.0)] {
+            let want = Premultiplied::from_straight(lut.get((mean / 4.0) as f32), 0.8);
+            assert!(close(px(&img, x, y), want), "({x},{y})");
+        }
+        // Fade by density: opacity ramps with the log of the count.
+        let s = Shading {
+            how: Some(How::Log),
+            min_alpha: Some(0.2),
+            ..s
+        };
+        let img = shade(&g, &s).unwrap();
+        let t = |n: f64| (n.ln_1p() - 2f64.ln()) / (9f64.ln() - 2f64.ln());
+        for (x, y, n) in [(0, 1, 1.0), (1, 1, 2.0), (2, 1, 4.0), (1, 0, 8.0)] {
+            let a = (0.2 + t(n) * 0.6) as f32;
+            assert!((px(&img, x, y).a - a).abs() < 1e-6, "({x},{y}) alpha");
+        }
+    }
+
+    #[test]
+    fn min_max_std_modes() {
+        let g = grid("count,minmax,std");
+        for (mode, want) in [(Mode::Min, 1.5), (Mode::Max, 3.5), (Mode::Std, 1.0)] {
+            let s = Shading {
+                mode,
+                cmap: "#000000,#ffffff".parse().unwrap(),
+                z_span: Some((0.0, 4.0)),
+                ..Shading::default()
+            };
+            let img = shade(&g, &s).unwrap();
+            let got = px(&img, 1, 1);
+            let expect = Premultiplied::from_straight(s.cmap.lut().get((want / 4.0) as f32), 1.0);
+            assert!(close(got, expect), "{mode}: {got:?} vs {expect:?}");
+        }
+    }
+
+    #[test]
+    fn scatter_matches_the_formula() {
+        let g = grid("count,zhist");
+        let cmap: Colormap = "#ff0000,#0000ff".parse().unwrap();
+        let s = Shading {
+            mode: Mode::Scatter,
+            cmap: cmap.clone(),
+            alpha: 0.3,
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        // Bins over [0, 4]: centres 0.5, 1.5, 2.5, 3.5; colours at z/4.
+        let col = |z: f64| cmap.eval(z / 4.0);
+        let opacity = |n: i32| 1.0 - 0.7f64.powi(n);
+        // Pixel (1, bottom): one point in bin 1, one in bin 3.
+        let mix: Rgb = [0, 1, 2].map(|c| (col(1.5)[c] + col(3.5)[c]) / 2.0);
+        let want = Premultiplied::from_straight(mix, opacity(2) as f32);
+        assert!(
+            close(px(&img, 1, 1), want),
+            "{:?} vs {want:?}",
+            px(&img, 1, 1)
+        );
+        // Pixel (1, top): eight points in bin 3.
+        let want = Premultiplied::from_straight(col(3.5), opacity(8) as f32);
+        assert!(close(px(&img, 1, 0), want));
+        assert_eq!(px(&img, 0, 0), Premultiplied::TRANSPARENT);
+    }
+
+    #[test]
+    fn background_and_missing_layers() {
+        let g = grid("count");
+        let s = Shading {
+            background: Some([1.0, 1.0, 1.0]),
+            ..Shading::default()
+        };
+        let img = shade(&g, &s).unwrap();
+        assert_eq!(px(&img, 0, 0), Premultiplied::from_straight([1.0; 3], 1.0));
+        assert!(img.pixels().iter().all(|p| p.a == 1.0));
+        let err = shade(
+            &g,
+            &Shading {
+                mode: Mode::Scatter,
+                ..Shading::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("scatter mode needs the zhist layer"), "{err}");
+        assert!(err.contains("--layers count,zhist"), "{err}");
+    }
+
+    #[test]
+    fn validation() {
+        let bad = |s: Shading| s.validate().unwrap_err().to_string();
+        assert!(
+            bad(Shading {
+                alpha: 1.5,
+                ..Shading::default()
+            })
+            .contains("--alpha")
+        );
+        assert!(
+            bad(Shading {
+                mode: Mode::Scatter,
+                how: Some(How::Log),
+                ..Shading::default()
+            })
+            .contains("--how has no effect in scatter mode")
+        );
+        assert!(
+            bad(Shading {
+                mode: Mode::Mean,
+                weighted: true,
+                ..Shading::default()
+            })
+            .contains("--weighted")
+        );
+        assert!(
+            bad(Shading {
+                z_span: Some((1.0, 1.0)),
+                mode: Mode::Mean,
+                ..Shading::default()
+            })
+            .contains("--z-span")
+        );
+        assert!(Shading::default().validate().is_ok());
+    }
+
+    #[test]
+    fn spread_grows_discs_and_composites_in_order() {
+        let mut img = Image::new(5, 5);
+        let red = Premultiplied::from_straight([1.0, 0.0, 0.0], 1.0);
+        img.pixels_mut()[2 * 5 + 2] = red;
+        let out = spread(&img, 1);
+        let lit: Vec<(usize, usize)> = (0..5)
+            .flat_map(|y| (0..5).map(move |x| (x, y)))
+            .filter(|&(x, y)| out.pixel(x, y).a > 0.0)
+            .collect();
+        assert_eq!(
+            lit,
+            [(2, 1), (1, 2), (2, 2), (3, 2), (2, 3)],
+            "a plus: the radius-1 disc"
+        );
+        assert_eq!(spread(&img, 0), img);
+        // Overlaps: the later (lower) pixel lies on top.
+        let mut two = Image::new(1, 3);
+        let half_blue = Premultiplied::from_straight([0.0, 0.0, 1.0], 0.5);
+        two.pixels_mut()[0] = red;
+        two.pixels_mut()[2] = half_blue;
+        let out = spread(&two, 1);
+        assert_eq!(out.pixel(0, 1), half_blue.over(red));
+    }
+
+    #[test]
+    fn rows_flip_so_that_the_top_is_the_largest_y() {
+        let mut v = vec![1, 2, 3, 4, 5, 6];
+        flip_rows(&mut v, 2, 3);
+        assert_eq!(v, [5, 6, 3, 4, 1, 2]);
+        let mut v = vec![1, 2, 3, 4];
+        flip_rows(&mut v, 2, 2);
+        assert_eq!(v, [3, 4, 1, 2]);
+    }
+
+    #[test]
+    fn modes_by_name() {
+        for m in Mode::ALL {
+            assert_eq!(m.name().parse::<Mode>().unwrap(), m);
+        }
+        assert!("heat".parse::<Mode>().is_err());
+    }
+}

@@ -1,0 +1,286 @@
+//! Normalisation: per-pixel values to `t` in `[0, 1]` through `how`
+//! (linear, log, cbrt, or histogram equalisation) and a `span`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// How values map to the colour (or opacity) scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum How {
+    /// Proportional to the value.
+    Linear,
+    /// `log1p(v)` (for negative values `-log1p(-v)`, so that any value
+    /// maps).
+    Log,
+    /// The cube root.
+    Cbrt,
+    /// Histogram equalisation over the non-empty pixels: a value maps to
+    /// the fraction of pixels at or below it, so every colour of the map is
+    /// used about equally (datashader's default).
+    EqHist,
+}
+
+impl FromStr for How {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<How> {
+        match s.to_ascii_lowercase().as_str() {
+            "linear" => Ok(How::Linear),
+            "log" => Ok(How::Log),
+            "cbrt" => Ok(How::Cbrt),
+            "eq_hist" => Ok(How::EqHist),
+            _ => Err(Error::request(format!(
+                "unknown --how {s:?}; use linear, log, cbrt or eq_hist"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for How {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            How::Linear => "linear",
+            How::Log => "log",
+            How::Cbrt => "cbrt",
+            How::EqHist => "eq_hist",
+        })
+    }
+}
+
+/// Bins of the histogram behind `eq_hist` for values that are not small
+/// integers (datashader uses the same number).
+const EQ_HIST_BINS: usize = 1 << 16;
+/// Integer values spanning at most this many levels are equalised exactly.
+const EQ_HIST_MAX_LEVELS: f64 = (1 << 22) as f64;
+
+/// Normalises `values` (one per pixel; `None` marks an empty pixel) to `t`
+/// in `[0, 1]`, or NaN for empty pixels and values that are not finite.
+///
+/// Values are first clipped to `span` when given. For linear, log and cbrt,
+/// `t = (f(v) - f(lo)) / (f(hi) - f(lo))` with `lo, hi` the span or the
+/// extremes of the non-empty values; when `lo == hi` every value maps to 1.
+/// For eq_hist, `t` is the fraction of non-empty pixels with a smaller or
+/// equal value, rescaled so that the smallest value maps to 0 and the
+/// largest to 1 (as datashader does, so that few discrete levels still
+/// spread over the whole colormap).
+pub fn normalize(values: &[Option<f64>], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
+    let clip = |v: f64| match span {
+        Some((lo, hi)) => v.clamp(lo, hi),
+        None => v,
+    };
+    let present: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .map(clip)
+        .collect();
+    if present.is_empty() {
+        return vec![f32::NAN; values.len()];
+    }
+    let map: Box<dyn Fn(f64) -> f64> = match how {
+        How::EqHist => Box::new(eq_hist(&present)),
+        _ => {
+            let f = transform(how);
+            let (lo, hi) = span.unwrap_or_else(|| extremes(&present));
+            let (flo, fhi) = (f(lo), f(hi));
+            Box::new(move |v| {
+                if fhi > flo {
+                    ((f(v) - flo) / (fhi - flo)).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                }
+            })
+        }
+    };
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) if v.is_finite() => map(clip(*v)) as f32,
+            _ => f32::NAN,
+        })
+        .collect()
+}
+
+/// The monotone transform of `how` (not used for eq_hist).
+fn transform(how: How) -> fn(f64) -> f64 {
+    match how {
+        How::Linear | How::EqHist => |v| v,
+        How::Log => |v| {
+            if v >= 0.0 { v.ln_1p() } else { -(-v).ln_1p() }
+        },
+        How::Cbrt => f64::cbrt,
+    }
+}
+
+fn extremes(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
+/// The equalising map of `values` (finite, at least one).
+fn eq_hist(values: &[f64]) -> impl Fn(f64) -> f64 + use<> {
+    let (lo, hi) = extremes(values);
+    let n = values.len() as f64;
+    let integral = values.iter().all(|v| v.fract() == 0.0) && hi - lo < EQ_HIST_MAX_LEVELS;
+    // cdf[i] = fraction of values in bins 0..=i, over `bins` bins from lo.
+    let (bins, width) = if integral {
+        ((hi - lo) as usize + 1, 1.0)
+    } else {
+        (EQ_HIST_BINS, (hi - lo) / EQ_HIST_BINS as f64)
+    };
+    let mut cdf = vec![0.0f64; bins];
+    for &v in values {
+        let i = if width > 0.0 {
+            (((v - lo) / width) as usize).min(bins - 1)
+        } else {
+            0
+        };
+        cdf[i] += 1.0;
+    }
+    let mut acc = 0.0;
+    for c in &mut cdf {
+        acc += *c;
+        *c = acc / n;
+    }
+    let first = cdf[0];
+    let rescale = move |c: f64| {
+        if first < 1.0 {
+            ((c - first) / (1.0 - first)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    };
+    move |v: f64| {
+        if integral {
+            let i = ((v - lo).round().max(0.0) as usize).min(bins - 1);
+            return rescale(cdf[i]);
+        }
+        if width <= 0.0 {
+            return 1.0;
+        }
+        // Interpolate the cdf between bin centres, as numpy.interp does.
+        let pos = (v - lo) / width - 0.5;
+        if pos <= 0.0 {
+            return rescale(cdf[0]);
+        }
+        let i = pos.floor() as usize;
+        if i + 1 >= bins {
+            return rescale(cdf[bins - 1]);
+        }
+        let f = pos - i as f64;
+        rescale(cdf[i] + (cdf[i + 1] - cdf[i]) * f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(v: &[f64], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
+        let values: Vec<Option<f64>> = v.iter().map(|&x| Some(x)).collect();
+        normalize(&values, how, span)
+    }
+
+    #[test]
+    fn linear_log_cbrt_match_their_formulas() {
+        let v = [1.0, 10.0, 100.0];
+        assert_eq!(norm(&v, How::Linear, None), [0.0, 9.0 / 99.0, 1.0]);
+        let l = norm(&v, How::Log, None);
+        let (a, b) = (1f64.ln_1p(), 100f64.ln_1p());
+        assert_eq!(l[1], ((10f64.ln_1p() - a) / (b - a)) as f32);
+        let c = norm(&v, How::Cbrt, None);
+        let (a, b) = (1f64.cbrt(), 100f64.cbrt());
+        assert_eq!(c[1], ((10f64.cbrt() - a) / (b - a)) as f32);
+        // A span clips.
+        assert_eq!(norm(&v, How::Linear, Some((0.0, 50.0))), [0.02, 0.2, 1.0]);
+        // One value: the top of the scale.
+        assert_eq!(norm(&[5.0, 5.0], How::Linear, None), [1.0, 1.0]);
+        // Log accepts negatives symmetrically.
+        let s = norm(&[-3.0, 0.0, 3.0], How::Log, None);
+        assert_eq!(s, [0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn empty_and_non_finite_pixels_are_nan() {
+        let t = normalize(
+            &[None, Some(1.0), Some(f64::NAN), Some(3.0)],
+            How::Linear,
+            None,
+        );
+        assert!(t[0].is_nan() && t[2].is_nan());
+        assert_eq!((t[1], t[3]), (0.0, 1.0));
+        assert!(
+            normalize(&[None, None], How::EqHist, None)
+                .iter()
+                .all(|t| t.is_nan())
+        );
+    }
+
+    #[test]
+    fn eq_hist_is_monotone_and_spans_the_scale() {
+        // Heavy-tailed counts, as density grids have.
+        let v: Vec<f64> = (0..5000)
+            .map(|i| ((i as f64 / 400.0).exp()).floor())
+            .collect();
+        let t = norm(&v, How::EqHist, None);
+        let mut pairs: Vec<(f64, f32)> = v.iter().copied().zip(t.iter().copied()).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(pairs.windows(2).all(|w| w[0].1 <= w[1].1), "monotone");
+        assert_eq!(pairs[0].1, 0.0);
+        assert_eq!(pairs.last().unwrap().1, 1.0);
+        // Spread: every tenth of the scale is used.
+        for decile in 0..10 {
+            let lo = decile as f32 / 10.0;
+            assert!(
+                t.iter().any(|&x| x >= lo && x <= lo + 0.1),
+                "decile {decile} unused"
+            );
+        }
+        // Linear would crush almost everything to the bottom.
+        let lin = norm(&v, How::Linear, None);
+        assert!(lin.iter().filter(|&&x| x < 0.1).count() > 4000);
+    }
+
+    #[test]
+    fn eq_hist_spreads_few_discrete_levels() {
+        let v = [1.0, 1.0, 1.0, 2.0, 2.0, 7.0];
+        let t = norm(&v, How::EqHist, None);
+        assert_eq!(t, [0.0, 0.0, 0.0, 2.0 / 3.0, 2.0 / 3.0, 1.0]);
+        assert_eq!(norm(&[4.0, 9.0], How::EqHist, None), [0.0, 1.0]);
+        assert_eq!(norm(&[4.0, 4.0], How::EqHist, None), [1.0, 1.0]);
+    }
+
+    #[test]
+    fn eq_hist_of_continuous_values() {
+        // Uniform values equalise to about their rank.
+        let v: Vec<f64> = (0..10_000).map(|i| i as f64 * 0.001 + 0.5).collect();
+        let t = norm(&v, How::EqHist, None);
+        for (i, &x) in t.iter().enumerate() {
+            let rank = i as f32 / 9999.0;
+            assert!((x - rank).abs() < 2e-3, "{i}: {x} vs {rank}");
+        }
+        let mut sorted = t.clone();
+        sorted.sort_by(f32::total_cmp);
+        assert_eq!(sorted, t, "monotone");
+    }
+
+    #[test]
+    fn how_names() {
+        for h in ["linear", "log", "cbrt", "eq_hist"] {
+            assert_eq!(h.parse::<How>().unwrap().to_string(), h);
+        }
+        assert!(
+            "sqrt"
+                .parse::<How>()
+                .unwrap_err()
+                .to_string()
+                .contains("eq_hist")
+        );
+    }
+}
