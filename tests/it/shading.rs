@@ -178,7 +178,7 @@ fn golden_images() {
 fn scatter_pixels_follow_the_formula() {
     let (w, h, k) = (30usize, 20usize, 6usize);
     let (x0, x1, y0, y1, z0, z1) = (-2.0, 3.0, -1.0, 1.5, -1.0, 2.0);
-    let alpha = 0.15;
+    let alpha: f64 = 0.15;
     // Clumped points so that counts vary from 1 to many.
     let mut state = 0x853c_49e6_748f_ea9bu64;
     let mut uniform = move || {
