@@ -6,6 +6,8 @@
 //! colour to full precision until the very end. Row 0 is the **top** of the
 //! image (the largest y), as in every image format.
 
+use rayon::prelude::*;
+
 /// A premultiplied RGBA colour with components in `[0, 1]` (`r, g, b <= a`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Premultiplied {
@@ -122,17 +124,21 @@ impl Image {
     /// in `[0, 1]`); the result is opaque.
     pub fn over_background(&mut self, rgb: [f32; 3]) {
         let bg = Premultiplied::from_straight(rgb, 1.0);
-        for p in &mut self.pixels {
-            *p = p.over(bg);
-        }
+        self.pixels.par_iter_mut().for_each(|p| *p = p.over(bg));
     }
 
     /// Straight-alpha RGBA bytes, row by row from the top (what PNG stores).
     pub fn to_rgba8(&self) -> Vec<u8> {
-        self.pixels
-            .iter()
-            .flat_map(|p| p.to_straight_rgba8())
-            .collect()
+        const RUN: usize = 1 << 14;
+        let mut out = vec![0u8; self.pixels.len() * 4];
+        out.par_chunks_mut(RUN * 4)
+            .zip(self.pixels.par_chunks(RUN))
+            .for_each(|(out, px)| {
+                for (o, p) in out.chunks_exact_mut(4).zip(px) {
+                    o.copy_from_slice(&p.to_straight_rgba8());
+                }
+            });
+        out
     }
 }
 

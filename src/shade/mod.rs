@@ -26,7 +26,7 @@ mod norm;
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::Zip;
+use rayon::prelude::*;
 
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
 pub use norm::{How, normalize};
@@ -297,22 +297,40 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
         )));
     }
     let (w, h) = (grid.spec().width(), grid.spec().height());
-    let mut pixels = match s.mode {
-        Mode::Density => density(grid, s),
-        Mode::Scatter => scatter(grid, s),
-        _ => z_stat(grid, s),
-    };
-    // Grid row 0 is the bottom; image row 0 is the top.
-    flip_rows(&mut pixels, w, h);
     let mut img = Image::new(w, h);
-    img.pixels_mut().copy_from_slice(&pixels);
+    // Without spread the background is composited in the same pass.
+    let bg = s.background.filter(|_| s.spread == 0);
+    match s.mode {
+        Mode::Density => density(grid, s, &mut img, bg),
+        Mode::Scatter => scatter(grid, s, &mut img, bg),
+        _ => z_stat(grid, s, &mut img, bg),
+    }
     if s.spread > 0 {
         img = spread(&img, s.spread);
-    }
-    if let Some(bg) = s.background {
-        img.over_background(bg);
+        if let Some(bg) = s.background {
+            img.over_background(bg);
+        }
     }
     Ok(img)
+}
+
+/// Fills `img` row by row in parallel: `fill(grid_row, out)` writes the
+/// image row that shows grid row `grid_row` (grid row 0 is the bottom,
+/// image row 0 the top), then the row is composited over `bg`.
+fn paint(img: &mut Image, bg: Option<Rgb>, fill: impl Fn(usize, &mut [Premultiplied]) + Sync) {
+    let (w, h) = (img.width(), img.height());
+    let bg = bg.map(|c| Premultiplied::from_straight(c, 1.0));
+    img.pixels_mut()
+        .par_chunks_mut(w)
+        .enumerate()
+        .for_each(|(i, out)| {
+            fill(h - 1 - i, out);
+            if let Some(bg) = bg {
+                for p in out {
+                    *p = p.over(bg);
+                }
+            }
+        });
 }
 
 /// Opacity along `t` from `min` to `max`.
@@ -321,67 +339,99 @@ fn ramp(t: f32, min: f64, max: f64) -> f32 {
     (min + f64::from(t) * (max - min)) as f32
 }
 
-fn density(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
-    let count = grid.count();
-    let values: Vec<Option<f64>> = match (s.weighted, grid.sum_w()) {
-        (true, Some(sw)) => Zip::from(&count)
-            .and(&sw)
-            .map_collect(|&n, &w| (n > 0).then_some(w))
-            .into_iter()
+fn flat<T>(a: ndarray::ArrayView2<'_, T>) -> &[T] {
+    a.to_slice().expect("grids are in standard layout")
+}
+
+/// Count per pixel, NaN where empty.
+fn counts(grid: &Grid) -> Vec<f64> {
+    flat(grid.count())
+        .par_iter()
+        .map(|&n| if n > 0 { n as f64 } else { f64::NAN })
+        .collect()
+}
+
+fn density(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
+    let values = match (s.weighted, grid.sum_w()) {
+        (true, Some(sw)) => flat(grid.count())
+            .par_iter()
+            .zip(flat(sw))
+            .map(|(&n, &w)| if n > 0 { w } else { f64::NAN })
             .collect(),
-        _ => count.iter().map(|&n| (n > 0).then_some(n as f64)).collect(),
+        _ => counts(grid),
     };
     let t = normalize(&values, s.how.unwrap_or(How::EqHist), s.span);
     let lut = s.cmap.lut();
     let min_alpha = s.min_alpha_for(Mode::Density);
-    t.iter()
-        .map(|&t| {
-            if t.is_nan() {
+    let w = img.width();
+    paint(img, bg, |row, out| {
+        for (p, &t) in out.iter_mut().zip(&t[row * w..]) {
+            *p = if t.is_nan() {
                 Premultiplied::TRANSPARENT
             } else {
                 Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
-            }
-        })
-        .collect()
-}
-
-fn z_stat(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
-    let stat: Vec<Option<f64>> = match s.mode {
-        Mode::Mean => grid.mean_z().map(|a| a.into_iter().collect()),
-        Mode::Std => grid.std_z().map(|a| a.into_iter().collect()),
-        Mode::Min => grid.min_z().map(|a| a.iter().copied().collect()),
-        _ => grid.max_z().map(|a| a.iter().copied().collect()),
-    }
-    .map(|v: Vec<f64>| v.into_iter().map(|x| x.is_finite().then_some(x)).collect())
-    .expect("layers checked");
-    let t = normalize(&stat, How::Linear, s.z_span);
-    let lut = s.cmap.lut();
-    let opacity: Option<Vec<f32>> = s.how.map(|how| {
-        let counts: Vec<Option<f64>> = grid
-            .count()
-            .iter()
-            .map(|&n| (n > 0).then_some(n as f64))
-            .collect();
-        normalize(&counts, how, s.span)
-    });
-    let min_alpha = s.min_alpha_for(s.mode);
-    t.iter()
-        .enumerate()
-        .map(|(p, &t)| {
-            if t.is_nan() {
-                return Premultiplied::TRANSPARENT;
-            }
-            let a = match &opacity {
-                Some(o) if !o[p].is_nan() => ramp(o[p], min_alpha, s.alpha),
-                Some(_) => 0.0,
-                None => s.alpha as f32,
             };
-            Premultiplied::from_straight(lut.get(t), a)
-        })
-        .collect()
+        }
+    });
 }
 
-fn scatter(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
+/// The z statistic of `mode` per pixel, NaN where no point has a finite z.
+fn stat_values(grid: &Grid, mode: Mode) -> Vec<f64> {
+    let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+    match mode {
+        Mode::Mean | Mode::Std => {
+            let n = grid.count_z().expect("layers checked");
+            let n = flat(n);
+            let sum = flat(grid.sum_z().expect("layers checked"));
+            if mode == Mode::Mean {
+                n.par_iter()
+                    .zip(sum)
+                    .map(|(&n, &s)| finite(s / n as f64))
+                    .collect()
+            } else {
+                let m2 = flat(grid.m2_z().expect("layers checked"));
+                n.par_iter()
+                    .zip(m2)
+                    .map(|(&n, &m2)| finite((m2.max(0.0) / n as f64).sqrt()))
+                    .collect()
+            }
+        }
+        Mode::Min => flat(grid.min_z().expect("layers checked"))
+            .par_iter()
+            .map(|&v| finite(v))
+            .collect(),
+        _ => flat(grid.max_z().expect("layers checked"))
+            .par_iter()
+            .map(|&v| finite(v))
+            .collect(),
+    }
+}
+
+fn z_stat(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
+    let t = normalize(&stat_values(grid, s.mode), How::Linear, s.z_span);
+    let opacity: Option<Vec<f32>> = s.how.map(|how| normalize(&counts(grid), how, s.span));
+    let lut = s.cmap.lut();
+    let min_alpha = s.min_alpha_for(s.mode);
+    let w = img.width();
+    paint(img, bg, |row, out| {
+        for (c, p) in out.iter_mut().enumerate() {
+            let i = row * w + c;
+            let t = t[i];
+            *p = if t.is_nan() {
+                Premultiplied::TRANSPARENT
+            } else {
+                let a = match &opacity {
+                    Some(o) if !o[i].is_nan() => ramp(o[i], min_alpha, s.alpha),
+                    Some(_) => 0.0,
+                    None => s.alpha as f32,
+                };
+                Premultiplied::from_straight(lut.get(t), a)
+            };
+        }
+    });
+}
+
+fn scatter(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
     let hist = grid.zhist().expect("layers checked");
     let zbins = grid.spec().zbins().expect("zhist has bins");
     let (lo, hi) = s.z_span.unwrap_or((zbins.lo(), zbins.hi()));
@@ -389,40 +439,40 @@ fn scatter(grid: &Grid, s: &Shading) -> Vec<Premultiplied> {
     let colors: Vec<Rgb> = (0..zbins.len())
         .map(|k| s.cmap.eval((zbins.centre(k) - lo) / (hi - lo)))
         .collect();
-    let n_px = grid.spec().width() * grid.spec().height();
-    let mut acc = vec![[0.0f32; 3]; n_px];
-    let mut n = vec![0u64; n_px];
-    // Plane by plane: every pass streams through memory.
-    for (plane, c) in hist.outer_iter().zip(&colors) {
-        let plane = plane.as_slice().expect("standard layout");
-        for ((a, n), &h) in acc.iter_mut().zip(&mut n).zip(plane) {
-            let hf = h as f32;
-            a[0] += hf * c[0];
-            a[1] += hf * c[1];
-            a[2] += hf * c[2];
-            *n += u64::from(h);
-        }
-    }
+    let planes: Vec<&[u32]> = hist
+        .outer_iter()
+        .map(|p| p.to_slice().expect("standard layout"))
+        .collect();
     // ln(1 - a), so that (1 - a)^n = exp(n ln(1 - a)) for any n.
     let log_keep = (-s.alpha).ln_1p();
-    acc.iter()
-        .zip(&n)
-        .map(|(a, &n)| {
-            if n == 0 {
-                return Premultiplied::TRANSPARENT;
+    let w = img.width();
+    paint(img, bg, |row, out| {
+        // One grid row at a time, plane by plane: the accumulators stay in
+        // cache and every plane is read as a contiguous run.
+        let mut acc = vec![[0.0f32; 3]; w];
+        let mut n = vec![0u64; w];
+        for (plane, c) in planes.iter().zip(&colors) {
+            for ((a, n), &h) in acc
+                .iter_mut()
+                .zip(&mut n)
+                .zip(&plane[row * w..(row + 1) * w])
+            {
+                let hf = h as f32;
+                a[0] += hf * c[0];
+                a[1] += hf * c[1];
+                a[2] += hf * c[2];
+                *n += u64::from(h);
             }
-            let opacity = (-(n as f64 * log_keep).exp_m1()) as f32;
-            let mean = a.map(|v| v / n as f32);
-            Premultiplied::from_straight(mean, opacity)
-        })
-        .collect()
-}
-
-fn flip_rows<T>(pixels: &mut [T], width: usize, height: usize) {
-    for r in 0..height / 2 {
-        let (top, bottom) = pixels.split_at_mut((height - 1 - r) * width);
-        top[r * width..(r + 1) * width].swap_with_slice(&mut bottom[..width]);
-    }
+        }
+        for ((p, a), &n) in out.iter_mut().zip(&acc).zip(&n) {
+            *p = if n == 0 {
+                Premultiplied::TRANSPARENT
+            } else {
+                let opacity = (-(n as f64 * log_keep).exp_m1()) as f32;
+                Premultiplied::from_straight(a.map(|v| v / n as f32), opacity)
+            };
+        }
+    });
 }
 
 /// Grows every non-empty pixel into a disc of radius `r` (offsets with
@@ -756,16 +806,6 @@ mod tests {
         two.pixels_mut()[2] = half_blue;
         let out = spread(&two, 1);
         assert_eq!(out.pixel(0, 1), half_blue.over(red));
-    }
-
-    #[test]
-    fn rows_flip_so_that_the_top_is_the_largest_y() {
-        let mut v = vec![1, 2, 3, 4, 5, 6];
-        flip_rows(&mut v, 2, 3);
-        assert_eq!(v, [5, 6, 3, 4, 1, 2]);
-        let mut v = vec![1, 2, 3, 4];
-        flip_rows(&mut v, 2, 2);
-        assert_eq!(v, [3, 4, 1, 2]);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 
 /// How values map to the colour (or opacity) scale.
@@ -56,8 +58,8 @@ const EQ_HIST_BINS: usize = 1 << 16;
 /// Integer values spanning at most this many levels are equalised exactly.
 const EQ_HIST_MAX_LEVELS: f64 = (1 << 22) as f64;
 
-/// Normalises `values` (one per pixel; `None` marks an empty pixel) to `t`
-/// in `[0, 1]`, or NaN for empty pixels and values that are not finite.
+/// Normalises `values` (one per pixel; NaN or infinite marks an empty
+/// pixel) to `t` in `[0, 1]`, NaN for empty pixels. Runs in parallel.
 ///
 /// Values are first clipped to `span` when given. For linear, log and cbrt,
 /// `t = (f(v) - f(lo)) / (f(hi) - f(lo))` with `lo, hi` the span or the
@@ -66,41 +68,39 @@ const EQ_HIST_MAX_LEVELS: f64 = (1 << 22) as f64;
 /// equal value, rescaled so that the smallest value maps to 0 and the
 /// largest to 1 (as datashader does, so that few discrete levels still
 /// spread over the whole colormap).
-pub fn normalize(values: &[Option<f64>], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
+pub fn normalize(values: &[f64], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
     let clip = |v: f64| match span {
         Some((lo, hi)) => v.clamp(lo, hi),
         None => v,
     };
-    let present: Vec<f64> = values
-        .iter()
-        .flatten()
-        .copied()
+    let extremes = values
+        .par_iter()
         .filter(|v| v.is_finite())
-        .map(clip)
-        .collect();
-    if present.is_empty() {
+        .map(|&v| (clip(v), clip(v)))
+        .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let Some((lo, hi)) = extremes else {
         return vec![f32::NAN; values.len()];
-    }
-    let map: Box<dyn Fn(f64) -> f64> = match how {
-        How::EqHist => Box::new(eq_hist(&present)),
+    };
+    let mapper = match how {
+        How::EqHist => Mapper::eq_hist(values, clip, lo, hi),
         _ => {
             let f = transform(how);
-            let (lo, hi) = span.unwrap_or_else(|| extremes(&present));
-            let (flo, fhi) = (f(lo), f(hi));
-            Box::new(move |v| {
-                if fhi > flo {
-                    ((f(v) - flo) / (fhi - flo)).clamp(0.0, 1.0)
-                } else {
-                    1.0
-                }
-            })
+            let (lo, hi) = span.unwrap_or((lo, hi));
+            Mapper::Scale {
+                f,
+                flo: f(lo),
+                fhi: f(hi),
+            }
         }
     };
     values
-        .iter()
-        .map(|v| match v {
-            Some(v) if v.is_finite() => map(clip(*v)) as f32,
-            _ => f32::NAN,
+        .par_iter()
+        .map(|&v| {
+            if v.is_finite() {
+                mapper.map(clip(v)) as f32
+            } else {
+                f32::NAN
+            }
         })
         .collect()
 }
@@ -116,65 +116,112 @@ fn transform(how: How) -> fn(f64) -> f64 {
     }
 }
 
-fn extremes(v: &[f64]) -> (f64, f64) {
-    v.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        })
+/// A value's place on the scale.
+enum Mapper {
+    /// `(f(v) - flo) / (fhi - flo)`.
+    Scale {
+        f: fn(f64) -> f64,
+        flo: f64,
+        fhi: f64,
+    },
+    /// Equalisation by a cumulative histogram: `cdf[i]` is the fraction of
+    /// values in bins `0..=i` of width `width` from `lo`; integer values
+    /// get one bin per integer (exact), others [`EQ_HIST_BINS`] bins with
+    /// the cdf interpolated between bin centres, as numpy.interp does.
+    EqHist {
+        lo: f64,
+        width: f64,
+        integral: bool,
+        cdf: Vec<f64>,
+    },
 }
 
-/// The equalising map of `values` (finite, at least one).
-fn eq_hist(values: &[f64]) -> impl Fn(f64) -> f64 + use<> {
-    let (lo, hi) = extremes(values);
-    let n = values.len() as f64;
-    let integral = values.iter().all(|v| v.fract() == 0.0) && hi - lo < EQ_HIST_MAX_LEVELS;
-    // cdf[i] = fraction of values in bins 0..=i, over `bins` bins from lo.
-    let (bins, width) = if integral {
-        ((hi - lo) as usize + 1, 1.0)
-    } else {
-        (EQ_HIST_BINS, (hi - lo) / EQ_HIST_BINS as f64)
-    };
-    let mut cdf = vec![0.0f64; bins];
-    for &v in values {
-        let i = if width > 0.0 {
-            (((v - lo) / width) as usize).min(bins - 1)
+impl Mapper {
+    fn eq_hist(values: &[f64], clip: impl Fn(f64) -> f64 + Sync, lo: f64, hi: f64) -> Mapper {
+        let integral = hi - lo < EQ_HIST_MAX_LEVELS
+            && values
+                .par_iter()
+                .all(|&v| !v.is_finite() || clip(v).fract() == 0.0);
+        let (bins, width) = if integral {
+            ((hi - lo) as usize + 1, 1.0)
         } else {
-            0
+            (EQ_HIST_BINS, (hi - lo) / EQ_HIST_BINS as f64)
         };
-        cdf[i] += 1.0;
+        let bin = |v: f64| {
+            if width > 0.0 {
+                (((v - lo) / width) as usize).min(bins - 1)
+            } else {
+                0
+            }
+        };
+        let hist = values
+            .par_chunks(1 << 16)
+            .map(|chunk| {
+                let mut h = vec![0u64; bins];
+                for &v in chunk.iter().filter(|v| v.is_finite()) {
+                    h[bin(clip(v))] += 1;
+                }
+                h
+            })
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            })
+            .unwrap_or_else(|| vec![0; bins]);
+        let total = hist.iter().sum::<u64>() as f64;
+        let mut acc = 0u64;
+        let cdf = hist
+            .iter()
+            .map(|&h| {
+                acc += h;
+                acc as f64 / total
+            })
+            .collect();
+        Mapper::EqHist {
+            lo,
+            width,
+            integral,
+            cdf,
+        }
     }
-    let mut acc = 0.0;
-    for c in &mut cdf {
-        acc += *c;
-        *c = acc / n;
-    }
-    let first = cdf[0];
-    let rescale = move |c: f64| {
-        if first < 1.0 {
-            ((c - first) / (1.0 - first)).clamp(0.0, 1.0)
-        } else {
-            1.0
+
+    #[inline]
+    fn map(&self, v: f64) -> f64 {
+        match self {
+            Mapper::Scale { f, flo, fhi } => {
+                if fhi > flo {
+                    ((f(v) - flo) / (fhi - flo)).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                }
+            }
+            Mapper::EqHist {
+                lo,
+                width,
+                integral,
+                cdf,
+            } => {
+                let first = cdf[0];
+                if first >= 1.0 || *width <= 0.0 {
+                    return 1.0;
+                }
+                let last = cdf.len() - 1;
+                let c = if *integral {
+                    cdf[((v - lo).round().max(0.0) as usize).min(last)]
+                } else {
+                    let pos = (v - lo) / width - 0.5;
+                    let i = pos.floor().max(0.0) as usize;
+                    if pos <= 0.0 {
+                        first
+                    } else if i >= last {
+                        cdf[last]
+                    } else {
+                        cdf[i] + (cdf[i + 1] - cdf[i]) * (pos - i as f64)
+                    }
+                };
+                ((c - first) / (1.0 - first)).clamp(0.0, 1.0)
+            }
         }
-    };
-    move |v: f64| {
-        if integral {
-            let i = ((v - lo).round().max(0.0) as usize).min(bins - 1);
-            return rescale(cdf[i]);
-        }
-        if width <= 0.0 {
-            return 1.0;
-        }
-        // Interpolate the cdf between bin centres, as numpy.interp does.
-        let pos = (v - lo) / width - 0.5;
-        if pos <= 0.0 {
-            return rescale(cdf[0]);
-        }
-        let i = pos.floor() as usize;
-        if i + 1 >= bins {
-            return rescale(cdf[bins - 1]);
-        }
-        let f = pos - i as f64;
-        rescale(cdf[i] + (cdf[i + 1] - cdf[i]) * f)
     }
 }
 
@@ -183,8 +230,7 @@ mod tests {
     use super::*;
 
     fn norm(v: &[f64], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
-        let values: Vec<Option<f64>> = v.iter().map(|&x| Some(x)).collect();
-        normalize(&values, how, span)
+        normalize(v, how, span)
     }
 
     #[test]
@@ -208,15 +254,11 @@ mod tests {
 
     #[test]
     fn empty_and_non_finite_pixels_are_nan() {
-        let t = normalize(
-            &[None, Some(1.0), Some(f64::NAN), Some(3.0)],
-            How::Linear,
-            None,
-        );
+        let t = normalize(&[f64::NAN, 1.0, f64::INFINITY, 3.0], How::Linear, None);
         assert!(t[0].is_nan() && t[2].is_nan());
         assert_eq!((t[1], t[3]), (0.0, 1.0));
         assert!(
-            normalize(&[None, None], How::EqHist, None)
+            normalize(&[f64::NAN; 2], How::EqHist, None)
                 .iter()
                 .all(|t| t.is_nan())
         );
