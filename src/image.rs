@@ -77,12 +77,30 @@ pub fn to_u8(v: f32) -> u8 {
     (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8
 }
 
+impl From<Premultiplied> for [f32; 4] {
+    #[inline]
+    fn from(p: Premultiplied) -> [f32; 4] {
+        [p.r, p.g, p.b, p.a]
+    }
+}
+
+impl From<[f32; 4]> for Premultiplied {
+    #[inline]
+    fn from([r, g, b, a]: [f32; 4]) -> Premultiplied {
+        Premultiplied { r, g, b, a }
+    }
+}
+
 /// An RGBA image, premultiplied, row 0 at the top.
+///
+/// Pixels are stored as `[r, g, b, a]` arrays of `f32` (premultiplied), so
+/// that a new image is one zeroed allocation that the kernel provides lazily
+/// — a transparent 4000 x 4000 image costs nothing until it is painted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Image {
     width: usize,
     height: usize,
-    pixels: Vec<Premultiplied>,
+    data: Vec<[f32; 4]>,
 }
 
 impl Image {
@@ -91,7 +109,7 @@ impl Image {
         Image {
             width,
             height,
-            pixels: vec![Premultiplied::TRANSPARENT; width * height],
+            data: vec![[0.0; 4]; width * height],
         }
     }
 
@@ -105,37 +123,48 @@ impl Image {
         self.height
     }
 
-    /// The pixels, row by row from the top.
-    pub fn pixels(&self) -> &[Premultiplied] {
-        &self.pixels
-    }
-
-    /// The pixels, mutable.
-    pub fn pixels_mut(&mut self) -> &mut [Premultiplied] {
-        &mut self.pixels
-    }
-
     /// The pixel in column `x` of row `y` (row 0 at the top).
     pub fn pixel(&self, x: usize, y: usize) -> Premultiplied {
-        self.pixels[y * self.width + x]
+        self.data[y * self.width + x].into()
+    }
+
+    /// Sets the pixel in column `x` of row `y`.
+    pub fn set_pixel(&mut self, x: usize, y: usize, p: Premultiplied) {
+        self.data[y * self.width + x] = p.into();
+    }
+
+    /// Every pixel, row by row from the top.
+    pub fn pixels(&self) -> impl ExactSizeIterator<Item = Premultiplied> + '_ {
+        self.data.iter().map(|&p| p.into())
+    }
+
+    /// Fills every row in parallel: `fill(y, row)` writes row `y` (0 at
+    /// the top) as premultiplied `[r, g, b, a]`.
+    pub fn fill_rows(&mut self, fill: impl Fn(usize, &mut [[f32; 4]]) + Sync) {
+        self.data
+            .par_chunks_mut(self.width.max(1))
+            .enumerate()
+            .for_each(|(y, row)| fill(y, row));
     }
 
     /// Composites the image over an opaque background colour (straight RGB
     /// in `[0, 1]`); the result is opaque.
     pub fn over_background(&mut self, rgb: [f32; 3]) {
         let bg = Premultiplied::from_straight(rgb, 1.0);
-        self.pixels.par_iter_mut().for_each(|p| *p = p.over(bg));
+        self.data
+            .par_iter_mut()
+            .for_each(|p| *p = Premultiplied::from(*p).over(bg).into());
     }
 
     /// Straight-alpha RGBA bytes, row by row from the top (what PNG stores).
     pub fn to_rgba8(&self) -> Vec<u8> {
         const RUN: usize = 1 << 14;
-        let mut out = vec![0u8; self.pixels.len() * 4];
+        let mut out = vec![0u8; self.data.len() * 4];
         out.par_chunks_mut(RUN * 4)
-            .zip(self.pixels.par_chunks(RUN))
+            .zip(self.data.par_chunks(RUN))
             .for_each(|(out, px)| {
-                for (o, p) in out.chunks_exact_mut(4).zip(px) {
-                    o.copy_from_slice(&p.to_straight_rgba8());
+                for (o, &p) in out.chunks_exact_mut(4).zip(px) {
+                    o.copy_from_slice(&Premultiplied::from(p).to_straight_rgba8());
                 }
             });
         out
@@ -183,7 +212,7 @@ mod tests {
     #[test]
     fn background_compositing() {
         let mut img = Image::new(2, 1);
-        img.pixels_mut()[0] = Premultiplied::from_straight([1.0, 0.0, 0.0], 0.25);
+        img.set_pixel(0, 0, Premultiplied::from_straight([1.0, 0.0, 0.0], 0.25));
         img.over_background([0.0, 0.0, 1.0]);
         assert_eq!(
             img.pixel(0, 0),

@@ -26,10 +26,8 @@ mod norm;
 use std::fmt;
 use std::str::FromStr;
 
-use rayon::prelude::*;
-
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
-pub use norm::{How, normalize};
+pub use norm::{How, Scale, normalize};
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Layer, LayerSet};
@@ -315,22 +313,31 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
 }
 
 /// Fills `img` row by row in parallel: `fill(grid_row, out)` writes the
-/// image row that shows grid row `grid_row` (grid row 0 is the bottom,
-/// image row 0 the top), then the row is composited over `bg`.
+/// pixels of grid row `grid_row` (grid row 0 is the bottom, image row 0 the
+/// top), then the row is composited over `bg`.
 fn paint(img: &mut Image, bg: Option<Rgb>, fill: impl Fn(usize, &mut [Premultiplied]) + Sync) {
     let (w, h) = (img.width(), img.height());
     let bg = bg.map(|c| Premultiplied::from_straight(c, 1.0));
-    img.pixels_mut()
-        .par_chunks_mut(w)
-        .enumerate()
-        .for_each(|(i, out)| {
-            fill(h - 1 - i, out);
-            if let Some(bg) = bg {
-                for p in out {
-                    *p = p.over(bg);
-                }
-            }
-        });
+    img.fill_rows(|y, row| {
+        let mut out = vec![Premultiplied::TRANSPARENT; w];
+        fill(h - 1 - y, &mut out);
+        for (dst, p) in row.iter_mut().zip(out) {
+            *dst = match bg {
+                Some(bg) => p.over(bg).into(),
+                None => p.into(),
+            };
+        }
+    });
+}
+
+/// [`paint`] pixel by pixel: `pixel(i)` for grid index `i`.
+fn paint_pixels(img: &mut Image, bg: Option<Rgb>, pixel: impl Fn(usize) -> Premultiplied + Sync) {
+    let w = img.width();
+    paint(img, bg, |row, out| {
+        for (c, p) in out.iter_mut().enumerate() {
+            *p = pixel(row * w + c);
+        }
+    });
 }
 
 /// Opacity along `t` from `min` to `max`.
@@ -343,91 +350,71 @@ fn flat<T>(a: ndarray::ArrayView2<'_, T>) -> &[T] {
     a.to_slice().expect("grids are in standard layout")
 }
 
-/// Count per pixel, NaN where empty.
-fn counts(grid: &Grid) -> Vec<f64> {
-    flat(grid.count())
-        .par_iter()
-        .map(|&n| if n > 0 { n as f64 } else { f64::NAN })
-        .collect()
+/// Count of pixel `i`, NaN where empty.
+fn count_at(count: &[u64]) -> impl Fn(usize) -> f64 + Sync + '_ {
+    |i| {
+        let n = count[i];
+        if n > 0 { n as f64 } else { f64::NAN }
+    }
 }
 
 fn density(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
-    let values = match (s.weighted, grid.sum_w()) {
-        (true, Some(sw)) => flat(grid.count())
-            .par_iter()
-            .zip(flat(sw))
-            .map(|(&n, &w)| if n > 0 { w } else { f64::NAN })
-            .collect(),
-        _ => counts(grid),
+    let count = flat(grid.count());
+    let weights = grid.sum_w().filter(|_| s.weighted).map(flat);
+    let value = |i: usize| match weights {
+        Some(sw) if count[i] > 0 => sw[i],
+        Some(_) => f64::NAN,
+        None => count_at(count)(i),
     };
-    let t = normalize(&values, s.how.unwrap_or(How::EqHist), s.span);
+    let scale = Scale::fit(count.len(), value, s.how.unwrap_or(How::EqHist), s.span);
     let lut = s.cmap.lut();
     let min_alpha = s.min_alpha_for(Mode::Density);
-    let w = img.width();
-    paint(img, bg, |row, out| {
-        for (p, &t) in out.iter_mut().zip(&t[row * w..]) {
-            *p = if t.is_nan() {
-                Premultiplied::TRANSPARENT
-            } else {
-                Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
-            };
+    paint_pixels(img, bg, |i| {
+        let t = scale.t(value(i));
+        if t.is_nan() {
+            Premultiplied::TRANSPARENT
+        } else {
+            Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
         }
     });
 }
 
-/// The z statistic of `mode` per pixel, NaN where no point has a finite z.
-fn stat_values(grid: &Grid, mode: Mode) -> Vec<f64> {
-    let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
-    match mode {
-        Mode::Mean | Mode::Std => {
-            let n = grid.count_z().expect("layers checked");
-            let n = flat(n);
-            let sum = flat(grid.sum_z().expect("layers checked"));
-            if mode == Mode::Mean {
-                n.par_iter()
-                    .zip(sum)
-                    .map(|(&n, &s)| finite(s / n as f64))
-                    .collect()
-            } else {
-                let m2 = flat(grid.m2_z().expect("layers checked"));
-                n.par_iter()
-                    .zip(m2)
-                    .map(|(&n, &m2)| finite((m2.max(0.0) / n as f64).sqrt()))
-                    .collect()
-            }
-        }
-        Mode::Min => flat(grid.min_z().expect("layers checked"))
-            .par_iter()
-            .map(|&v| finite(v))
-            .collect(),
-        _ => flat(grid.max_z().expect("layers checked"))
-            .par_iter()
-            .map(|&v| finite(v))
-            .collect(),
-    }
-}
-
 fn z_stat(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
-    let t = normalize(&stat_values(grid, s.mode), How::Linear, s.z_span);
-    let opacity: Option<Vec<f32>> = s.how.map(|how| normalize(&counts(grid), how, s.span));
+    let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
+    let n = grid.count_z().map(flat);
+    let (sum, m2) = (grid.sum_z().map(flat), grid.m2_z().map(flat));
+    let (lo, hi) = (grid.min_z().map(flat), grid.max_z().map(flat));
+    let stat = |i: usize| -> f64 {
+        match s.mode {
+            Mode::Mean => {
+                finite(sum.expect("layers checked")[i] / n.expect("sum has count_z")[i] as f64)
+            }
+            Mode::Std => finite(
+                (m2.expect("layers checked")[i].max(0.0) / n.expect("sum has count_z")[i] as f64)
+                    .sqrt(),
+            ),
+            Mode::Min => finite(lo.expect("layers checked")[i]),
+            _ => finite(hi.expect("layers checked")[i]),
+        }
+    };
+    let len = grid.spec().width() * grid.spec().height();
+    let colour = Scale::fit(len, stat, How::Linear, s.z_span);
+    let count = flat(grid.count());
+    let opacity = s
+        .how
+        .map(|how| Scale::fit(len, count_at(count), how, s.span));
     let lut = s.cmap.lut();
     let min_alpha = s.min_alpha_for(s.mode);
-    let w = img.width();
-    paint(img, bg, |row, out| {
-        for (c, p) in out.iter_mut().enumerate() {
-            let i = row * w + c;
-            let t = t[i];
-            *p = if t.is_nan() {
-                Premultiplied::TRANSPARENT
-            } else {
-                let a = match &opacity {
-                    Some(o) if !o[i].is_nan() => ramp(o[i], min_alpha, s.alpha),
-                    Some(_) => 0.0,
-                    None => s.alpha as f32,
-                };
-                Premultiplied::from_straight(lut.get(t), a)
-            };
+    paint_pixels(img, bg, |i| {
+        let t = colour.t(stat(i));
+        if t.is_nan() {
+            return Premultiplied::TRANSPARENT;
         }
+        let a = match &opacity {
+            Some(o) => ramp(o.t(count_at(count)(i)), min_alpha, s.alpha),
+            None => s.alpha as f32,
+        };
+        Premultiplied::from_straight(lut.get(t), a)
     });
 }
 
@@ -486,18 +473,17 @@ pub fn spread(img: &Image, r: usize) -> Image {
         .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
         .collect();
     let mut out = Image::new(w, h);
-    let dst = out.pixels_mut();
     for y in 0..h as isize {
         for x in 0..w as isize {
-            let src = img.pixels()[y as usize * w + x as usize];
+            let src = img.pixel(x as usize, y as usize);
             if src.a <= 0.0 {
                 continue;
             }
             for &(dx, dy) in &offsets {
                 let (tx, ty) = (x + dx, y + dy);
                 if tx >= 0 && ty >= 0 && (tx as usize) < w && (ty as usize) < h {
-                    let d = &mut dst[ty as usize * w + tx as usize];
-                    *d = src.over(*d);
+                    let (tx, ty) = (tx as usize, ty as usize);
+                    out.set_pixel(tx, ty, src.over(out.pixel(tx, ty)));
                 }
             }
         }
@@ -732,7 +718,7 @@ mod tests {
         };
         let img = shade(&g, &s).unwrap();
         assert_eq!(px(&img, 0, 0), Premultiplied::from_straight([1.0; 3], 1.0));
-        assert!(img.pixels().iter().all(|p| p.a == 1.0));
+        assert!(img.pixels().all(|p| p.a == 1.0));
         let err = shade(
             &g,
             &Shading {
@@ -787,7 +773,7 @@ mod tests {
     fn spread_grows_discs_and_composites_in_order() {
         let mut img = Image::new(5, 5);
         let red = Premultiplied::from_straight([1.0, 0.0, 0.0], 1.0);
-        img.pixels_mut()[2 * 5 + 2] = red;
+        img.set_pixel(2, 2, red);
         let out = spread(&img, 1);
         let lit: Vec<(usize, usize)> = (0..5)
             .flat_map(|y| (0..5).map(move |x| (x, y)))
@@ -802,8 +788,8 @@ mod tests {
         // Overlaps: the later (lower) pixel lies on top.
         let mut two = Image::new(1, 3);
         let half_blue = Premultiplied::from_straight([0.0, 0.0, 1.0], 0.5);
-        two.pixels_mut()[0] = red;
-        two.pixels_mut()[2] = half_blue;
+        two.set_pixel(0, 0, red);
+        two.set_pixel(0, 2, half_blue);
         let out = spread(&two, 1);
         assert_eq!(out.pixel(0, 1), half_blue.over(red));
     }

@@ -58,51 +58,117 @@ const EQ_HIST_BINS: usize = 1 << 16;
 /// Integer values spanning at most this many levels are equalised exactly.
 const EQ_HIST_MAX_LEVELS: f64 = (1 << 22) as f64;
 
-/// Normalises `values` (one per pixel; NaN or infinite marks an empty
-/// pixel) to `t` in `[0, 1]`, NaN for empty pixels. Runs in parallel.
-///
-/// Values are first clipped to `span` when given. For linear, log and cbrt,
-/// `t = (f(v) - f(lo)) / (f(hi) - f(lo))` with `lo, hi` the span or the
-/// extremes of the non-empty values; when `lo == hi` every value maps to 1.
-/// For eq_hist, `t` is the fraction of non-empty pixels with a smaller or
-/// equal value, rescaled so that the smallest value maps to 0 and the
-/// largest to 1 (as datashader does, so that few discrete levels still
-/// spread over the whole colormap).
-pub fn normalize(values: &[f64], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
-    let clip = |v: f64| match span {
-        Some((lo, hi)) => v.clamp(lo, hi),
-        None => v,
-    };
-    let extremes = values
-        .par_iter()
-        .filter(|v| v.is_finite())
-        .map(|&v| (clip(v), clip(v)))
-        .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let Some((lo, hi)) = extremes else {
-        return vec![f32::NAN; values.len()];
-    };
-    let mapper = match how {
-        How::EqHist => Mapper::eq_hist(values, clip, lo, hi),
-        _ => {
-            let f = transform(how);
-            let (lo, hi) = span.unwrap_or((lo, hi));
-            Mapper::Scale {
-                f,
-                flo: f(lo),
-                fhi: f(hi),
+/// A fitted scale: maps values to `t` in `[0, 1]` (see [`Scale::fit`]).
+pub struct Scale {
+    span: Option<(f64, f64)>,
+    /// `None` when no value was finite: everything maps to NaN.
+    mapper: Option<Mapper>,
+}
+
+impl Scale {
+    /// Fits a scale to `len` values (`value(i)` for pixel `i`; NaN or
+    /// infinite marks an empty pixel), in parallel; values are computed on
+    /// the fly, never stored.
+    ///
+    /// Values are first clipped to `span` when given. For linear, log and
+    /// cbrt, `t = (f(v) - f(lo)) / (f(hi) - f(lo))` with `lo, hi` the span
+    /// or the extremes of the finite values; when `lo == hi` every value
+    /// maps to 1. For eq_hist, `t` is the fraction of finite values at or
+    /// below `v`, rescaled so that the smallest value maps to 0 and the
+    /// largest to 1 (as datashader does, so that few discrete levels still
+    /// spread over the whole colormap).
+    pub fn fit(
+        len: usize,
+        value: impl Fn(usize) -> f64 + Sync,
+        how: How,
+        span: Option<(f64, f64)>,
+    ) -> Scale {
+        let clip = |v: f64| match span {
+            Some((lo, hi)) => v.clamp(lo, hi),
+            None => v,
+        };
+        // One pass for the extremes and whether every value is an integer,
+        // in chunks with a plain loop inside (a per-element rayon chain was
+        // several times slower).
+        let stats = chunks(len)
+            .map(|range| {
+                let (mut lo, mut hi, mut integral) = (f64::INFINITY, f64::NEG_INFINITY, true);
+                for i in range {
+                    let v = value(i);
+                    if v.is_finite() {
+                        let v = clip(v);
+                        lo = lo.min(v);
+                        hi = hi.max(v);
+                        integral &= is_integer(v);
+                    }
+                }
+                (lo, hi, integral)
+            })
+            .reduce(
+                || (f64::INFINITY, f64::NEG_INFINITY, true),
+                |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2),
+            );
+        let stats = (stats.0 <= stats.1).then_some(stats);
+        let mapper = stats.map(|(lo, hi, integral)| match how {
+            How::EqHist => Mapper::eq_hist(len, &value, clip, lo, hi, integral),
+            _ => {
+                let f = transform(how);
+                let (lo, hi) = span.unwrap_or((lo, hi));
+                Mapper::Scale {
+                    f,
+                    flo: f(lo),
+                    fhi: f(hi),
+                }
             }
+        });
+        Scale { span, mapper }
+    }
+
+    /// `t` of a value: in `[0, 1]`, or NaN when `v` is not finite.
+    #[inline]
+    pub fn t(&self, v: f64) -> f32 {
+        match (&self.mapper, v.is_finite()) {
+            (Some(m), true) => {
+                let v = match self.span {
+                    Some((lo, hi)) => v.clamp(lo, hi),
+                    None => v,
+                };
+                m.map(v) as f32
+            }
+            _ => f32::NAN,
         }
-    };
-    values
-        .par_iter()
-        .map(|&v| {
-            if v.is_finite() {
-                mapper.map(clip(v)) as f32
-            } else {
-                f32::NAN
-            }
-        })
+    }
+}
+
+/// [`Scale::fit`] and apply to every value: `t` per pixel, NaN for empty
+/// pixels.
+pub fn normalize(
+    len: usize,
+    value: impl Fn(usize) -> f64 + Sync,
+    how: How,
+    span: Option<(f64, f64)>,
+) -> Vec<f32> {
+    let scale = Scale::fit(len, &value, how, span);
+    (0..len)
+        .into_par_iter()
+        .map(|i| scale.t(value(i)))
         .collect()
+}
+
+/// `0..len` in parallel pieces of 64 Ki.
+fn chunks(len: usize) -> impl ParallelIterator<Item = std::ops::Range<usize>> {
+    const CHUNK: usize = 1 << 16;
+    (0..len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(move |c| c * CHUNK..((c + 1) * CHUNK).min(len))
+}
+
+/// True for whole numbers. (`v.fract() == 0.0` calls libm's `trunc` on
+/// baseline x86-64, which made this check the slowest part of fitting a
+/// scale; two conversions do the same for every value that can matter.)
+#[inline]
+fn is_integer(v: f64) -> bool {
+    v == (v as i64) as f64
 }
 
 /// The monotone transform of `how` (not used for eq_hist).
@@ -137,11 +203,15 @@ enum Mapper {
 }
 
 impl Mapper {
-    fn eq_hist(values: &[f64], clip: impl Fn(f64) -> f64 + Sync, lo: f64, hi: f64) -> Mapper {
-        let integral = hi - lo < EQ_HIST_MAX_LEVELS
-            && values
-                .par_iter()
-                .all(|&v| !v.is_finite() || clip(v).fract() == 0.0);
+    fn eq_hist(
+        len: usize,
+        value: impl Fn(usize) -> f64 + Sync,
+        clip: impl Fn(f64) -> f64 + Sync,
+        lo: f64,
+        hi: f64,
+        integral: bool,
+    ) -> Mapper {
+        let integral = integral && hi - lo < EQ_HIST_MAX_LEVELS;
         let (bins, width) = if integral {
             ((hi - lo) as usize + 1, 1.0)
         } else {
@@ -154,12 +224,14 @@ impl Mapper {
                 0
             }
         };
-        let hist = values
-            .par_chunks(1 << 16)
-            .map(|chunk| {
+        let hist = chunks(len)
+            .map(|range| {
                 let mut h = vec![0u64; bins];
-                for &v in chunk.iter().filter(|v| v.is_finite()) {
-                    h[bin(clip(v))] += 1;
+                for i in range {
+                    let v = value(i);
+                    if v.is_finite() {
+                        h[bin(clip(v))] += 1;
+                    }
                 }
                 h
             })
@@ -207,10 +279,11 @@ impl Mapper {
                 }
                 let last = cdf.len() - 1;
                 let c = if *integral {
-                    cdf[((v - lo).round().max(0.0) as usize).min(last)]
+                    // v - lo is a whole number here; the cast truncates.
+                    cdf[((v - lo) as usize).min(last)]
                 } else {
                     let pos = (v - lo) / width - 0.5;
-                    let i = pos.floor().max(0.0) as usize;
+                    let i = pos as usize; // truncates; pos > 0 below
                     if pos <= 0.0 {
                         first
                     } else if i >= last {
@@ -230,7 +303,7 @@ mod tests {
     use super::*;
 
     fn norm(v: &[f64], how: How, span: Option<(f64, f64)>) -> Vec<f32> {
-        normalize(v, how, span)
+        normalize(v.len(), |i| v[i], how, span)
     }
 
     #[test]
@@ -254,11 +327,11 @@ mod tests {
 
     #[test]
     fn empty_and_non_finite_pixels_are_nan() {
-        let t = normalize(&[f64::NAN, 1.0, f64::INFINITY, 3.0], How::Linear, None);
+        let t = norm(&[f64::NAN, 1.0, f64::INFINITY, 3.0], How::Linear, None);
         assert!(t[0].is_nan() && t[2].is_nan());
         assert_eq!((t[1], t[3]), (0.0, 1.0));
         assert!(
-            normalize(&[f64::NAN; 2], How::EqHist, None)
+            norm(&[f64::NAN; 2], How::EqHist, None)
                 .iter()
                 .all(|t| t.is_nan())
         );
@@ -310,6 +383,12 @@ mod tests {
         let mut sorted = t.clone();
         sorted.sort_by(f32::total_cmp);
         assert_eq!(sorted, t, "monotone");
+    }
+
+    #[test]
+    fn integers() {
+        assert!(is_integer(0.0) && is_integer(-3.0) && is_integer(4e15));
+        assert!(!is_integer(0.5) && !is_integer(-1e-9) && !is_integer(f64::NAN));
     }
 
     #[test]
