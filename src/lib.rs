@@ -8,10 +8,10 @@
 //! The pipeline, one module per stage:
 //!
 //! ```text
-//! read ──► binning ──► grid ──► store (HDF5)
-//! text     rayon       ndarray  grid.h5 (re-openable, mergeable)
-//! binary   fold/merge  layers
-//! .npy
+//! read ──► binning ──► grid ──► store (HDF5) ──► shade ──► encode (PNG)
+//! text     rayon       ndarray  grid.h5          colormap  straight RGBA
+//! binary   fold/merge  layers   (re-openable,    norm      text chunks
+//! .npy                          mergeable)       alpha
 //! ```
 //!
 //! - [`read`] opens inputs ([`read::Input`]) and cuts them into
@@ -21,7 +21,10 @@
 //! - [`grid`] holds the canvas ([`GridSpec`]: datashader's pixel mapping)
 //!   and the layers (`count`, `sum_z`, `min_z`/`max_z`, `m2_z`, `zhist`,
 //!   `sum_w`); grids form a commutative monoid under [`Grid::merge`];
-//! - [`store`] writes and reads grid files atomically.
+//! - [`store`] writes and reads grid files atomically;
+//! - [`shade`] turns a grid into an [`image::Image`] (premultiplied RGBA):
+//!   density, z statistics with density fading, or matplotlib's scatter;
+//! - [`encode`] writes the image as PNG.
 //!
 //! ## Example
 //!
@@ -48,16 +51,45 @@
 //! # }
 //! ```
 //!
+//! Shading it is a pure function:
+//!
+//! ```
+//! # use densebin::{Grid, GridSpec};
+//! # use densebin::read::Points;
+//! use densebin::shade::{How, Mode, Shading, shade};
+//!
+//! # fn main() -> Result<(), densebin::Error> {
+//! # let spec = GridSpec::new(4, 2, (0.0, 4.0), (0.0, 2.0))?.with_layers("count,sum".parse()?, None)?;
+//! # let mut a = Grid::empty(spec);
+//! # a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![] })?;
+//! let shading = Shading {
+//!     mode: Mode::Mean,
+//!     how: Some(How::Log), // fade by density
+//!     cmap: "turbo".parse()?,
+//!     ..Shading::default()
+//! };
+//! let img = shade(&a, &shading)?;
+//! // Image row 0 is the top: the bottom-left pixel holds a point, the
+//! // top-left one is empty and transparent.
+//! assert_eq!(img.pixel(0, 1).a, 1.0);
+//! assert_eq!(img.pixel(0, 0).a, 0.0);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Reading files goes through [`read::Input`] and [`binning::BinRequest`]:
 //!
 //! ```no_run
 //! use densebin::binning::BinRequest;
 //! use densebin::read::{Input, ReadOptions};
+//! use densebin::shade::{Shading, shade};
 //!
 //! # fn main() -> Result<(), densebin::Error> {
 //! let mut inputs = vec![Input::open("points.txt", &ReadOptions::default())?];
 //! let grid = BinRequest::default().run(&mut inputs, None)?;
 //! densebin::store::write_grid(&grid, "points.h5".as_ref())?;
+//! let img = shade(&grid, &Shading::default())?;
+//! densebin::encode::write_png(&img, "points.png".as_ref(), Default::default(), &[])?;
 //! # Ok(())
 //! # }
 //! ```
