@@ -9,171 +9,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
+mod kernel;
+
 use crate::grid::{Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::read::{BadLine, ChunkQueue, Input, Points};
-
-impl Grid {
-    /// Adds a batch of points: the *append* step of the reduction.
-    ///
-    /// Points with a NaN or infinite x or y, and points outside the canvas,
-    /// are counted and skipped. A NaN or infinite z counts in `count` but
-    /// in no z layer; a finite z outside the histogram's range goes to its
-    /// first or last bin and is counted as clipped.
-    ///
-    /// Fails when the columns of `pts` differ in length, when the grid has z
-    /// layers and `pts` has no z, and when a z-histogram bin would exceed
-    /// `u32::MAX` points.
-    pub fn append(&mut self, pts: &Points) -> Result<()> {
-        // Map every point to its pixel first, in one tight loop; then each
-        // layer is one loop over the binned points that touches one array.
-        // Separate loops keep many cache misses in flight at once, where one
-        // loop updating every layer per point would serialise them.
-        let n = pts.len();
-        let sized = |v: &Vec<f64>| v.is_empty() || v.len() == n;
-        if pts.y.len() != n || !sized(&pts.z) || !sized(&pts.w) {
-            return Err(Error::request(
-                "append: x, y, z and w must have the same length",
-            ));
-        }
-        if n > 0 && pts.z.is_empty() && self.spec.layers().needs_z() {
-            return Err(Error::request(format!(
-                "append: the layers {} need z values",
-                self.spec.layers()
-            )));
-        }
-        let (xa, ya) = (*self.spec.x(), *self.spec.y());
-        let width = xa.len();
-        let has_z = !pts.z.is_empty() && self.spec.layers().needs_z();
-        let has_w = !pts.w.is_empty() && self.sum_w.is_some();
-        let mut pix = Vec::with_capacity(n);
-        let mut zs = Vec::with_capacity(if has_z { n } else { 0 });
-        let mut ws = Vec::with_capacity(if has_w { n } else { 0 });
-        let c = &mut self.counters;
-        for i in 0..n {
-            let (x, y) = (pts.x[i], pts.y[i]);
-            if let (Some(col), Some(row)) = (xa.index(x), ya.index(y)) {
-                pix.push(row * width + col);
-                if has_z {
-                    zs.push(pts.z[i]);
-                }
-                if has_w {
-                    ws.push(pts.w[i]);
-                }
-            } else if x.is_finite() && y.is_finite() {
-                c.out_of_range += 1;
-            } else {
-                c.nonfinite_xy += 1;
-            }
-        }
-        c.points_read += n as u64;
-        c.points_binned += pix.len() as u64;
-
-        let count = self.count.as_slice_mut().expect("standard layout");
-        for &p in &pix {
-            count[p] += 1;
-        }
-        if has_z {
-            self.append_z(&pix, &zs)?;
-        }
-        if let Some(sw) = flat(&mut self.sum_w).filter(|_| has_w) {
-            for (&p, &w) in pix.iter().zip(&ws) {
-                if w.is_finite() {
-                    sw[p] += w;
-                } else {
-                    self.counters.nonfinite_w += 1;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The z layers' part of [`Grid::append`], for binned points at pixels
-    /// `pix` with values `zs`.
-    fn append_z(&mut self, pix: &[usize], zs: &[f64]) -> Result<()> {
-        let nonfinite = zs.iter().filter(|z| !z.is_finite()).count() as u64;
-        self.counters.nonfinite_z += nonfinite;
-        let needs_count_z = self.m2_z.is_some() || nonfinite > 0;
-        if self.sum_z.is_some() && self.count_z.is_none() && needs_count_z {
-            // Materialise count_z (until now equal to count, minus this
-            // batch, which `append` has already counted).
-            let mut cz = self.count.clone();
-            let cs = cz.as_slice_mut().expect("standard layout");
-            for &p in pix {
-                cs[p] -= 1;
-            }
-            self.count_z = Some(cz);
-        }
-        if let Some(sum) = flat(&mut self.sum_z) {
-            match (flat(&mut self.m2_z), flat(&mut self.count_z)) {
-                (Some(m2), Some(cz)) => {
-                    for (&p, &z) in pix.iter().zip(zs) {
-                        if z.is_finite() {
-                            // Welford's update, with the mean taken from
-                            // the stored sum and count (before this point).
-                            let n0 = cz[p];
-                            if n0 > 0 {
-                                let old_mean = sum[p] / n0 as f64;
-                                let new_mean = (sum[p] + z) / (n0 + 1) as f64;
-                                m2[p] += (z - old_mean) * (z - new_mean);
-                            }
-                            sum[p] += z;
-                            cz[p] += 1;
-                        }
-                    }
-                }
-                (_, Some(cz)) => {
-                    for (&p, &z) in pix.iter().zip(zs) {
-                        if z.is_finite() {
-                            sum[p] += z;
-                            cz[p] += 1;
-                        }
-                    }
-                }
-                (_, None) => {
-                    // Every z is finite (checked above).
-                    for (&p, &z) in pix.iter().zip(zs) {
-                        sum[p] += z;
-                    }
-                }
-            }
-        }
-        if let (Some(lo), Some(hi)) = (flat(&mut self.min_z), flat(&mut self.max_z)) {
-            for (&p, &z) in pix.iter().zip(zs) {
-                if z.is_finite() {
-                    lo[p] = lo[p].min(z);
-                    hi[p] = hi[p].max(z);
-                }
-            }
-        }
-        if let (Some(h), Some(za)) = (flat(&mut self.zhist), self.spec.zbins()) {
-            let plane = self.spec.width() * self.spec.height();
-            let mut clipped = 0;
-            for (&p, &z) in pix.iter().zip(zs) {
-                if !z.is_finite() {
-                    continue;
-                }
-                clipped += u64::from(z < za.lo() || z > za.hi());
-                let bin = &mut h[za.index_clamped(z) * plane + p];
-                *bin = bin.checked_add(1).ok_or_else(|| {
-                    Error::Overflow(format!(
-                        "a z-histogram bin of pixel ({}, {}) exceeded {} points",
-                        p / self.spec.width(),
-                        p % self.spec.width(),
-                        u32::MAX
-                    ))
-                })?;
-            }
-            self.counters.z_clipped += clipped;
-        }
-        Ok(())
-    }
-}
-
-/// A layer as one flat slice (grids are always in standard layout).
-fn flat<T, D: ndarray::Dimension>(a: &mut Option<ndarray::Array<T, D>>) -> Option<&mut [T]> {
-    a.as_mut()
-        .map(|a| a.as_slice_mut().expect("grids are in standard layout"))
-}
 
 /// Reports progress of long phases (the command line draws a bar).
 pub trait Progress: Sync {
@@ -583,10 +422,11 @@ impl BinRequest {
 
         // Each extra worker costs a grid to fill and merge; on a small input
         // that costs more than the parsing it shares. Unless the threads were
-        // asked for, a worker gets at least as many input bytes as its grid
-        // has.
+        // asked for, another worker is added for every grid's worth of input
+        // bytes (the 3 MB sample with a 160 MB grid gets one; 600 MB of
+        // records with a 384 MB grid get two).
         let workers = match (self.threads, total_bytes(inputs), spec.grid_bytes()) {
-            (None, Some(data), Some(grid)) => workers.min((data / grid.max(1)).max(1) as usize),
+            (None, Some(data), Some(grid)) => workers.min(1 + (data / grid.max(1)) as usize),
             _ => workers,
         };
         let available = match (self.max_memory, available_memory()) {
