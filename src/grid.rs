@@ -119,19 +119,25 @@ impl Axis {
     /// number below `len` (the binning kernel computes it before it knows).
     #[inline(always)]
     pub(crate) fn index_unchecked(&self, v: f64) -> usize {
-        self.index_i32(v) as usize
+        // Truncates; in range, as position() is.
+        self.position(v) as i32 as usize
     }
 
-    /// [`Axis::index_unchecked`] as an `i32` in `0..len`.
+    /// The pixel of `v` as a float in `[0, len - 1]` whose truncation is
+    /// the pixel: the one formula of the mapping.
+    ///
+    /// `v >= lo` makes `v * s + t` non-negative (both products round the
+    /// same way and `t` is exactly `-(lo * s)`); clamping it to
+    /// `[0, len - 1]` before truncating is the same as truncating (the
+    /// datashader `int()`) and then putting the upper edge into the last
+    /// pixel. Done in floats, with selects, so that the binning kernel's
+    /// mapping loop vectorises; NaN lands on 0.
     #[inline(always)]
-    pub(crate) fn index_i32(&self, v: f64) -> i32 {
-        // `v >= lo` makes `v * s + t` non-negative (both products round the
-        // same way and `t` is exactly `-(lo * s)`), so the float-to-int cast,
-        // which truncates, is the datashader `int()`; `min` puts the upper
-        // edge into the last pixel. Values fit: an axis has at most
-        // i32::MAX pixels. The 32-bit cast is the one x86-64 has in SIMD
-        // (cvttpd2dq), so the kernel's mapping loop vectorises.
-        ((v * self.s + self.t) as i32).clamp(0, self.len as i32 - 1)
+    pub(crate) fn position(&self, v: f64) -> f64 {
+        let f = v * self.s + self.t;
+        let f = if f > 0.0 { f } else { 0.0 };
+        let last = (self.len - 1) as f64;
+        if f < last { f } else { last }
     }
 
     /// Centre of pixel `i`: `lo + (i + 0.5) / s`.

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{Error, Result};
 mod kernel;
 
+pub use kernel::Accumulator;
+
 use crate::grid::{Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::read::{BadLine, ChunkQueue, Input, Points};
 
@@ -542,15 +544,15 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
     if let Some(p) = progress {
         p.begin("binning", total_bytes(inputs));
     }
-    let (grids, tallies) = for_each_chunk(
+    let (accumulators, tallies) = for_each_chunk(
         inputs,
         plan.workers.max(1),
         plan.chunk_size,
         progress,
-        || Grid::empty(spec.clone()),
-        |g: &mut Grid, pts: &Points| g.append(pts),
+        || Accumulator::new(spec.clone()),
+        |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
-    let mut grids = grids.into_iter();
+    let mut grids = accumulators.into_iter().map(Accumulator::into_grid);
     let mut grid = grids.next().unwrap_or_else(|| Grid::empty(spec.clone()));
     for g in grids {
         grid.merge(&g)?;
