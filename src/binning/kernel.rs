@@ -31,15 +31,17 @@ impl Grid {
     /// layers and `pts` has no z, and when a z-histogram bin would exceed
     /// `u32::MAX` points.
     pub fn append(&mut self, pts: &Points) -> Result<()> {
-        let pix = self.map_points(pts)?;
+        let mut pix = Vec::new();
+        self.map_points(pts, &mut pix)?;
         increment(self.count.as_slice_mut().expect("standard layout"), &pix);
-        self.append_layers(pts, &pix, true)
+        let nonfinite = self.nonfinite_z(pts, &pix);
+        self.append_layers(pts, &pix, true, nonfinite)
     }
 
     /// Checks the batch, then writes the pixel index of every point
     /// (row-major from the bottom row), or [`DROPPED`], and counts the
     /// points' fates.
-    fn map_points(&mut self, pts: &Points) -> Result<Vec<u32>> {
+    fn map_points(&mut self, pts: &Points, pix: &mut Vec<u32>) -> Result<()> {
         let n = pts.len();
         let sized = |v: &Vec<f64>| v.is_empty() || v.len() == n;
         if pts.y.len() != n || !sized(&pts.z) || !sized(&pts.w) {
@@ -53,22 +55,43 @@ impl Grid {
                 self.spec.layers()
             )));
         }
-        let mut pix = vec![DROPPED; n];
-        let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), &pts.x, &pts.y, &mut pix);
+        pix.clear();
+        pix.resize(n, DROPPED);
+        let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), &pts.x, &pts.y, pix);
         let (binned, nonfinite) = (u64::from(binned), u64::from(nonfinite));
         let c = &mut self.counters;
         c.points_read += n as u64;
         c.points_binned += binned;
         c.nonfinite_xy += nonfinite;
         c.out_of_range += n as u64 - binned - nonfinite;
-        Ok(pix)
+        Ok(())
+    }
+
+    /// Binned points of the batch whose z is NaN or infinite (0 when no
+    /// layer reads z).
+    fn nonfinite_z(&self, pts: &Points, pix: &[u32]) -> u64 {
+        if !self.spec.layers().needs_z() {
+            return 0;
+        }
+        let len = self.count.len();
+        pix.iter()
+            .zip(&pts.z)
+            .filter(|&(&p, z)| (p as usize) < len && !z.is_finite())
+            .count() as u64
     }
 
     /// Every layer but `count`, for a mapped batch; `counted` says whether
-    /// `count` already includes the batch.
-    fn append_layers(&mut self, pts: &Points, pix: &[u32], counted: bool) -> Result<()> {
+    /// `count` already includes the batch, `nonfinite` is
+    /// [`Grid::nonfinite_z`].
+    fn append_layers(
+        &mut self,
+        pts: &Points,
+        pix: &[u32],
+        counted: bool,
+        nonfinite: u64,
+    ) -> Result<()> {
         if self.spec.layers().needs_z() {
-            self.append_z(pix, &pts.z, counted)?;
+            self.append_z(pix, &pts.z, counted, nonfinite)?;
         }
         if let Some(sw) = flat(&mut self.sum_w).filter(|_| !pts.w.is_empty()) {
             let mut nonfinite = 0;
@@ -88,10 +111,9 @@ impl Grid {
 
     /// The z layers' part of [`Grid::append`], for points at pixels `pix`
     /// (or [`DROPPED`]) with values `zs`.
-    fn append_z(&mut self, pix: &[u32], zs: &[f64], counted: bool) -> Result<()> {
+    fn append_z(&mut self, pix: &[u32], zs: &[f64], counted: bool, nonfinite: u64) -> Result<()> {
         let len = self.count.len();
         let binned = |p: u32| (p as usize) < len;
-        let nonfinite = nonfinite_z(pix, zs, len);
         self.counters.nonfinite_z += nonfinite;
         if self.starts_count_z(nonfinite) {
             // From now on count_z differs from count (or Welford needs its
@@ -244,14 +266,6 @@ impl Grid {
     }
 }
 
-/// Binned points whose z is NaN or infinite.
-fn nonfinite_z(pix: &[u32], zs: &[f64], len: usize) -> u64 {
-    pix.iter()
-        .zip(zs)
-        .filter(|&(&p, z)| (p as usize) < len && !z.is_finite())
-        .count() as u64
-}
-
 /// Adds one to `count[p]` for every binned point: the loop that the
 /// kernel's speed rests on, kept free of anything else.
 #[inline]
@@ -277,18 +291,48 @@ pub struct Accumulator {
     /// Flush before `pending` would pass this (`u32::MAX`; smaller in
     /// tests).
     limit: u64,
+    /// The batch's pixel indices, kept between batches.
+    pix: Vec<u32>,
 }
 
 impl Accumulator {
-    /// An empty accumulator for `spec`.
-    pub fn new(spec: GridSpec) -> Accumulator {
+    /// Bytes an accumulator of `spec` occupies: the grid and the `u32`
+    /// counts.
+    pub fn bytes(spec: &GridSpec) -> Option<u64> {
+        let pixels = spec.width() as u64 * spec.height() as u64;
+        spec.grid_bytes()?.checked_add(pixels.checked_mul(4)?)
+    }
+
+    /// An empty accumulator for `spec`. With `dense`, its memory is
+    /// touched now, page by page, with writes: when points will land all
+    /// over the grid, a first touch by `+=` would fault twice per page (a
+    /// read maps the shared zero page, the write then copies it and flushes
+    /// the TLB of every core), which cost a quarter of the time of a
+    /// 4000 x 4000 count-and-sum run (BENCHMARKS.md, "first touch").
+    pub fn new(spec: GridSpec, dense: bool) -> Accumulator {
         let pixels = spec.width() * spec.height();
-        Accumulator {
+        let mut acc = Accumulator {
             grid: Grid::empty(spec),
             count: vec![0; pixels],
             pending: 0,
             limit: u64::from(u32::MAX),
+            pix: Vec::new(),
+        };
+        if dense {
+            let g = &mut acc.grid;
+            touch(&mut acc.count);
+            touch(g.count.as_slice_mut().expect("standard layout"));
+            // min_z and max_z were written when they were made (±inf).
+            for layer in [&mut g.sum_z, &mut g.m2_z, &mut g.sum_w] {
+                if let Some(a) = flat(layer) {
+                    touch(a);
+                }
+            }
+            if let Some(h) = flat(&mut g.zhist) {
+                touch(h);
+            }
         }
+        acc
     }
 
     /// Adds a batch of points, as [`Grid::append`] does.
@@ -296,20 +340,17 @@ impl Accumulator {
         if self.pending + pts.len() as u64 > self.limit {
             self.flush();
         }
-        let pix = self.grid.map_points(pts)?;
+        let mut pix = std::mem::take(&mut self.pix);
+        self.grid.map_points(pts, &mut pix)?;
+        let nonfinite = self.grid.nonfinite_z(pts, &pix);
         // Starting `count_z` needs `count` as it was before this batch: it
         // is, once the pending counts are in.
-        if self.pending > 0
-            && self.grid.sum_z.is_some()
-            && self.grid.count_z.is_none()
-            && self
-                .grid
-                .starts_count_z(nonfinite_z(&pix, &pts.z, self.count.len()))
-        {
+        if self.pending > 0 && self.grid.starts_count_z(nonfinite) {
             self.flush();
         }
-        self.grid.append_layers(pts, &pix, false)?;
+        self.grid.append_layers(pts, &pix, false, nonfinite)?;
         increment(&mut self.count, &pix);
+        self.pix = pix;
         self.pending += pts.len() as u64;
         Ok(())
     }
@@ -328,6 +369,18 @@ impl Accumulator {
     pub fn into_grid(mut self) -> Grid {
         self.flush();
         self.grid
+    }
+}
+
+/// Writes a zero into every page of the freshly zeroed `v`, without
+/// reading it first (a read would map the shared zero page and the write
+/// then fault again).
+fn touch<T: Copy + Default>(v: &mut [T]) {
+    let step = (4096 / std::mem::size_of::<T>()).max(1);
+    for i in (0..v.len()).step_by(step) {
+        // The allocator's zeroed memory is known to hold zeros: black_box
+        // keeps the compiler from removing the store as redundant.
+        v[i] = std::hint::black_box(T::default());
     }
 }
 
@@ -370,7 +423,7 @@ mod tests {
             .with_layers(layers, Some((4, (0.0, 1.0))))
             .unwrap();
         let mut grid = Grid::empty(spec.clone());
-        let mut acc = Accumulator::new(spec);
+        let mut acc = Accumulator::new(spec, true);
         acc.limit = 50; // flush every few batches, and before count_z starts
         for seed in 0..20 {
             let p = points(23 + seed as usize, seed);

@@ -282,7 +282,7 @@ pub fn check_memory(
     workers_fixed: bool,
     available: Option<u64>,
 ) -> Result<usize> {
-    let per_grid = spec.grid_bytes().ok_or_else(|| {
+    let per_grid = Accumulator::bytes(spec).ok_or_else(|| {
         Error::OutOfMemory(format!(
             "a {}x{} grid is too large to address; lower --width/--height",
             spec.width(),
@@ -381,6 +381,9 @@ pub struct Plan {
     pub workers: usize,
     /// Bytes per chunk, when fixed by the request.
     pub chunk_size: Option<usize>,
+    /// True when the input is large enough to touch most of every worker's
+    /// grid (then the grids' memory is touched up front).
+    pub dense: bool,
 }
 
 impl BinRequest {
@@ -427,7 +430,7 @@ impl BinRequest {
         // asked for, another worker is added for every grid's worth of input
         // bytes (the 3 MB sample with a 160 MB grid gets one; 600 MB of
         // records with a 384 MB grid get two).
-        let workers = match (self.threads, total_bytes(inputs), spec.grid_bytes()) {
+        let workers = match (self.threads, total_bytes(inputs), Accumulator::bytes(&spec)) {
             (None, Some(data), Some(grid)) => workers.min(1 + (data / grid.max(1)) as usize),
             _ => workers,
         };
@@ -436,10 +439,15 @@ impl BinRequest {
             (m, a) => m.or(a),
         };
         let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
+        let dense = match (total_bytes(inputs), Accumulator::bytes(&spec)) {
+            (Some(data), Some(grid)) => data >= grid,
+            _ => true,
+        };
         Ok(Plan {
             spec,
             workers,
             chunk_size: self.chunk_size,
+            dense,
         })
     }
 
@@ -549,7 +557,7 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
         plan.workers.max(1),
         plan.chunk_size,
         progress,
-        || Accumulator::new(spec.clone()),
+        || Accumulator::new(spec.clone(), plan.dense),
         |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
     let mut grids = accumulators.into_iter().map(Accumulator::into_grid);
@@ -669,7 +677,7 @@ mod tests {
             .unwrap()
             .with_layers("count,zhist".parse().unwrap(), Some((32, (0.0, 1.0))))
             .unwrap();
-        let per = s.grid_bytes().unwrap();
+        let per = Accumulator::bytes(&s).unwrap();
         assert_eq!(check_memory(&s, 4, true, Some(per * 4)).unwrap(), 4);
         assert_eq!(check_memory(&s, 4, false, Some(per * 2 + 1)).unwrap(), 2);
         assert_eq!(check_memory(&s, 4, true, None).unwrap(), 4);
