@@ -250,7 +250,40 @@ impl TextLayout {
             offset: chunk.start + pos as u64,
             error,
         };
+        // Which slots (bit i: x, y, z, w) each field feeds.
+        let masks: Vec<u8> = (0..self.ncols)
+            .map(|f| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c == Some(f))
+                    .fold(0, |m, (i, _)| m | 1 << i)
+            })
+            .collect();
+        let fast = self.sep == Sep::Whitespace;
         while pos < data.len() {
+            if fast {
+                match fast_line(data, pos, &masks, &mut vals) {
+                    Fast::Point(next) => {
+                        pts.push(vals, has_z, has_w);
+                        stats.points_read += 1;
+                        if pts.len() == BATCH {
+                            sink(pts).map_err(|e| fail(pos, e))?;
+                            pts.clear();
+                        }
+                        local_line += 1;
+                        pos = next;
+                        continue;
+                    }
+                    Fast::Blank(next) => {
+                        stats.lines_ignored += 1;
+                        local_line += 1;
+                        pos = next;
+                        continue;
+                    }
+                    Fast::Slow => {}
+                }
+            }
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
             let line = strip_cr(&data[pos..end]);
             if is_blank_or_comment(line) {
@@ -315,6 +348,124 @@ impl TextLayout {
                 what: "malformed quoted field".to_string(),
             },
         }
+    }
+}
+
+/// Exact powers of ten: every one up to 10^22 is a double.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A plain decimal at the start of `b` — an optional sign, digits, an
+/// optional fraction, at most 15 digits, no exponent — correctly rounded,
+/// and the bytes it used; `None` for anything else (left to fast-float2).
+///
+/// Correct rounding is Clinger's fast path: the digits make an integer
+/// `m < 10^15 < 2^53` and the scale `10^k` (`k <= 15`) are both exact
+/// doubles, so the one IEEE division `m / 10^k` is correctly rounded. This
+/// is what fast-float2 itself does for such numbers, without its general
+/// parsing around it: the motivating `x y z` text parses about twice as
+/// fast (BENCHMARKS.md, "text").
+#[inline]
+fn parse_decimal(b: &[u8]) -> Option<(f64, usize)> {
+    let negative = b.first() == Some(&b'-');
+    let mut pos = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let mut m: u64 = 0;
+    // Two tight loops, the integer digits and the fraction digits, each
+    // with one branch per byte. Up to 15 digits keep m below 10^15 (the
+    // check comes after the loop, which overflows nothing before then:
+    // 10^19 fits in a u64 and digits beyond 19 are refused).
+    let int_start = pos;
+    while let Some(d) = b.get(pos).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        pos += 1;
+    }
+    let int_digits = pos - int_start;
+    let mut frac = 0;
+    if b.get(pos) == Some(&b'.') {
+        pos += 1;
+        let frac_start = pos;
+        while let Some(d) = b.get(pos).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            pos += 1;
+        }
+        frac = pos - frac_start;
+    }
+    let digits = int_digits + frac;
+    if digits == 0 || digits > 15 || matches!(b.get(pos), Some(b'e' | b'E')) {
+        return None;
+    }
+    // m < 10^15: the signed conversion is exact and one instruction.
+    let v = m as i64 as f64 / POW10[frac];
+    Some((if negative { -v } else { v }, pos))
+}
+
+/// What [`fast_line`] made of a line.
+enum Fast {
+    /// A point; the next line starts at this offset.
+    Point(usize),
+    /// A blank line.
+    Blank(usize),
+    /// Anything else (a comment, an error, an unusual field): the general
+    /// path decides.
+    Slow,
+}
+
+/// Parses one whitespace-separated line starting at `start` straight from
+/// the chunk: each selected field with `fast_float2::parse_partial` where it
+/// starts, other fields skipped, no separate tokenising pass. It accepts
+/// exactly the lines the general path accepts without a comment, and hands
+/// every other line to it — so errors and their messages come from one
+/// place. Twice as fast as tokenising first (BENCHMARKS.md, "text").
+#[inline]
+fn fast_line(data: &[u8], start: usize, masks: &[u8], vals: &mut [f64; 4]) -> Fast {
+    let n = data.len();
+    let mut pos = start;
+    let mut field = 0;
+    let end = loop {
+        while pos < n && (data[pos] == b' ' || data[pos] == b'\t') {
+            pos += 1;
+        }
+        if pos >= n {
+            break n;
+        }
+        match data[pos] {
+            b'\n' => break pos + 1,
+            b'\r' if data.get(pos + 1) == Some(&b'\n') => break pos + 2,
+            b'\r' if pos + 1 == n => break n,
+            b'\r' | b'#' => return Fast::Slow,
+            _ => {}
+        }
+        let Some(&mask) = masks.get(field) else {
+            return Fast::Slow; // an extra field
+        };
+        if mask != 0 {
+            let parsed = parse_decimal(&data[pos..])
+                .or_else(|| fast_float2::parse_partial::<f64, _>(&data[pos..]).ok());
+            let Some((v, used)) = parsed else {
+                return Fast::Slow;
+            };
+            pos += used;
+            if used == 0 || !matches!(data.get(pos), None | Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                return Fast::Slow;
+            }
+            for (slot, val) in vals.iter_mut().enumerate() {
+                if mask & (1 << slot) != 0 {
+                    *val = v;
+                }
+            }
+        } else {
+            while pos < n && !matches!(data[pos], b' ' | b'\t' | b'\n' | b'\r') {
+                pos += 1;
+            }
+        }
+        field += 1;
+    };
+    match field {
+        0 => Fast::Blank(end),
+        f if f == masks.len() => Fast::Point(end),
+        _ => Fast::Slow,
     }
 }
 
@@ -712,6 +863,117 @@ mod tests {
                     got.to_bits() == v.to_bits() || (got.is_nan() && v.is_nan()),
                     "{text} parsed as {got:?}, not {v:?}"
                 );
+            }
+        }
+    }
+
+    /// Lines made of numbers in many forms, words, blanks, tabs, CR and
+    /// comments.
+    fn line_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let token = prop_oneof![
+            any::<f64>().prop_map(|v| format!("{v:?}")),
+            any::<f32>().prop_map(|v| format!("{v:e}")),
+            (-1000i32..1000).prop_map(|v| v.to_string()),
+            Just("nan".to_string()),
+            Just("-Infinity".to_string()),
+            Just("+1.5".to_string()),
+            Just(".5".to_string()),
+            Just("1.2.3".to_string()),
+            Just("abc".to_string()),
+            Just("1e".to_string()),
+            Just("-".to_string()),
+            Just("#c".to_string()),
+        ];
+        let sep = prop_oneof![Just(" "), Just("  "), Just("\t"), Just(" \t ")];
+        (
+            proptest::collection::vec((token, sep), 0..6),
+            prop_oneof![Just(""), Just(" "), Just("\r")],
+        )
+            .prop_map(|(parts, end)| {
+                let mut line: String = parts.into_iter().map(|(t, s)| format!("{s}{t}")).collect();
+                line.push_str(end);
+                line.push('\n');
+                line
+            })
+    }
+
+    proptest::proptest! {
+        /// The fast path accepts only what the general path accepts, with
+        /// the same values, and recognises blank lines.
+        #[test]
+        fn fast_lines_agree_with_the_general_path(line in line_strategy(), ncols in 1usize..5) {
+            let t = TextLayout {
+                name: "t".into(),
+                sep: Sep::Whitespace,
+                header: None,
+                ncols,
+                data_start: 0,
+                lines_before_data: 0,
+            };
+            let slots = [Some(0), (ncols > 1).then_some(ncols - 1), (ncols > 2).then_some(1), None];
+            let masks: Vec<u8> = (0..ncols)
+                .map(|f| slots.iter().enumerate().filter(|(_, c)| **c == Some(f)).fold(0, |m, (i, _)| m | 1 << i))
+                .collect();
+            let bytes = line.as_bytes();
+            let mut fast_vals = [f64::NAN; 4];
+            let content = strip_cr(&bytes[..bytes.len() - 1]);
+            match fast_line(bytes, 0, &masks, &mut fast_vals) {
+                Fast::Point(next) => {
+                    proptest::prop_assert_eq!(next, bytes.len());
+                    let mut vals = [f64::NAN; 4];
+                    proptest::prop_assert!(t.parse_line(content, &slots, &mut vals).is_ok(), "{:?}", line);
+                    for (a, b) in vals.iter().zip(&fast_vals).take(3) {
+                        proptest::prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+                    }
+                }
+                Fast::Blank(next) => {
+                    proptest::prop_assert_eq!(next, bytes.len());
+                    proptest::prop_assert!(is_blank_or_comment(content));
+                }
+                Fast::Slow => {}
+            }
+        }
+    }
+
+    #[test]
+    fn plain_decimals() {
+        let p = |s: &str| parse_decimal(s.as_bytes());
+        assert_eq!(p("-3.1416 x"), Some((-3.1416, 7)));
+        assert_eq!(p("+2.5"), Some((2.5, 4)));
+        assert_eq!(p("5."), Some((5.0, 2)));
+        assert_eq!(p(".25"), Some((0.25, 3)));
+        assert_eq!(p("0.1"), Some((0.1, 3)));
+        assert_eq!(
+            p("-0.0").map(|(v, _)| v.to_bits()),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(p("1.2.3"), Some((1.2, 3)), "the caller sees what follows");
+        assert_eq!(p("1e5"), None);
+        assert_eq!(p("nan"), None);
+        assert_eq!(p("-"), None);
+        assert_eq!(p("."), None);
+        assert_eq!(p("1234567890.123456"), None, "more than 15 digits");
+    }
+
+    proptest::proptest! {
+        /// Plain decimals parse exactly as the standard library's correctly
+        /// rounded parser does.
+        #[test]
+        fn plain_decimals_are_correctly_rounded(
+            int in 0u64..10_000_000_000,
+            frac in proptest::collection::vec(0u8..10, 0..8),
+            negative in proptest::bool::ANY,
+        ) {
+            let frac: String = frac.iter().map(|d| char::from(b'0' + d)).collect();
+            let text = format!("{}{int}.{frac}", if negative { "-" } else { "" });
+            let want: f64 = text.parse().unwrap();
+            match parse_decimal(text.as_bytes()) {
+                Some((v, used)) => {
+                    proptest::prop_assert_eq!(used, text.len());
+                    proptest::prop_assert_eq!(v.to_bits(), want.to_bits(), "{}", text);
+                }
+                None => proptest::prop_assert!(int.to_string().len() + frac.len() > 15),
             }
         }
     }
