@@ -175,24 +175,33 @@ impl Grid {
             }
         }
         if let (Some(h), Some(za)) = (flat(&mut self.zhist), self.spec.zbins()) {
+            let za = *za;
             let mut clipped = 0;
+            let mut overflow = None;
             for (&p, &z) in pix.iter().zip(zs) {
                 let p = p as usize;
                 if p >= len || !z.is_finite() {
                     continue;
                 }
                 clipped += u64::from(!za.contains(z));
-                let bin = &mut h[za.index_clamped(z) * len + p];
-                *bin = bin.checked_add(1).ok_or_else(|| {
-                    Error::Overflow(format!(
-                        "a z-histogram bin of pixel ({}, {}) exceeded {} points",
-                        p / self.spec.width(),
-                        p % self.spec.width(),
-                        u32::MAX
-                    ))
-                })?;
+                // position() clamps z into the bins: below the range to the
+                // first, above to the last, without branches.
+                let bin = &mut h[za.position(z) as usize * len + p];
+                let (next, wrapped) = bin.overflowing_add(1);
+                *bin = if wrapped { u32::MAX } else { next };
+                if wrapped {
+                    overflow.get_or_insert(p);
+                }
             }
             self.counters.z_clipped += clipped;
+            if let Some(p) = overflow {
+                return Err(Error::Overflow(format!(
+                    "a z-histogram bin of pixel ({}, {}) exceeded {} points",
+                    p / self.spec.width(),
+                    p % self.spec.width(),
+                    u32::MAX
+                )));
+            }
         }
         Ok(())
     }
@@ -413,6 +422,27 @@ mod tests {
             p.w.push(u());
         }
         p
+    }
+
+    #[test]
+    fn every_mapping_path_gives_the_same_indices() {
+        let spec = GridSpec::new(13, 7, (-1.0, 2.0), (0.5, 0.75)).unwrap();
+        let mut p = points(1001, 7);
+        // Edges, NaN and infinities too.
+        p.x.extend([-1.0, 2.0, f64::NAN, f64::INFINITY, 0.0, -1e300]);
+        p.y.extend([0.5, 0.75, 0.6, 0.6, f64::NEG_INFINITY, 0.6]);
+        let mut portable = vec![0; p.x.len()];
+        let counts = map_portable(spec.x(), spec.y(), &p.x, &p.y, &mut portable);
+        let mut chosen = vec![0; p.x.len()];
+        assert_eq!(map(spec.x(), spec.y(), &p.x, &p.y, &mut chosen), counts);
+        assert_eq!(chosen, portable);
+        // And both agree with the scalar definition.
+        for ((&x, &y), &got) in p.x.iter().zip(&p.y).zip(&portable) {
+            let want = spec
+                .pixel(x, y)
+                .map_or(DROPPED, |(r, c)| (r * spec.width() + c) as u32);
+            assert_eq!(got, want, "({x}, {y})");
+        }
     }
 
     #[test]

@@ -422,6 +422,22 @@ mod tests {
     }
 
     #[test]
+    fn fast_and_general_decoding_agree() {
+        let r = RecordLayout::uniform(ValueType::F32Le, 3).unwrap();
+        let values: Vec<f32> = (0..3000).map(|i| (i as f32).sin() * 1e3).collect();
+        let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut fast = Points::default();
+        decode_xy_f32(&data, 12, 0, 4, &mut fast, 1000);
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        r.column(&data, r.fields[0], &mut x, 1000);
+        r.column(&data, r.fields[1], &mut y, 1000);
+        assert_eq!(fast.x, x);
+        assert_eq!(fast.y, y);
+        assert_eq!(x[1], values[3] as f64);
+    }
+
+    #[test]
     fn reads_selected_columns() {
         let r = RecordLayout::uniform(ValueType::F32Le, 4).unwrap();
         let data: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]

@@ -1,0 +1,194 @@
+"""densebin against its peers, side by side on the same files, in one run.
+
+Run through benches/compare/run.sh, which builds densebin, generates the
+data and installs the peers. For every case each tool runs --repeat times,
+alternating tools so that a slow spell of the machine hits everyone; the
+best time counts. Prints a Markdown table (also written to
+target/compare/results.md).
+
+densebin is timed on its binning phase as the command line reports it:
+from the points on disk (memory-mapped, in the page cache) to the merged
+grid in memory — reading and decoding included, writing the grid file
+excluded. Its whole wall time is shown too. The peers are timed on their
+kernels alone, with the points already in memory as contiguous arrays or
+DataFrames (benches/compare/peers.py): their fastest configuration.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RANGES = ["--x-range=-10,10", "--y-range=-6,6"]
+PEERS = ["fast-histogram", "datashader", "datashader-dask", "vaex"]
+
+
+def warm(*paths):
+    """Reads files once so that everyone finds them in the page cache."""
+    for p in paths:
+        with open(p, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+class Peak:
+    """Samples a process's peak anonymous and total resident memory."""
+
+    def __init__(self, pid):
+        self.pid, self.anon, self.rss, self.done = pid, 0, 0, False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("RssAnon:"):
+                            self.anon = max(self.anon, int(line.split()[1]) // 1024)
+                        elif line.startswith("VmRSS:"):
+                            self.rss = max(self.rss, int(line.split()[1]) // 1024)
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+            time.sleep(0.005)
+
+    def stop(self):
+        self.done = True
+        self.t.join()
+
+
+def densebin(exe, args):
+    """Runs densebin; returns (binning seconds, wall seconds, peak anon MiB, peak RSS MiB)."""
+    t = time.perf_counter()
+    p = subprocess.Popen([exe, *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    peak = Peak(p.pid)
+    _, err = p.communicate()
+    wall = time.perf_counter() - t
+    peak.stop()
+    if p.returncode != 0:
+        raise SystemExit(f"densebin {' '.join(args)} failed: {err}")
+    m = re.search(r"binned ([0-9.]+) s", err)
+    return float(m.group(1)), wall, peak.anon, peak.rss
+
+
+def peer(python, tool, case, path, repeat):
+    out = subprocess.run([python, os.path.join(HERE, "peers.py"), tool, case, path,
+                          "--repeat", str(repeat)], capture_output=True, text=True)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1][:200]}
+
+
+def fmt_rate(v, unit):
+    return f"{v:,.0f} {unit}" if v >= 10 else f"{v:.1f} {unit}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--densebin", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--big", action="store_true", help="also the 6 GB motivating case")
+    ap.add_argument("--big-path", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    python = sys.executable
+    f32 = os.path.join(a.data, "p50.f32")
+    txt50 = os.path.join(a.data, "p50.txt")
+    txt10 = os.path.join(a.data, "p10.txt")
+    big = a.big_path or os.path.join(a.data, "big.txt")
+    out = os.path.join(a.data, "out.h5")
+    npts = os.path.getsize(f32) // 12
+    rows = []
+
+    def emit(*cols):
+        rows.append("| " + " | ".join(str(c) for c in cols) + " |")
+        print(rows[-1], flush=True)
+
+    print(f"{npts:,} points; best of {a.repeat}; {os.cpu_count()} cores", flush=True)
+    emit("case", "tool", "time (s)", "rate", "peak RSS (MiB)", "densebin / tool")
+    emit("---", "---", "---:", "---:", "---:", "---:")
+    cases = [("count_1000", "count", 1000), ("mean_1000", "count,sum", 1000),
+             ("count_4000", "count", 4000), ("mean_4000", "count,sum", 4000)]
+    for case, layers, size in cases:
+        warm(f32)
+        args = ["bin", f32, "-o", out, *RANGES, "--layers", layers, "--width", str(size), "--height", str(size)]
+        db, others = [], {t: [] for t in PEERS}
+        for rep in range(a.repeat):
+            order = PEERS if rep % 2 == 0 else PEERS[::-1]
+            db.append(densebin(a.densebin, args))
+            for tool in order:
+                others[tool].append(peer(python, tool, case, f32, 1))
+        best = min(db, key=lambda r: r[0])
+        rate = npts / best[0] / 1e6
+        emit(case, "**densebin** (binning; whole run)", f"{best[0]:.3f} ({min(r[1] for r in db):.2f})",
+             fmt_rate(rate, "Mpts/s"), f"{best[2]} anon, {best[3]} total", "")
+        for tool in PEERS:
+            ok = [r for r in others[tool] if not r.get("error")]
+            if not ok:
+                emit(case, tool, "failed", others[tool][0].get("error"), "", "")
+                continue
+            t = min(r["seconds"] for r in ok)
+            emit(case, tool, f"{t:.3f}", fmt_rate(npts / t / 1e6, "Mpts/s"),
+                 f"{max(r['peak_rss_mb'] for r in ok):.0f}", f"**{t / best[0]:.2f}x**")
+
+    # Text: ingest and bin against parse-only readers.
+    warm(txt10)
+    size = os.path.getsize(txt10)
+    args = ["bin", txt10, "-o", out, *RANGES, "--layers", "count"]
+    db, pandas, arrow = [], [], []
+    for rep in range(a.repeat):
+        db.append(densebin(a.densebin, args))
+        pandas.append(peer(python, "pandas", "csv", txt10, 1))
+        arrow.append(peer(python, "pyarrow", "csv", txt10, 1))
+    best = min(db, key=lambda r: r[0])
+    emit("text, 10 M lines", "**densebin** ingest + bin", f"{best[0]:.3f} ({min(r[1] for r in db):.2f})",
+         fmt_rate(size / best[0] / 1e6, "MB/s"), f"{best[2]} anon", "")
+    for name, runs in [("pandas.read_csv (C engine), parse only", pandas),
+                       ("pyarrow.csv.read_csv, parse only", arrow)]:
+        ok = [r for r in runs if not r.get("error")]
+        if ok:
+            t = min(r["seconds"] for r in ok)
+            emit("text, 10 M lines", name, f"{t:.3f}", fmt_rate(size / t / 1e6, "MB/s"),
+                 f"{max(r['peak_rss_mb'] for r in ok):.0f}", f"**{t / best[0]:.2f}x**")
+
+    # Thread scaling.
+    print("\nthreads (count and mean, 1000 x 1000, binning phase):", flush=True)
+    for layers in ["count", "count,sum"]:
+        line = []
+        for threads in [1, 2, os.cpu_count()]:
+            args = ["bin", f32, "-o", out, *RANGES, "--layers", layers, "--threads", str(threads)]
+            t = min(densebin(a.densebin, args)[0] for _ in range(a.repeat))
+            line.append(f"{threads}: {t:.3f} s ({npts / t / 1e6:,.0f} Mpts/s)")
+        print(f"  {layers}: " + ", ".join(line), flush=True)
+
+    # Memory: the default layers, at 1 GB and (with --big) 6 GB of text.
+    print("\nmemory (default layers, 1000 x 1000, 32 z bins; peak anonymous RSS):", flush=True)
+    inputs = [txt50] + ([big] if a.big else [])
+    for path in inputs:
+        warm(path)
+        _, wall, anon, rss = densebin(a.densebin, ["bin", path, "-o", out, *RANGES, "--z-range=-2,3"])
+        print(f"  {os.path.basename(path)} ({os.path.getsize(path) / 1e9:.1f} GB): {wall:.1f} s, "
+              f"{anon} MiB anonymous, {rss} MiB resident with the mapped file", flush=True)
+
+    if a.big:
+        warm(big)
+        png = os.path.join(a.data, "big.png")
+        _, wall, anon, rss = densebin(a.densebin, [
+            "render", big, "-o", png, *RANGES, "--z-range=-2,3", "--mode", "scatter",
+            "--alpha", "0.01", "--background", "white"])
+        print(f"\nmotivating case: render {os.path.getsize(big) / 1e9:.1f} GB of text to PNG "
+              f"(scatter, alpha 0.01): {wall:.1f} s, {anon} MiB anonymous", flush=True)
+
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(os.path.join(a.data, "results.md"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# densebin against Datashader (pandas and dask), vaex, fast-histogram and
+# pandas/pyarrow, side by side on the same files. Builds densebin, generates
+# 50 M structured points (float32 records and the same points as text), and
+# installs the peers into a virtualenv under target/ (never committed).
+#
+#   benches/compare/run.sh [--big] [--repeat N]
+#
+# --big also generates the 6.2 GB text file of the motivating case (250 M
+# points) for the memory check and the end-to-end render. DATA overrides the
+# data folder (default target/compare; needs ~2 GB, ~8 GB with --big).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target="${CARGO_TARGET_DIR:-target}"
+data="${DATA:-$target/compare}"
+big=0
+for arg in "$@"; do [ "$arg" = "--big" ] && big=1; done
+
+cargo build --release --locked --quiet --bin densebin --example gen_points
+gen="$target/release/examples/gen_points"
+mkdir -p "$data"
+[ -f "$data/p50.f32" ] || "$gen" --points 50M --format f32 -o "$data/p50.f32"
+[ -f "$data/p50.txt" ] || "$gen" --points 50M -o "$data/p50.txt"
+[ -f "$data/p10.txt" ] || "$gen" --points 10M -o "$data/p10.txt"
+if [ "$big" = 1 ] && [ ! -f "$data/big.txt" ]; then
+    "$gen" --points 250M --decimals 5 -o "$data/big.txt"
+fi
+
+venv="$target/pyvenv-peers"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, pandas, pyarrow, dask, datashader, fast_histogram, vaex" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        numpy pandas pyarrow "dask[dataframe]" datashader fast-histogram
+    # vaex-core has wheels, but pip would build the newest from source.
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=vaex-core vaex-core
+fi
+"$venv/bin/python" benches/compare/compare.py --densebin "$PWD/$target/release/densebin" --data "$data" "$@"
