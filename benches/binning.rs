@@ -86,6 +86,28 @@ fn append(c: &mut Criterion) {
     group.finish();
 }
 
+/// The worker path: an Accumulator (u32 counts, memory touched up front),
+/// as `densebin bin` runs it.
+fn accumulate(c: &mut Criterion) {
+    let batches = batches(&cloud(1 << 20));
+    let mut group = c.benchmark_group("accumulate");
+    group.throughput(Throughput::Elements(1 << 20));
+    group.sample_size(10);
+    for size in [1000, 4000] {
+        for layers in ["count", "count,sum"] {
+            let mut acc = densebin::binning::Accumulator::new(spec(size, layers), true);
+            group.bench_with_input(BenchmarkId::new(layers, size), &batches, |b, batches| {
+                b.iter(|| {
+                    for batch in batches {
+                        acc.append(batch).unwrap();
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn merge(c: &mut Criterion) {
     let mut group = c.benchmark_group("merge");
     group.sample_size(10);
@@ -103,5 +125,5 @@ fn merge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, merge);
+criterion_group!(benches, append, accumulate, merge);
 criterion_main!(benches);

@@ -267,7 +267,13 @@ impl RecordLayout {
         for batch in data.chunks(BATCH * self.record_size) {
             let n = batch.len() / self.record_size;
             if xy_f32 {
-                decode_xy_f32(batch, self.record_size, fx.offset, fy.offset, pts, n);
+                // The np.memmap layout of the motivating case, with the
+                // record size and offsets known to the compiler.
+                match (self.record_size, fx.offset, fy.offset) {
+                    (12, 0, 4) => decode_xy_f32(batch, 12, 0, 4, pts, n),
+                    (16, 0, 4) => decode_xy_f32(batch, 16, 0, 4, pts, n),
+                    (rs, ox, oy) => decode_xy_f32(batch, rs, ox, oy, pts, n),
+                }
             } else {
                 self.column(batch, fx, &mut pts.x, n);
                 self.column(batch, fy, &mut pts.y, n);
