@@ -21,7 +21,9 @@ fn cloud() -> Vec<[f32; 3]> {
         s ^= s << 17;
         (s >> 11) as f32 / (1u64 << 53) as f32
     };
-    (0..N).map(|_| [u() * 20.0 - 10.0, u() * 12.0 - 6.0, u() * 4.0 - 2.0]).collect()
+    (0..N)
+        .map(|_| [u() * 20.0 - 10.0, u() * 12.0 - 6.0, u() * 4.0 - 2.0])
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -29,7 +31,10 @@ fn bench(c: &mut Criterion) {
     let pts = cloud();
     let write = |name: &str, bytes: Vec<u8>| {
         let path = dir.path().join(name);
-        std::fs::File::create(&path).unwrap().write_all(&bytes).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&bytes)
+            .unwrap();
         path
     };
     let text = |sep: &str| -> Vec<u8> {
@@ -40,7 +45,13 @@ fn bench(c: &mut Criterion) {
     let files = [
         ("text_whitespace", write("p.txt", text(" "))),
         ("text_csv", write("p.csv", text(","))),
-        ("f32_records", write("p.f32", pts.iter().flatten().flat_map(|v| v.to_le_bytes()).collect())),
+        (
+            "f32_records",
+            write(
+                "p.f32",
+                pts.iter().flatten().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+        ),
     ];
     let mut group = c.benchmark_group("read");
     group.sample_size(10);
