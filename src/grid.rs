@@ -119,8 +119,24 @@ impl Axis {
     /// number below `len` (the binning kernel computes it before it knows).
     #[inline(always)]
     pub(crate) fn index_unchecked(&self, v: f64) -> usize {
-        // Truncates; in range, as position() is.
-        self.position(v) as i32 as usize
+        self.index_i32(v) as usize
+    }
+
+    /// The pixel of a `v` that [`Axis::contains`] as an `i32` (for other
+    /// values any number in `0..len`), by a plain truncating conversion.
+    #[inline(always)]
+    pub(crate) fn index_i32(&self, v: f64) -> i32 {
+        let f = self.position(v);
+        // SAFETY: position() returns a finite value in [0, len - 1] for
+        // every input — NaN and -inf land on 0, +inf on len - 1 (see its
+        // selects) — and len <= i32::MAX (checked in Axis::new), so the
+        // truncated value is representable in i32, which is all that
+        // to_int_unchecked requires. What it buys: Rust's `as` conversion
+        // saturates, and that kept the binning kernel's mapping loop from
+        // vectorising; the plain conversion makes it 4x faster (2.7 -> 0.7
+        // ns a point with AVX2, 4.0 -> 1.2 without; BENCHMARKS.md,
+        // "mapping").
+        unsafe { f.to_int_unchecked::<i32>() }
     }
 
     /// The pixel of `v` as a float in `[0, len - 1]` whose truncation is

@@ -184,9 +184,9 @@ impl Grid {
                     continue;
                 }
                 clipped += u64::from(!za.contains(z));
-                // position() clamps z into the bins: below the range to the
+                // index_i32() clamps z into the bins: below the range to the
                 // first, above to the last, without branches.
-                let bin = &mut h[za.position(z) as usize * len + p];
+                let bin = &mut h[za.index_i32(z) as usize * len + p];
                 let (next, wrapped) = bin.overflowing_add(1);
                 *bin = if wrapped { u32::MAX } else { next };
                 if wrapped {
@@ -240,9 +240,9 @@ fn map_portable(xa: &Axis, ya: &Axis, xs: &[f64], ys: &[f64], pix: &mut [u32]) -
         // Computed for every point and kept only for those inside, so that
         // the loop has no branch to mispredict. The index fits in 32 bits:
         // grids have at most GridSpec::MAX_PIXELS pixels.
-        let index = (ya.position(y) as i32 as u32)
+        let index = (ya.index_i32(y) as u32)
             .wrapping_mul(width)
-            .wrapping_add(xa.position(x) as i32 as u32);
+            .wrapping_add(xa.index_i32(x) as u32);
         *p = if inside { index } else { DROPPED };
         binned += u32::from(inside);
         nonfinite += u32::from(!(x.is_finite() & y.is_finite()));
