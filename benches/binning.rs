@@ -86,7 +86,7 @@ fn append(c: &mut Criterion) {
     group.finish();
 }
 
-/// The worker path: an Accumulator (u32 counts, memory touched up front),
+/// The worker path: an Accumulator (u8 counts that carry, memory touched up front),
 /// as `densebin bin` runs it.
 fn accumulate(c: &mut Criterion) {
     let batches = batches(&cloud(1 << 20));

@@ -35,7 +35,7 @@ impl Grid {
         self.map_points(pts, &mut pix)?;
         increment(self.count.as_slice_mut().expect("standard layout"), &pix);
         let nonfinite = self.nonfinite_z(pts, &pix);
-        self.append_layers(pts, &pix, true, nonfinite)
+        self.append_layers(pts, &pix, true, nonfinite, &mut [])
     }
 
     /// Checks the batch, then writes the pixel index of every point
@@ -82,16 +82,18 @@ impl Grid {
 
     /// Every layer but `count`, for a mapped batch; `counted` says whether
     /// `count` already includes the batch, `nonfinite` is
-    /// [`Grid::nonfinite_z`].
+    /// [`Grid::nonfinite_z`], `small_zhist` is empty or the
+    /// [`Accumulator`]'s `u8` z histogram.
     fn append_layers(
         &mut self,
         pts: &Points,
         pix: &[u32],
         counted: bool,
         nonfinite: u64,
+        small_zhist: &mut [u8],
     ) -> Result<()> {
         if self.spec.layers().needs_z() {
-            self.append_z(pix, &pts.z, counted, nonfinite)?;
+            self.append_z(pix, &pts.z, counted, nonfinite, small_zhist)?;
         }
         if let Some(sw) = flat(&mut self.sum_w).filter(|_| !pts.w.is_empty()) {
             let mut nonfinite = 0;
@@ -111,7 +113,14 @@ impl Grid {
 
     /// The z layers' part of [`Grid::append`], for points at pixels `pix`
     /// (or [`DROPPED`]) with values `zs`.
-    fn append_z(&mut self, pix: &[u32], zs: &[f64], counted: bool, nonfinite: u64) -> Result<()> {
+    fn append_z(
+        &mut self,
+        pix: &[u32],
+        zs: &[f64],
+        counted: bool,
+        nonfinite: u64,
+        small_zhist: &mut [u8],
+    ) -> Result<()> {
         let len = self.count.len();
         let binned = |p: u32| (p as usize) < len;
         self.counters.nonfinite_z += nonfinite;
@@ -175,36 +184,60 @@ impl Grid {
             }
         }
         if let (Some(h), Some(za)) = (flat(&mut self.zhist), self.spec.zbins()) {
-            let za = *za;
-            let mut clipped = 0;
-            let mut overflow = None;
-            for (&p, &z) in pix.iter().zip(zs) {
-                let p = p as usize;
-                if p >= len || !z.is_finite() {
-                    continue;
-                }
-                clipped += u64::from(!za.contains(z));
-                // index_i32() clamps z into the bins: below the range to the
-                // first, above to the last, without branches.
-                let bin = &mut h[za.index_i32(z) as usize * len + p];
-                let (next, wrapped) = bin.overflowing_add(1);
-                *bin = if wrapped { u32::MAX } else { next };
-                if wrapped {
-                    overflow.get_or_insert(p);
-                }
-            }
+            let (clipped, overflow) = if small_zhist.is_empty() {
+                each_zbin(pix, zs, za, len, |slot| add_saturating(&mut h[slot], 1))
+            } else {
+                each_zbin(pix, zs, za, len, |slot| {
+                    let c = &mut small_zhist[slot];
+                    *c = c.wrapping_add(1);
+                    *c == 0 && add_saturating(&mut h[slot], 256)
+                })
+            };
             self.counters.z_clipped += clipped;
             if let Some(p) = overflow {
-                return Err(Error::Overflow(format!(
-                    "a z-histogram bin of pixel ({}, {}) exceeded {} points",
-                    p / self.spec.width(),
-                    p % self.spec.width(),
-                    u32::MAX
-                )));
+                return Err(self.zhist_overflow(p));
             }
         }
         Ok(())
     }
+}
+
+/// Calls `bump` with the z-histogram slot (`bin * pixels + pixel`) of every
+/// binned point of the batch with a finite z; returns how many z were
+/// outside the histogram's range and the first pixel whose `bump` reported
+/// an overflow.
+#[inline(always)]
+fn each_zbin(
+    pix: &[u32],
+    zs: &[f64],
+    za: &Axis,
+    len: usize,
+    mut bump: impl FnMut(usize) -> bool,
+) -> (u64, Option<usize>) {
+    let mut clipped = 0;
+    let mut overflow = None;
+    for (&p, &z) in pix.iter().zip(zs) {
+        let p = p as usize;
+        if p >= len || !z.is_finite() {
+            continue;
+        }
+        clipped += u64::from(!za.contains(z));
+        // index_i32() clamps z into the bins: below the range to the first,
+        // above to the last, without branches.
+        if bump(za.index_i32(z) as usize * len + p) {
+            overflow.get_or_insert(p);
+        }
+    }
+    (clipped, overflow)
+}
+
+/// Adds `n` to a z-histogram bin; on overflow leaves it at `u32::MAX` and
+/// returns true.
+#[inline(always)]
+fn add_saturating(bin: &mut u32, n: u32) -> bool {
+    let (next, wrapped) = bin.overflowing_add(n);
+    *bin = if wrapped { u32::MAX } else { next };
+    wrapped
 }
 
 /// Writes the pixel index of every point (row-major from the bottom row),
@@ -267,6 +300,16 @@ fn map_portable(xa: &Axis, ya: &Axis, xs: &[f64], ys: &[f64], pix: &mut [u32]) -
 }
 
 impl Grid {
+    /// The error for a z-histogram bin of pixel `p` that passed `u32::MAX`.
+    fn zhist_overflow(&self, p: usize) -> Error {
+        Error::Overflow(format!(
+            "a z-histogram bin of pixel ({}, {}) exceeded {} points",
+            p / self.spec.width(),
+            p % self.spec.width(),
+            u32::MAX
+        ))
+    }
+
     /// True when this batch, with `nonfinite` binned points whose z is not
     /// finite, makes `count_z` differ from `count` (or Welford's update
     /// needs its own counter) for the first time.
@@ -286,30 +329,46 @@ fn increment<C: Copy + std::ops::AddAssign + From<u8>>(count: &mut [C], pix: &[u
     }
 }
 
-/// A worker's private grid for a long run: a [`Grid`] whose counts are
-/// gathered in `u32` — half the cache footprint of the stored `u64`, which
-/// is what random increments into a large grid are bound by — and added to
-/// the `u64` layer before they could overflow.
+/// [`increment`] into `u8` counts that carry into `total` when they wrap.
+#[inline]
+fn increment_carry(count: &mut [u8], total: &mut [u64], pix: &[u32]) {
+    for &p in pix {
+        if let Some(c) = count.get_mut(p as usize) {
+            *c = c.wrapping_add(1);
+            if *c == 0 {
+                total[p as usize] += 256;
+            }
+        }
+    }
+}
+
+/// A worker's private grid for a long run: a [`Grid`] whose counts and
+/// z-histogram bins are gathered in `u8`, carrying 256 into the grid's own
+/// layer each time one wraps, and added to it at the end. Random increments
+/// into a large grid are bound by the cache misses they make: a `u8` is an
+/// eighth of the stored `u64` count and a quarter of a `u32` bin
+/// (BENCHMARKS.md, "u8 counters").
 #[derive(Debug)]
 pub struct Accumulator {
     grid: Grid,
-    count: Vec<u32>,
-    /// Points counted in `count` since the last flush: no pixel can hold
-    /// more.
-    pending: u64,
-    /// Flush before `pending` would pass this (`u32::MAX`; smaller in
-    /// tests).
-    limit: u64,
+    count: Vec<u8>,
+    /// Empty, or the z histogram's `u8` part (same layout as the grid's).
+    zhist: Vec<u8>,
+    /// Whether `count` holds anything since the last flush.
+    pending: bool,
     /// The batch's pixel indices, kept between batches.
     pix: Vec<u32>,
 }
 
 impl Accumulator {
-    /// Bytes an accumulator of `spec` occupies: the grid and the `u32`
-    /// counts.
+    /// Bytes an accumulator of `spec` occupies: the grid and the `u8`
+    /// counts and bins.
     pub fn bytes(spec: &GridSpec) -> Option<u64> {
         let pixels = spec.width() as u64 * spec.height() as u64;
-        spec.grid_bytes()?.checked_add(pixels.checked_mul(4)?)
+        // zbins() is there exactly when the layers include zhist.
+        let bins = spec.zbins().map_or(0, |a| a.len() as u64);
+        spec.grid_bytes()?
+            .checked_add(pixels.checked_mul(bins.checked_add(1)?)?)
     }
 
     /// An empty accumulator for `spec`. With `dense`, its memory is
@@ -320,16 +379,19 @@ impl Accumulator {
     /// 4000 x 4000 count-and-sum run (BENCHMARKS.md, "first touch").
     pub fn new(spec: GridSpec, dense: bool) -> Accumulator {
         let pixels = spec.width() * spec.height();
+        let grid = Grid::empty(spec);
+        let zhist = vec![0; grid.zhist.as_ref().map_or(0, |h| h.len())];
         let mut acc = Accumulator {
-            grid: Grid::empty(spec),
+            grid,
             count: vec![0; pixels],
-            pending: 0,
-            limit: u64::from(u32::MAX),
+            zhist,
+            pending: false,
             pix: Vec::new(),
         };
         if dense {
             let g = &mut acc.grid;
             touch(&mut acc.count);
+            touch(&mut acc.zhist);
             touch(g.count.as_slice_mut().expect("standard layout"));
             // min_z and max_z were written when they were made (±inf).
             for layer in [&mut g.sum_z, &mut g.m2_z, &mut g.sum_w] {
@@ -346,38 +408,49 @@ impl Accumulator {
 
     /// Adds a batch of points, as [`Grid::append`] does.
     pub fn append(&mut self, pts: &Points) -> Result<()> {
-        if self.pending + pts.len() as u64 > self.limit {
-            self.flush();
-        }
         let mut pix = std::mem::take(&mut self.pix);
         self.grid.map_points(pts, &mut pix)?;
         let nonfinite = self.grid.nonfinite_z(pts, &pix);
         // Starting `count_z` needs `count` as it was before this batch: it
         // is, once the pending counts are in.
-        if self.pending > 0 && self.grid.starts_count_z(nonfinite) {
-            self.flush();
+        if self.pending && self.grid.starts_count_z(nonfinite) {
+            self.flush_count();
         }
-        self.grid.append_layers(pts, &pix, false, nonfinite)?;
-        increment(&mut self.count, &pix);
+        self.grid
+            .append_layers(pts, &pix, false, nonfinite, &mut self.zhist)?;
+        let total = self.grid.count.as_slice_mut().expect("standard layout");
+        increment_carry(&mut self.count, total, &pix);
         self.pix = pix;
-        self.pending += pts.len() as u64;
+        self.pending = true;
         Ok(())
     }
 
-    /// Adds the pending `u32` counts into the grid's `u64` layer.
-    fn flush(&mut self) {
+    /// Adds the pending `u8` counts into the grid's `u64` layer.
+    fn flush_count(&mut self) {
         let count = self.grid.count.as_slice_mut().expect("standard layout");
         for (total, c) in count.iter_mut().zip(&mut self.count) {
             *total += u64::from(*c);
             *c = 0;
         }
-        self.pending = 0;
+        self.pending = false;
     }
 
-    /// The grid of every point appended.
-    pub fn into_grid(mut self) -> Grid {
-        self.flush();
-        self.grid
+    /// The grid of every point appended. Fails when a z-histogram bin
+    /// passes `u32::MAX` points.
+    pub fn into_grid(mut self) -> Result<Grid> {
+        self.flush_count();
+        if let Some(h) = flat(&mut self.grid.zhist) {
+            let mut overflow = None;
+            for (slot, (bin, &c)) in h.iter_mut().zip(&self.zhist).enumerate() {
+                if add_saturating(bin, u32::from(c)) {
+                    overflow.get_or_insert(slot % self.count.len());
+                }
+            }
+            if let Some(p) = overflow {
+                return Err(self.grid.zhist_overflow(p));
+            }
+        }
+        Ok(self.grid)
     }
 }
 
@@ -404,7 +477,6 @@ pub(crate) fn flat<T, D: ndarray::Dimension>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LayerSet;
 
     fn points(n: usize, seed: u64) -> Points {
         let mut s = seed;
@@ -445,29 +517,83 @@ mod tests {
         }
     }
 
-    #[test]
-    fn accumulator_equals_grid_append_across_flushes() {
-        let layers: LayerSet = "count,sum,minmax,std,zhist,weight".parse().unwrap();
-        let spec = GridSpec::new(7, 5, (0.0, 1.0), (0.0, 1.0))
+    /// `n` points at one spot, which wrap a `u8` counter and z bin.
+    fn pile(n: usize) -> Points {
+        Points {
+            x: vec![0.3; n],
+            y: vec![0.6; n],
+            z: vec![0.9; n],
+            w: vec![0.25; n],
+        }
+    }
+
+    fn accumulator_spec(layers: &str) -> GridSpec {
+        GridSpec::new(7, 5, (0.0, 1.0), (0.0, 1.0))
             .unwrap()
-            .with_layers(layers, Some((4, (0.0, 1.0))))
-            .unwrap();
-        let mut grid = Grid::empty(spec.clone());
-        let mut acc = Accumulator::new(spec, true);
-        acc.limit = 50; // flush every few batches, and before count_z starts
-        for seed in 0..20 {
-            let p = points(23 + seed as usize, seed);
-            grid.append(&p).unwrap();
-            acc.append(&p).unwrap();
+            .with_layers(layers.parse().unwrap(), Some((4, (0.0, 1.0))))
+            .unwrap()
+    }
+
+    #[test]
+    fn accumulator_equals_grid_append_across_carries() {
+        // With std, count_z starts with the first batch; without it, with
+        // the first non-finite z, after counts are pending (the random
+        // batches have some; the piles first have none).
+        for layers in [
+            "count,sum,minmax,std,zhist,weight",
+            "count,sum,minmax,zhist",
+        ] {
+            for dense in [false, true] {
+                let spec = accumulator_spec(layers);
+                let mut grid = Grid::empty(spec.clone());
+                let mut acc = Accumulator::new(spec, dense);
+                let batches = [pile(255), pile(1), pile(700)]
+                    .into_iter()
+                    .chain((0..20).map(|seed| points(23 + seed, seed as u64)))
+                    .chain([pile(300)]);
+                for p in batches {
+                    grid.append(&p).unwrap();
+                    acc.append(&p).unwrap();
+                }
+                let got = acc.into_grid().unwrap();
+                assert_eq!(got.count(), grid.count(), "{layers}");
+                assert_eq!(got.count_z(), grid.count_z(), "{layers}");
+                assert_eq!(got.zhist(), grid.zhist(), "{layers}");
+                assert_eq!(got.counters(), grid.counters(), "{layers}");
+                assert_eq!(got.min_z(), grid.min_z(), "{layers}");
+                assert_eq!(got.sum_w(), grid.sum_w(), "{layers}");
+                for (a, b) in got.sum_z().unwrap().iter().zip(grid.sum_z().unwrap()) {
+                    assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                }
+                if let (Some(a), Some(b)) = (got.m2_z(), grid.m2_z()) {
+                    for (a, b) in a.iter().zip(b) {
+                        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                    }
+                }
+            }
         }
-        let got = acc.into_grid();
-        assert_eq!(got.count(), grid.count());
-        assert_eq!(got.count_z(), grid.count_z());
-        assert_eq!(got.zhist(), grid.zhist());
-        assert_eq!(got.counters(), grid.counters());
-        assert_eq!(got.min_z(), grid.min_z());
-        for (a, b) in got.m2_z().unwrap().iter().zip(grid.m2_z().unwrap()) {
-            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
-        }
+    }
+
+    #[test]
+    fn accumulator_reports_zhist_overflow_on_carry_and_at_the_end() {
+        let spec = accumulator_spec("count,zhist");
+        // The pile's bin: z 0.9 of 4 bins over [0, 1] is bin 3; (0.3, 0.6)
+        // is column 2 of row 3.
+        let slot = 3 * 35 + 3 * 7 + 2;
+        let overflowing = |start: u32, n: usize| {
+            let mut acc = Accumulator::new(spec.clone(), false);
+            acc.grid.zhist.as_mut().unwrap().as_slice_mut().unwrap()[slot] = start;
+            acc.append(&pile(n)).and_then(|()| acc.into_grid())
+        };
+        let message = "a z-histogram bin of pixel (3, 2) exceeded 4294967295 points";
+        // The 256th point carries, past the limit.
+        let err = overflowing(u32::MAX - 200, 256).unwrap_err();
+        assert_eq!(err.to_string(), message);
+        // 20 points stay in the u8 part until the end.
+        let err = overflowing(u32::MAX - 10, 20).unwrap_err();
+        assert_eq!(err.to_string(), message);
+        // Exactly u32::MAX is fine.
+        let g = overflowing(u32::MAX - 256 - 20, 276).unwrap();
+        assert_eq!(g.zhist().unwrap().as_slice().unwrap()[slot], u32::MAX);
     }
 }

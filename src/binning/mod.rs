@@ -561,9 +561,12 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
         |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
     let mut grids = accumulators.into_iter().map(Accumulator::into_grid);
-    let mut grid = grids.next().unwrap_or_else(|| Grid::empty(spec.clone()));
+    let mut grid = match grids.next() {
+        Some(g) => g?,
+        None => Grid::empty(spec.clone()),
+    };
     for g in grids {
-        grid.merge(&g)?;
+        grid.merge(&g?)?;
     }
     let mut read = 0;
     for (input, tally) in inputs.iter().zip(tallies) {
