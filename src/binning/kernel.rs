@@ -73,11 +73,24 @@ impl Grid {
         if !self.spec.layers().needs_z() {
             return 0;
         }
-        let len = self.count.len();
-        pix.iter()
-            .zip(&pts.z)
-            .filter(|&(&p, z)| (p as usize) < len && !z.is_finite())
-            .count() as u64
+        // A branch-free sum of the tests in 32-bit lanes, which vectorises
+        // with SSE2 alone: a pixel index is below u32::MAX
+        // (GridSpec::MAX_PIXELS), and a z is not finite when every exponent
+        // bit of its high word is set. Counted per 64 K points, so that the
+        // u32 sums cannot overflow.
+        let len = self.count.len() as u32;
+        let nonfinite = |z: &f64| ((z.to_bits() >> 32) as u32 & 0x7FFF_FFFF) >= 0x7FF0_0000;
+        pix.chunks(1 << 16)
+            .zip(pts.z.chunks(1 << 16))
+            .map(|(ps, zs)| {
+                let n: u32 = ps
+                    .iter()
+                    .zip(zs)
+                    .map(|(&p, z)| u32::from(p < len) & u32::from(nonfinite(z)))
+                    .sum();
+                u64::from(n)
+            })
+            .sum()
     }
 
     /// Every layer but `count`, for a mapped batch; `counted` says whether
@@ -156,7 +169,11 @@ impl Grid {
                     }
                 }
                 (_, Some(cz)) => {
-                    for (&p, &z) in pix.iter().zip(zs) {
+                    for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {
+                        if let Some(&q) = pix.get(i + AHEAD) {
+                            prefetch(sum, q as usize);
+                            prefetch(cz, q as usize);
+                        }
                         let p = p as usize;
                         if p < len && z.is_finite() {
                             sum[p] += z;
@@ -166,7 +183,10 @@ impl Grid {
                 }
                 (_, None) => {
                     // Every z is finite (checked above).
-                    for (&p, &z) in pix.iter().zip(zs) {
+                    for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {
+                        if let Some(&q) = pix.get(i + AHEAD) {
+                            prefetch(sum, q as usize);
+                        }
                         if let Some(s) = sum.get_mut(p as usize) {
                             *s += z;
                         }
@@ -175,7 +195,11 @@ impl Grid {
             }
         }
         if let (Some(lo), Some(hi)) = (flat(&mut self.min_z), flat(&mut self.max_z)) {
-            for (&p, &z) in pix.iter().zip(zs) {
+            for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {
+                if let Some(&q) = pix.get(i + AHEAD) {
+                    prefetch(lo, q as usize);
+                    prefetch(hi, q as usize);
+                }
                 let p = p as usize;
                 if p < len && z.is_finite() {
                     lo[p] = lo[p].min(z);
@@ -185,9 +209,13 @@ impl Grid {
         }
         if let (Some(h), Some(za)) = (flat(&mut self.zhist), self.spec.zbins()) {
             let (clipped, overflow) = if small_zhist.is_empty() {
-                each_zbin(pix, zs, za, len, |slot| add_saturating(&mut h[slot], 1))
+                each_zbin(pix, zs, za, len, |slot, ahead| {
+                    prefetch(h, ahead);
+                    add_saturating(&mut h[slot], 1)
+                })
             } else {
-                each_zbin(pix, zs, za, len, |slot| {
+                each_zbin(pix, zs, za, len, |slot, ahead| {
+                    prefetch(small_zhist, ahead);
                     let c = &mut small_zhist[slot];
                     *c = c.wrapping_add(1);
                     *c == 0 && add_saturating(&mut h[slot], 256)
@@ -202,8 +230,32 @@ impl Grid {
     }
 }
 
+/// How many points ahead the random-access loops [`prefetch`]: far enough
+/// for a miss to be under way when its point comes, near enough to stay in
+/// cache.
+const AHEAD: usize = 24;
+
+/// Starts loading `v[i]` into the cache, for a loop that will update it
+/// shortly: with the misses of several points in flight at once, a loop
+/// bound by cache misses runs 5–8 % faster (BENCHMARKS.md, "prefetch").
+#[inline(always)]
+fn prefetch<T>(v: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing the program sees and
+    // never faults, whatever the address, so `i` need not be in bounds
+    // (DROPPED is not); the pointer is formed with wrapping_add, which is
+    // defined for any offset.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().wrapping_add(i).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, i);
+}
+
 /// Calls `bump` with the z-histogram slot (`bin * pixels + pixel`) of every
-/// binned point of the batch with a finite z; returns how many z were
+/// binned point of the batch with a finite z, and the slot to prefetch;
+/// returns how many z were
 /// outside the histogram's range and the first pixel whose `bump` reported
 /// an overflow.
 #[inline(always)]
@@ -212,20 +264,26 @@ fn each_zbin(
     zs: &[f64],
     za: &Axis,
     len: usize,
-    mut bump: impl FnMut(usize) -> bool,
+    mut bump: impl FnMut(usize, usize) -> bool,
 ) -> (u64, Option<usize>) {
+    // index_i32() clamps z into the bins: below the range to the first,
+    // above to the last, without branches (and gives some bin for any z).
+    let slot = |p: u32, z: f64| za.index_i32(z) as usize * len + p as usize;
     let mut clipped = 0;
     let mut overflow = None;
-    for (&p, &z) in pix.iter().zip(zs) {
-        let p = p as usize;
-        if p >= len || !z.is_finite() {
+    for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {
+        // The slot AHEAD points on, for prefetching (any number will do
+        // for points that are dropped or have no finite z).
+        let ahead = match (pix.get(i + AHEAD), zs.get(i + AHEAD)) {
+            (Some(&q), Some(&z)) => slot(q, z),
+            _ => 0,
+        };
+        if p as usize >= len || !z.is_finite() {
             continue;
         }
         clipped += u64::from(!za.contains(z));
-        // index_i32() clamps z into the bins: below the range to the first,
-        // above to the last, without branches.
-        if bump(za.index_i32(z) as usize * len + p) {
-            overflow.get_or_insert(p);
+        if bump(slot(p, z), ahead) {
+            overflow.get_or_insert(p as usize);
         }
     }
     (clipped, overflow)
