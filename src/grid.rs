@@ -751,27 +751,21 @@ impl Grid {
                 .and(sb)
                 .and(na)
                 .and(nb)
-                .for_each(|m2, &m2b, &sa, &sb, &na, &nb| {
+                .par_for_each(|m2, &m2b, &sa, &sb, &na, &nb| {
                     *m2 = chan_combine(*m2, sa, na, m2b, sb, nb);
                 });
         }
         if other.count_z.is_some() || self.count_z.is_some() {
             let nb = other.count_z.as_ref().unwrap_or(&other.count);
             let na = self.count_z.get_or_insert_with(|| self.count.clone());
-            *na += nb;
+            combine(na, nb, |a, b| *a += b);
         }
-        self.count += &other.count;
-        add_opt(&mut self.sum_z, &other.sum_z);
-        add_opt(&mut self.sum_w, &other.sum_w);
-        if let (Some(a), Some(b)) = (&mut self.zhist, &other.zhist) {
-            *a += b;
-        }
-        if let (Some(a), Some(b)) = (&mut self.min_z, &other.min_z) {
-            Zip::from(a).and(b).for_each(|a, &b| *a = a.min(b));
-        }
-        if let (Some(a), Some(b)) = (&mut self.max_z, &other.max_z) {
-            Zip::from(a).and(b).for_each(|a, &b| *a = a.max(b));
-        }
+        combine(&mut self.count, &other.count, |a, b| *a += b);
+        combine_opt(&mut self.sum_z, &other.sum_z, |a, b| *a += b);
+        combine_opt(&mut self.sum_w, &other.sum_w, |a, b| *a += b);
+        combine_opt(&mut self.zhist, &other.zhist, |a, b| *a += b);
+        combine_opt(&mut self.min_z, &other.min_z, |a, b| *a = a.min(b));
+        combine_opt(&mut self.max_z, &other.max_z, |a, b| *a = a.max(b));
         self.counters += other.counters;
         self.inputs.extend(other.inputs.iter().cloned());
         Ok(())
@@ -793,9 +787,31 @@ pub(crate) fn chan_combine(m2a: f64, sa: f64, na: u64, m2b: f64, sb: f64, nb: u6
     }
 }
 
-fn add_opt(a: &mut Option<Array2<f64>>, b: &Option<Array2<f64>>) {
+/// `f(a, b)` for every element of `a` and the same one of `b`, split over
+/// the current rayon pool (merging is a pass over every layer of both
+/// grids, and for large grids the largest cost after the points).
+fn combine<T, D, F>(a: &mut ndarray::Array<T, D>, b: &ndarray::Array<T, D>, f: F)
+where
+    T: Copy + Send + Sync,
+    D: ndarray::Dimension,
+    F: Fn(&mut T, T) + Sync + Send,
+{
+    Zip::from(a).and(b).par_for_each(|a, &b| f(a, b));
+}
+
+/// [`combine`] for layers both grids may have (both have or both lack
+/// them: the specs are equal).
+fn combine_opt<T, D, F>(
+    a: &mut Option<ndarray::Array<T, D>>,
+    b: &Option<ndarray::Array<T, D>>,
+    f: F,
+) where
+    T: Copy + Send + Sync,
+    D: ndarray::Dimension,
+    F: Fn(&mut T, T) + Sync + Send,
+{
     if let (Some(a), Some(b)) = (a, b) {
-        *a += b;
+        combine(a, b, f);
     }
 }
 
@@ -805,12 +821,14 @@ fn check_no_overflow<T, D>(
     b: &ndarray::Array<T, D>,
 ) -> Result<()>
 where
-    T: Copy + num_like::CheckedAdd,
+    T: Copy + Send + Sync + num_like::CheckedAdd,
     D: ndarray::Dimension,
 {
-    let overflow = Zip::from(a)
-        .and(b)
-        .fold(false, |acc, &a, &b| acc | a.checked(b).is_none());
+    let overflow = Zip::from(a).and(b).par_fold(
+        || false,
+        |acc, &a, &b| acc | a.checked(b).is_none(),
+        |x, y| x | y,
+    );
     if overflow {
         Err(Error::Overflow(format!(
             "merging would overflow the {layer} layer's integer type"

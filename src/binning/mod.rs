@@ -5,6 +5,7 @@
 //! [`BinRequest`] runs the whole read → bin pipeline; the command line's
 //! `bin` and `render` are thin wrappers around it.
 
+use rayon::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -42,13 +43,22 @@ impl InputTally {
     }
 }
 
-/// Runs `fold` over every chunk of `inputs` on `workers` threads, each with
-/// its own accumulator from `make`; returns the accumulators and the
+/// A pool of `workers` threads named `densebin-N`.
+fn worker_pool(workers: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("densebin-{i}"))
+        .build()
+        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))
+}
+
+/// Runs `fold` over every chunk of `inputs` on every thread of `pool`, each
+/// with its own accumulator from `make`; returns the accumulators and the
 /// readers' tallies per input. The first error in input order wins, so the
 /// reported error does not depend on scheduling.
 fn for_each_chunk<A, Make, Fold>(
     inputs: &[Input],
-    workers: usize,
+    pool: &rayon::ThreadPool,
     chunk_size: Option<usize>,
     progress: Option<&dyn Progress>,
     make: Make,
@@ -59,7 +69,8 @@ where
     Make: Fn() -> A + Sync,
     Fold: Fn(&mut A, &Points) -> Result<()> + Sync,
 {
-    let size = chunk_size.unwrap_or_else(|| ChunkQueue::chunk_size(inputs, workers));
+    let size =
+        chunk_size.unwrap_or_else(|| ChunkQueue::chunk_size(inputs, pool.current_num_threads()));
     let queue = ChunkQueue::new(inputs, size);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<((usize, u64), Error)>> = Mutex::new(None);
@@ -100,11 +111,6 @@ where
         }
         (acc, tallies)
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .thread_name(|i| format!("densebin-{i}"))
-        .build()
-        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))?;
     let results = pool.broadcast(|_| work());
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
@@ -190,7 +196,7 @@ pub fn data_bounds(
     let inside = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(lo, hi)| lo <= v && v <= hi);
     let (accs, _) = for_each_chunk(
         inputs,
-        workers,
+        &worker_pool(workers)?,
         chunk_size,
         progress,
         Bounds::default,
@@ -552,22 +558,28 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
     if let Some(p) = progress {
         p.begin("binning", total_bytes(inputs));
     }
+    let pool = worker_pool(plan.workers.max(1))?;
     let (accumulators, tallies) = for_each_chunk(
         inputs,
-        plan.workers.max(1),
+        &pool,
         plan.chunk_size,
         progress,
         || Accumulator::new(spec.clone(), plan.dense),
         |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
-    let mut grids = accumulators.into_iter().map(Accumulator::into_grid);
-    let mut grid = match grids.next() {
-        Some(g) => g?,
-        None => Grid::empty(spec.clone()),
-    };
-    for g in grids {
-        grid.merge(&g?)?;
-    }
+    // The workers' grids are finished and merged pairwise in parallel, in
+    // order (a tree of merges: log2(workers) rounds rather than one merge
+    // after another), each merge itself splitting its layers over the pool.
+    let merged = pool.install(|| {
+        accumulators
+            .into_par_iter()
+            .map(Accumulator::into_grid)
+            .try_reduce_with(|mut a, b| {
+                a.merge(&b)?;
+                Ok(a)
+            })
+    });
+    let mut grid = merged.unwrap_or_else(|| Ok(Grid::empty(spec.clone())))?;
     let mut read = 0;
     for (input, tally) in inputs.iter().zip(tallies) {
         read += tally.points_read;
