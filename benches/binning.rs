@@ -95,7 +95,9 @@ fn accumulate(c: &mut Criterion) {
     group.sample_size(10);
     for size in [1000, 4000] {
         for layers in ["count", "count,sum"] {
-            let mut acc = densebin::binning::Accumulator::new(spec(size, layers), true);
+            let spec = spec(size, layers);
+            let shared = densebin::binning::SharedZhist::new(&spec);
+            let mut acc = densebin::binning::Accumulator::new(spec, true, shared);
             group.bench_with_input(BenchmarkId::new(layers, size), &batches, |b, batches| {
                 b.iter(|| {
                     for batch in batches {

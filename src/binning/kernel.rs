@@ -12,9 +12,19 @@
 //! incrementing was measured too and gained nothing at 4000 x 4000 on top
 //! of the tight loops (see BENCHMARKS.md).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec};
 use crate::read::Points;
+
+/// Where a batch's z-histogram counts go: `None` for the grid's own
+/// histogram, or an [`Accumulator`]'s `u8` bins and the [`SharedZhist`]
+/// bins they carry into.
+type Carried<'a> = Option<(&'a mut [u8], &'a [AtomicU32])>;
 
 /// The pixel index of a point that lands in no pixel.
 pub(crate) const DROPPED: u32 = u32::MAX;
@@ -35,7 +45,7 @@ impl Grid {
         self.map_points(pts, &mut pix)?;
         increment(self.count.as_slice_mut().expect("standard layout"), &pix);
         let nonfinite = self.nonfinite_z(pts, &pix);
-        self.append_layers(pts, &pix, true, nonfinite, &mut [])
+        self.append_layers(pts, &pix, true, nonfinite, None)
     }
 
     /// Checks the batch, then writes the pixel index of every point
@@ -95,18 +105,19 @@ impl Grid {
 
     /// Every layer but `count`, for a mapped batch; `counted` says whether
     /// `count` already includes the batch, `nonfinite` is
-    /// [`Grid::nonfinite_z`], `small_zhist` is empty or the
-    /// [`Accumulator`]'s `u8` z histogram.
+    /// [`Grid::nonfinite_z`]; `carried` is `None` for the grid's own z
+    /// histogram, or an [`Accumulator`]'s `u8` bins and the shared bins
+    /// they carry into.
     fn append_layers(
         &mut self,
         pts: &Points,
         pix: &[u32],
         counted: bool,
         nonfinite: u64,
-        small_zhist: &mut [u8],
+        carried: Carried<'_>,
     ) -> Result<()> {
         if self.spec.layers().needs_z() {
-            self.append_z(pix, &pts.z, counted, nonfinite, small_zhist)?;
+            self.append_z(pix, &pts.z, counted, nonfinite, carried)?;
         }
         if let Some(sw) = flat(&mut self.sum_w).filter(|_| !pts.w.is_empty()) {
             let mut nonfinite = 0;
@@ -132,7 +143,7 @@ impl Grid {
         zs: &[f64],
         counted: bool,
         nonfinite: u64,
-        small_zhist: &mut [u8],
+        carried: Carried<'_>,
     ) -> Result<()> {
         let len = self.count.len();
         let binned = |p: u32| (p as usize) < len;
@@ -207,19 +218,20 @@ impl Grid {
                 }
             }
         }
-        if let (Some(h), Some(za)) = (flat(&mut self.zhist), self.spec.zbins()) {
-            let (clipped, overflow) = if small_zhist.is_empty() {
-                each_zbin(pix, zs, za, len, |slot, ahead| {
+        if let Some(za) = self.spec.zbins() {
+            let (clipped, overflow) = match (carried, flat(&mut self.zhist)) {
+                (Some((small, shared)), _) => each_zbin(pix, zs, za, len, |slot, ahead| {
+                    prefetch(small, ahead);
+                    let c = &mut small[slot];
+                    *c = c.wrapping_add(1);
+                    // The old value tells whether this carry passed u32::MAX.
+                    *c == 0 && shared[slot].fetch_add(256, Ordering::Relaxed) > u32::MAX - 256
+                }),
+                (None, Some(h)) => each_zbin(pix, zs, za, len, |slot, ahead| {
                     prefetch(h, ahead);
                     add_saturating(&mut h[slot], 1)
-                })
-            } else {
-                each_zbin(pix, zs, za, len, |slot, ahead| {
-                    prefetch(small_zhist, ahead);
-                    let c = &mut small_zhist[slot];
-                    *c = c.wrapping_add(1);
-                    *c == 0 && add_saturating(&mut h[slot], 256)
-                })
+                }),
+                (None, None) => unreachable!("a grid with z bins has a z histogram"),
             };
             self.counters.z_clipped += clipped;
             if let Some(p) = overflow {
@@ -400,18 +412,49 @@ fn increment_carry(count: &mut [u8], total: &mut [u64], pix: &[u32]) {
     }
 }
 
-/// A worker's private grid for a long run: a [`Grid`] whose counts and
-/// z-histogram bins are gathered in `u8`, carrying 256 into the grid's own
-/// layer each time one wraps, and added to it at the end. Random increments
-/// into a large grid are bound by the cache misses they make: a `u8` is an
-/// eighth of the stored `u64` count and a quarter of a `u32` bin
-/// (BENCHMARKS.md, "u8 counters").
+/// The z histogram that the workers of one run share: their `u8` bins
+/// carry into it with atomic adds (one point in 256 at most), so the
+/// largest layer is held once, not once per worker.
+#[derive(Debug)]
+pub struct SharedZhist {
+    bins: Vec<AtomicU32>,
+}
+
+impl SharedZhist {
+    /// Zeroed shared bins for `spec` (none when it has no z histogram).
+    pub fn new(spec: &GridSpec) -> Arc<SharedZhist> {
+        let n = spec
+            .zbins()
+            .map_or(0, |z| z.len() * spec.width() * spec.height());
+        Arc::new(SharedZhist {
+            bins: (0..n).map(|_| AtomicU32::new(0)).collect(),
+        })
+    }
+
+    /// Bytes the shared bins of `spec` occupy.
+    pub fn bytes(spec: &GridSpec) -> Option<u64> {
+        let bins = spec.zbins().map_or(0, |z| z.len() as u64);
+        (spec.width() as u64)
+            .checked_mul(spec.height() as u64)?
+            .checked_mul(bins)?
+            .checked_mul(4)
+    }
+}
+
+/// A worker's private grid for a long run. Random increments into a large
+/// grid are bound by the cache misses they make, so it counts in bytes:
+/// `count` in `u8` counters that carry 256 into the grid's `u64` layer each
+/// time one wraps, and the z histogram in `u8` bins that carry into the
+/// run's [`SharedZhist`] (BENCHMARKS.md, "u8 counters"). The other layers
+/// are the grid's own. [`Accumulator::merge_all`] makes the run's grid.
 #[derive(Debug)]
 pub struct Accumulator {
+    /// The worker's layers, without the z histogram.
     grid: Grid,
     count: Vec<u8>,
     /// Empty, or the z histogram's `u8` part (same layout as the grid's).
     zhist: Vec<u8>,
+    shared: Arc<SharedZhist>,
     /// Whether `count` holds anything since the last flush.
     pending: bool,
     /// The batch's pixel indices, kept between batches.
@@ -419,30 +462,38 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    /// Bytes an accumulator of `spec` occupies: the grid and the `u8`
-    /// counts and bins.
+    /// Bytes one accumulator of `spec` occupies, besides the
+    /// [`SharedZhist`]: its grid without the z histogram, and a byte per
+    /// count and per z bin.
     pub fn bytes(spec: &GridSpec) -> Option<u64> {
         let pixels = spec.width() as u64 * spec.height() as u64;
-        // zbins() is there exactly when the layers include zhist.
         let bins = spec.zbins().map_or(0, |a| a.len() as u64);
         spec.grid_bytes()?
+            .checked_sub(SharedZhist::bytes(spec)?)?
             .checked_add(pixels.checked_mul(bins.checked_add(1)?)?)
     }
 
-    /// An empty accumulator for `spec`. With `dense`, its memory is
-    /// touched now, page by page, with writes: when points will land all
-    /// over the grid, a first touch by `+=` would fault twice per page (a
-    /// read maps the shared zero page, the write then copies it and flushes
-    /// the TLB of every core), which cost a quarter of the time of a
-    /// 4000 x 4000 count-and-sum run (BENCHMARKS.md, "first touch").
-    pub fn new(spec: GridSpec, dense: bool) -> Accumulator {
+    /// An empty accumulator for `spec`, carrying into `shared` (made for
+    /// the same spec). With `dense`, its memory is touched now, page by
+    /// page, with writes: when points will land all over the grid, a first
+    /// touch by `+=` would fault twice per page (a read maps the shared zero
+    /// page, the write then copies it and flushes the TLB of every core),
+    /// which cost a quarter of the time of a 4000 x 4000 count-and-sum run
+    /// (BENCHMARKS.md, "first touch").
+    ///
+    /// # Panics
+    ///
+    /// When `shared` was made for a spec with another number of z bins.
+    pub fn new(spec: GridSpec, dense: bool, shared: Arc<SharedZhist>) -> Accumulator {
         let pixels = spec.width() * spec.height();
-        let grid = Grid::empty(spec);
-        let zhist = vec![0; grid.zhist.as_ref().map_or(0, |h| h.len())];
+        let mut grid = Grid::empty(spec);
+        let zhist = vec![0; grid.zhist.take().map_or(0, |h| h.len())];
+        assert_eq!(zhist.len(), shared.bins.len(), "the shared bins' spec");
         let mut acc = Accumulator {
             grid,
             count: vec![0; pixels],
             zhist,
+            shared,
             pending: false,
             pix: Vec::new(),
         };
@@ -456,9 +507,6 @@ impl Accumulator {
                 if let Some(a) = flat(layer) {
                     touch(a);
                 }
-            }
-            if let Some(h) = flat(&mut g.zhist) {
-                touch(h);
             }
         }
         acc
@@ -474,8 +522,9 @@ impl Accumulator {
         if self.pending && self.grid.starts_count_z(nonfinite) {
             self.flush_count();
         }
+        let carried = Some((&mut self.zhist[..], &self.shared.bins[..]));
         self.grid
-            .append_layers(pts, &pix, false, nonfinite, &mut self.zhist)?;
+            .append_layers(pts, &pix, false, nonfinite, carried)?;
         let total = self.grid.count.as_slice_mut().expect("standard layout");
         increment_carry(&mut self.count, total, &pix);
         self.pix = pix;
@@ -493,22 +542,72 @@ impl Accumulator {
         self.pending = false;
     }
 
-    /// The grid of every point appended. Fails when a z-histogram bin
-    /// passes `u32::MAX` points.
-    pub fn into_grid(mut self) -> Result<Grid> {
-        self.flush_count();
-        if let Some(h) = flat(&mut self.grid.zhist) {
-            let mut overflow = None;
-            for (slot, (bin, &c)) in h.iter_mut().zip(&self.zhist).enumerate() {
-                if add_saturating(bin, u32::from(c)) {
-                    overflow.get_or_insert(slot % self.count.len());
-                }
-            }
-            if let Some(p) = overflow {
-                return Err(self.grid.zhist_overflow(p));
-            }
+    /// The grid of every point appended to `accs`, which must share one
+    /// [`SharedZhist`]; `None` when there are none. On the current rayon
+    /// pool: the workers' grids are finished and merged pairwise in
+    /// parallel, in order (log2 of their number in rounds, each merge
+    /// itself split over the pool), and the shared histogram gets every
+    /// worker's remainders. Fails when a z-histogram bin passes
+    /// `u32::MAX`, or when the accumulators do not share their bins.
+    pub fn merge_all(accs: Vec<Accumulator>) -> Result<Option<Grid>> {
+        let Some(shared) = accs.first().map(|a| Arc::clone(&a.shared)) else {
+            return Ok(None);
+        };
+        if !accs.iter().all(|a| Arc::ptr_eq(&a.shared, &shared)) {
+            return Err(Error::request(
+                "merge_all: the accumulators carry into different z histograms",
+            ));
         }
-        Ok(self.grid)
+        let parts: Vec<(Grid, Vec<u8>)> = accs
+            .into_par_iter()
+            .map(|mut a| {
+                a.flush_count();
+                (a.grid, a.zhist)
+            })
+            .collect();
+        let (grids, remainders): (Vec<Grid>, Vec<Vec<u8>>) = parts.into_iter().unzip();
+        let mut grid = grids
+            .into_par_iter()
+            .map(Ok)
+            .try_reduce_with(|mut a, b| {
+                a.merge(&b)?;
+                Ok(a)
+            })
+            .expect("at least one grid")?;
+        if let Some(za) = grid.spec.zbins() {
+            // Every accumulator is gone: the bins are this function's alone.
+            let mut bins: Vec<u32> = match Arc::try_unwrap(shared) {
+                Ok(s) => s.bins.into_iter().map(AtomicU32::into_inner).collect(),
+                Err(s) => s.bins.iter().map(|b| b.load(Ordering::Relaxed)).collect(),
+            };
+            const STEP: usize = 1 << 16;
+            let len = grid.count.len();
+            let overflow = bins
+                .par_chunks_mut(STEP)
+                .enumerate()
+                .filter_map(|(i, chunk)| {
+                    let mut first = None;
+                    for r in &remainders {
+                        let r = &r[i * STEP..i * STEP + chunk.len()];
+                        for (j, (bin, &c)) in chunk.iter_mut().zip(r).enumerate() {
+                            if add_saturating(bin, u32::from(c)) {
+                                let slot = i * STEP + j;
+                                first = Some(first.map_or(slot, |f: usize| f.min(slot)));
+                            }
+                        }
+                    }
+                    first
+                })
+                .min();
+            if let Some(slot) = overflow {
+                return Err(grid.zhist_overflow(slot % len));
+            }
+            let shape = (za.len(), grid.spec.height(), grid.spec.width());
+            grid.zhist = Some(
+                ndarray::Array3::from_shape_vec(shape, bins).expect("bins of the spec's shape"),
+            );
+        }
+        Ok(Some(grid))
     }
 }
 
@@ -593,35 +692,45 @@ mod tests {
     }
 
     #[test]
-    fn accumulator_equals_grid_append_across_carries() {
+    fn accumulators_equal_grid_append_across_carries() {
         // With std, count_z starts with the first batch; without it, with
         // the first non-finite z, after counts are pending (the random
-        // batches have some; the piles first have none).
+        // batches have some; the piles first have none). Batches go to one,
+        // two or three accumulators in turn, sharing their z histogram.
         for layers in [
             "count,sum,minmax,std,zhist,weight",
             "count,sum,minmax,zhist",
         ] {
-            for dense in [false, true] {
+            for (dense, workers) in [(false, 1), (true, 1), (true, 2), (false, 3)] {
                 let spec = accumulator_spec(layers);
                 let mut grid = Grid::empty(spec.clone());
-                let mut acc = Accumulator::new(spec, dense);
+                let shared = SharedZhist::new(&spec);
+                let mut accs: Vec<Accumulator> = (0..workers)
+                    .map(|_| Accumulator::new(spec.clone(), dense, Arc::clone(&shared)))
+                    .collect();
                 let batches = [pile(255), pile(1), pile(700)]
                     .into_iter()
                     .chain((0..20).map(|seed| points(23 + seed, seed as u64)))
-                    .chain([pile(300)]);
-                for p in batches {
+                    .chain([pile(300), pile(256), pile(257)]);
+                for (i, p) in batches.enumerate() {
                     grid.append(&p).unwrap();
-                    acc.append(&p).unwrap();
+                    accs[i % workers].append(&p).unwrap();
                 }
-                let got = acc.into_grid().unwrap();
-                assert_eq!(got.count(), grid.count(), "{layers}");
-                assert_eq!(got.count_z(), grid.count_z(), "{layers}");
-                assert_eq!(got.zhist(), grid.zhist(), "{layers}");
-                assert_eq!(got.counters(), grid.counters(), "{layers}");
-                assert_eq!(got.min_z(), grid.min_z(), "{layers}");
-                assert_eq!(got.sum_w(), grid.sum_w(), "{layers}");
+                let got = Accumulator::merge_all(accs).unwrap().unwrap();
+                let case = format!("{layers}, {workers} workers");
+                assert_eq!(got.count(), grid.count(), "{case}");
+                assert_eq!(got.count_z(), grid.count_z(), "{case}");
+                assert_eq!(got.zhist(), grid.zhist(), "{case}");
+                assert_eq!(got.counters(), grid.counters(), "{case}");
+                assert_eq!(got.min_z(), grid.min_z(), "{case}");
+                assert_eq!(got.max_z(), grid.max_z(), "{case}");
                 for (a, b) in got.sum_z().unwrap().iter().zip(grid.sum_z().unwrap()) {
                     assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                }
+                if let (Some(a), Some(b)) = (got.sum_w(), grid.sum_w()) {
+                    for (a, b) in a.iter().zip(b) {
+                        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                    }
                 }
                 if let (Some(a), Some(b)) = (got.m2_z(), grid.m2_z()) {
                     for (a, b) in a.iter().zip(b) {
@@ -633,15 +742,30 @@ mod tests {
     }
 
     #[test]
+    fn merge_all_of_nothing_and_of_different_runs() {
+        assert!(Accumulator::merge_all(Vec::new()).unwrap().is_none());
+        let spec = accumulator_spec("count,zhist");
+        let accs = vec![
+            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec)),
+            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec)),
+        ];
+        let err = Accumulator::merge_all(accs).unwrap_err().to_string();
+        assert!(err.contains("different z histograms"), "{err}");
+    }
+
+    #[test]
     fn accumulator_reports_zhist_overflow_on_carry_and_at_the_end() {
         let spec = accumulator_spec("count,zhist");
         // The pile's bin: z 0.9 of 4 bins over [0, 1] is bin 3; (0.3, 0.6)
         // is column 2 of row 3.
         let slot = 3 * 35 + 3 * 7 + 2;
         let overflowing = |start: u32, n: usize| {
-            let mut acc = Accumulator::new(spec.clone(), false);
-            acc.grid.zhist.as_mut().unwrap().as_slice_mut().unwrap()[slot] = start;
-            acc.append(&pile(n)).and_then(|()| acc.into_grid())
+            let shared = SharedZhist::new(&spec);
+            shared.bins[slot].store(start, Ordering::Relaxed);
+            let mut acc = Accumulator::new(spec.clone(), false, shared);
+            acc.append(&pile(n))
+                .and_then(|()| Accumulator::merge_all(vec![acc]))
+                .map(Option::unwrap)
         };
         let message = "a z-histogram bin of pixel (3, 2) exceeded 4294967295 points";
         // The 256th point carries, past the limit.

@@ -5,15 +5,14 @@
 //! [`BinRequest`] runs the whole read → bin pipeline; the command line's
 //! `bin` and `render` are thin wrappers around it.
 
-use rayon::prelude::*;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crate::error::{Error, Result};
 mod kernel;
 
-pub use kernel::Accumulator;
+pub use kernel::{Accumulator, SharedZhist};
 
+use crate::error::{Error, Result};
 use crate::grid::{Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::read::{BadLine, ChunkQueue, Input, Points};
 
@@ -288,17 +287,19 @@ pub fn check_memory(
     workers_fixed: bool,
     available: Option<u64>,
 ) -> Result<usize> {
-    let per_grid = Accumulator::bytes(spec).ok_or_else(|| {
+    let too_large = || {
         Error::OutOfMemory(format!(
             "a {}x{} grid is too large to address; lower --width/--height",
             spec.width(),
             spec.height()
         ))
-    })?;
+    };
+    let per_grid = Accumulator::bytes(spec).ok_or_else(too_large)?;
+    let shared = SharedZhist::bytes(spec).ok_or_else(too_large)?;
     let Some(available) = available else {
         return Ok(workers);
     };
-    let fits = (available / per_grid.max(1)) as usize;
+    let fits = (available.saturating_sub(shared) / per_grid.max(1)) as usize;
     if fits >= workers {
         return Ok(workers);
     }
@@ -308,11 +309,13 @@ pub fn check_memory(
     let layers = spec.layers();
     let mut hints = Vec::new();
     if let Some(z) = spec.zbins() {
-        let zbytes = spec.width() as u64 * spec.height() as u64 * z.len() as u64 * 4;
+        // A byte per bin per worker, besides the shared bins.
+        let per_worker = shared / 4;
         hints.push(format!(
-            "--z-bins (the {}-bin zhist is {} of each grid)",
+            "--z-bins (the {}-bin zhist takes {} plus {} per worker)",
             z.len(),
-            format_bytes(zbytes)
+            format_bytes(shared),
+            format_bytes(per_worker)
         ));
     }
     hints.push("--width/--height".to_string());
@@ -322,13 +325,22 @@ pub fn check_memory(
     if layers != LayerSet::count_only() {
         hints.push(format!("--layers (now {layers})"));
     }
+    let shared_note = if shared > 0 {
+        format!(" and {} shared", format_bytes(shared))
+    } else {
+        String::new()
+    };
     Err(Error::OutOfMemory(format!(
-        "a {}x{} grid with layers {layers} needs {} per worker, {} for {workers} worker{}, \
+        "a {}x{} grid with layers {layers} needs {} per worker{shared_note}, {} for {workers} worker{}, \
          but {} of memory is available; lower {}",
         spec.width(),
         spec.height(),
         format_bytes(per_grid),
-        format_bytes(per_grid.saturating_mul(workers as u64)),
+        format_bytes(
+            per_grid
+                .saturating_mul(workers as u64)
+                .saturating_add(shared)
+        ),
         if workers == 1 { "" } else { "s" },
         format_bytes(available),
         hints.join(", ")
@@ -434,8 +446,8 @@ impl BinRequest {
         // Each extra worker costs a grid to fill and merge; on a small input
         // that costs more than the parsing it shares. Unless the threads were
         // asked for, another worker is added for every grid's worth of input
-        // bytes (the 3 MB sample with a 160 MB grid gets one; 600 MB of
-        // records with a 384 MB grid get two).
+        // bytes (the 3 MB sample with an 81 MB worker grid gets one; 600 MB
+        // of records with a 400 MB one, count and sum at 4000², get two).
         let workers = match (self.threads, total_bytes(inputs), Accumulator::bytes(&spec)) {
             (None, Some(data), Some(grid)) => workers.min(1 + (data / grid.max(1)) as usize),
             _ => workers,
@@ -559,27 +571,18 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
         p.begin("binning", total_bytes(inputs));
     }
     let pool = worker_pool(plan.workers.max(1))?;
+    let shared = SharedZhist::new(spec);
     let (accumulators, tallies) = for_each_chunk(
         inputs,
         &pool,
         plan.chunk_size,
         progress,
-        || Accumulator::new(spec.clone(), plan.dense),
+        || Accumulator::new(spec.clone(), plan.dense, Arc::clone(&shared)),
         |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
-    // The workers' grids are finished and merged pairwise in parallel, in
-    // order (a tree of merges: log2(workers) rounds rather than one merge
-    // after another), each merge itself splitting its layers over the pool.
-    let merged = pool.install(|| {
-        accumulators
-            .into_par_iter()
-            .map(Accumulator::into_grid)
-            .try_reduce_with(|mut a, b| {
-                a.merge(&b)?;
-                Ok(a)
-            })
-    });
-    let mut grid = merged.unwrap_or_else(|| Ok(Grid::empty(spec.clone())))?;
+    drop(shared);
+    let merged = pool.install(|| Accumulator::merge_all(accumulators))?;
+    let mut grid = merged.unwrap_or_else(|| Grid::empty(spec.clone()));
     let mut read = 0;
     for (input, tally) in inputs.iter().zip(tallies) {
         read += tally.points_read;
@@ -693,10 +696,21 @@ mod tests {
             .with_layers("count,zhist".parse().unwrap(), Some((32, (0.0, 1.0))))
             .unwrap();
         let per = Accumulator::bytes(&s).unwrap();
-        assert_eq!(check_memory(&s, 4, true, Some(per * 4)).unwrap(), 4);
-        assert_eq!(check_memory(&s, 4, false, Some(per * 2 + 1)).unwrap(), 2);
+        let shared = SharedZhist::bytes(&s).unwrap();
+        // A byte per count and per bin, and the u64 count, per worker; the
+        // u32 bins once.
+        assert_eq!(per, 1_000_000 * (1 + 32 + 8));
+        assert_eq!(shared, 1_000_000 * 32 * 4);
+        assert_eq!(
+            check_memory(&s, 4, true, Some(shared + per * 4)).unwrap(),
+            4
+        );
+        assert_eq!(
+            check_memory(&s, 4, false, Some(shared + per * 2 + 1)).unwrap(),
+            2
+        );
         assert_eq!(check_memory(&s, 4, true, None).unwrap(), 4);
-        let err = check_memory(&s, 4, true, Some(per * 2))
+        let err = check_memory(&s, 4, true, Some(shared + per * 4 - 1))
             .unwrap_err()
             .to_string();
         assert!(
@@ -704,7 +718,8 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("4 workers"), "{err}");
-        let err = check_memory(&s, 1, false, Some(per / 2))
+        assert!(err.contains("122.1 MiB shared"), "{err}");
+        let err = check_memory(&s, 1, false, Some(shared + per / 2))
             .unwrap_err()
             .to_string();
         assert!(
