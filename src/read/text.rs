@@ -398,7 +398,11 @@ fn parse_decimal(b: &[u8]) -> Option<(f64, usize)> {
     }
     // m < 10^15: the signed conversion is exact and one instruction.
     let v = m as i64 as f64 / POW10[frac];
-    Some((if negative { -v } else { v }, pos))
+    // The sign by setting the sign bit of the non-negative v: `-0` gives
+    // -0.0 as it should, and no branch mispredicts on data whose signs
+    // are random (a branch here cost a sixth of the parsing time).
+    let sign = u64::from(negative) << 63;
+    Some((f64::from_bits(v.to_bits() | sign), pos))
 }
 
 /// What [`fast_line`] made of a line.
