@@ -97,6 +97,7 @@
 #![deny(missing_docs)]
 
 pub mod binning;
+mod cache;
 pub mod convert;
 pub mod encode;
 pub mod error;

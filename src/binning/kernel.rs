@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
+use crate::cache::prefetch;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec};
 use crate::read::Points;
@@ -246,24 +247,6 @@ impl Grid {
 /// for a miss to be under way when its point comes, near enough to stay in
 /// cache.
 const AHEAD: usize = 24;
-
-/// Starts loading `v[i]` into the cache, for a loop that will update it
-/// shortly: with the misses of several points in flight at once, a loop
-/// bound by cache misses runs 5–8 % faster (BENCHMARKS.md, "prefetch").
-#[inline(always)]
-fn prefetch<T>(v: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it reads nothing the program sees and
-    // never faults, whatever the address, so `i` need not be in bounds
-    // (DROPPED is not); the pointer is formed with wrapping_add, which is
-    // defined for any offset.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().wrapping_add(i).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (v, i);
-}
 
 /// Calls `bump` with the z-histogram slot (`bin * pixels + pixel`) of every
 /// binned point of the batch with a finite z, and the slot to prefetch;

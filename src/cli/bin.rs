@@ -110,7 +110,15 @@ pub fn range_flags(spec: &densebin::GridSpec) -> String {
 /// `scanned ranges 1.20 s, binned 1.31 s, wrote 0.20 s`.
 pub fn timings(t: &Timing) -> String {
     t.iter()
-        .map(|(what, d)| format!("{what} {:.2} s", d.as_secs_f64()))
+        .map(|(what, d)| {
+            // Milliseconds below a second, where benchmarks compare phases.
+            let s = d.as_secs_f64();
+            if s < 1.0 {
+                format!("{what} {s:.3} s")
+            } else {
+                format!("{what} {s:.2} s")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -201,6 +209,6 @@ mod tests {
             ("binned", Duration::from_millis(1500)),
             ("wrote", Duration::from_millis(20)),
         ];
-        assert_eq!(timings(&t), "binned 1.50 s, wrote 0.02 s");
+        assert_eq!(timings(&t), "binned 1.50 s, wrote 0.020 s");
     }
 }

@@ -1,6 +1,7 @@
 //! Fixed-size binary records: raw interleaved `f32`/`f64` files and the data
 //! part of `.npy` files (plain 2-D arrays and structured arrays alike).
 
+use crate::cache::prefetch;
 use crate::error::{Error, Result};
 
 use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points};
@@ -324,6 +325,9 @@ fn f32_at(r: &[u8], at: usize) -> f64 {
     f32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]) as f64
 }
 
+/// How many bytes ahead of the records being decoded to prefetch: a page.
+const READ_AHEAD: usize = 4096;
+
 /// [`decode_xy_f32`] for a record size and offsets known at compile time:
 /// the records are then arrays, and the loop vectorises (0.56 ns a point
 /// instead of 1.6; BENCHMARKS.md, "decoding").
@@ -336,10 +340,25 @@ fn decode_xy_f32_fixed<const RS: usize, const OX: usize, const OY: usize>(
         v.clear();
         v.resize(n, 0.0);
     }
+    // In blocks of 64 records, each prefetching the block a page on: the
+    // hardware prefetchers stop at page boundaries, and without this the
+    // loop waits on memory at every new page of the mapped input (count
+    // 1000², 1 thread: 0.24 → 0.22 s; BENCHMARKS.md, "read-ahead").
+    const BLOCK: usize = 64;
     let (recs, _) = data.as_chunks::<RS>();
-    for ((r, x), y) in recs.iter().zip(&mut pts.x).zip(&mut pts.y) {
-        *x = f32::from_le_bytes([r[OX], r[OX + 1], r[OX + 2], r[OX + 3]]) as f64;
-        *y = f32::from_le_bytes([r[OY], r[OY + 1], r[OY + 2], r[OY + 3]]) as f64;
+    let blocks = recs
+        .chunks(BLOCK)
+        .zip(pts.x.chunks_mut(BLOCK))
+        .zip(pts.y.chunks_mut(BLOCK));
+    for (b, ((recs, xs), ys)) in blocks.enumerate() {
+        let ahead = (b * BLOCK * RS) + READ_AHEAD;
+        for line in (0..BLOCK * RS).step_by(64) {
+            prefetch(data, ahead + line);
+        }
+        for ((r, x), y) in recs.iter().zip(xs).zip(ys) {
+            *x = f32::from_le_bytes([r[OX], r[OX + 1], r[OX + 2], r[OX + 3]]) as f64;
+            *y = f32::from_le_bytes([r[OY], r[OY + 1], r[OY + 2], r[OY + 3]]) as f64;
+        }
     }
 }
 
@@ -457,6 +476,19 @@ mod tests {
         let mut fixed = Points::default();
         decode_xy_f32_fixed::<12, 0, 4>(&data, &mut fixed, 1000);
         assert_eq!(fixed, fast);
+        // The other fixed layouts, over a count that is not a whole number
+        // of read-ahead blocks.
+        for (rs, n) in [(8, 1499), (16, 749)] {
+            let mut general = Points::default();
+            decode_xy_f32(&data, rs, 0, 4, &mut general, n);
+            let mut fixed = Points::default();
+            match rs {
+                8 => decode_xy_f32_fixed::<8, 0, 4>(&data, &mut fixed, n),
+                _ => decode_xy_f32_fixed::<16, 0, 4>(&data, &mut fixed, n),
+            }
+            assert_eq!(fixed, general, "records of {rs} bytes");
+            assert_eq!(fixed.y[n - 1], values[(n - 1) * rs / 4 + 1] as f64);
+        }
         let mut x = Vec::new();
         let mut y = Vec::new();
         r.column(&data, r.fields[0], &mut x, 1000);
