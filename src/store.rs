@@ -30,7 +30,8 @@ use std::str::FromStr;
 
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type, Location};
-use ndarray::{Array2, Array3, ArrayView, Dimension, s};
+use ndarray::{Array2, Array3, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice, s};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
@@ -39,9 +40,12 @@ use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 pub const FORMAT_NAME: &str = "densebin-grid";
 /// The version of the layout this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
-/// deflate level: 1 writes twice as fast as 4 for files about 30 % larger
-/// (a 1000x1000 grid with a 32-bin zhist: 0.40 s vs 0.72 s).
-const DEFLATE: u8 = 1;
+/// deflate level, of the zlib-rs encoder that compresses the chunks (see
+/// [`write_chunks`]): 2 makes files 25 % smaller than 1 (zlib-rs's level 1
+/// is a quicker, coarser algorithm) at 1.5 times the time, and higher
+/// levels save 1–6 % more at 1.2–2.4 times the time (BENCHMARKS.md,
+/// "parallel chunk compression").
+const DEFLATE: u8 = 2;
 /// Edge of a storage chunk, in pixels.
 const CHUNK: usize = 512;
 
@@ -197,28 +201,19 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     }
     if let (Some(hist), Some(zb)) = (grid.zhist(), &zb) {
         let k = hist.shape()[0];
+        let chunk = [1, h.min(CHUNK), w.min(CHUNK)];
         let ds = file
             .new_dataset_builder()
-            .chunk((1, h.min(CHUNK), w.min(CHUNK)))
+            .chunk(chunk)
             .shuffle()
             .deflate(DEFLATE)
             .empty::<u32>()
             .shape((k, h, w))
             .create("zhist")?;
-        // Write only the chunks that hold a point: most z bins are empty in
-        // most places, unwritten chunks cost nothing, and they read back as
-        // the fill value, 0.
-        for b in 0..k {
-            for r in (0..h).step_by(CHUNK) {
-                for c in (0..w).step_by(CHUNK) {
-                    let sel = s![b, r..(r + CHUNK).min(h), c..(c + CHUNK).min(w)];
-                    let tile = hist.slice(sel);
-                    if tile.iter().any(|&v| v != 0) {
-                        ds.write_slice(&tile.to_owned(), sel)?;
-                    }
-                }
-            }
-        }
+        // Only the chunks that hold a point: most z bins are empty in most
+        // places, unwritten chunks cost nothing, and they read back as the
+        // fill value, 0.
+        write_chunks(&ds, hist.into_dyn(), &chunk, true)?;
         attr_str(&ds, "long_name", "points per z bin per pixel")?;
         attach(&ds, &[zb, &y, &x])?;
     }
@@ -227,7 +222,7 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
 
 /// A chunked, compressed (H, W) layer with its axes attached to `scales`
 /// (y, x).
-fn layer2<T: H5Type>(
+fn layer2<T: Stored>(
     file: &File,
     name: &str,
     long: &str,
@@ -235,15 +230,146 @@ fn layer2<T: H5Type>(
     scales: &[&Dataset; 2],
 ) -> hdf5::Result<()> {
     let (h, w) = data.dim();
+    let chunk = [h.min(CHUNK), w.min(CHUNK)];
     let ds = file
         .new_dataset_builder()
-        .chunk((h.min(CHUNK), w.min(CHUNK)))
+        .chunk(chunk)
         .shuffle()
         .deflate(DEFLATE)
-        .with_data(data)
+        .empty::<T>()
+        .shape((h, w))
         .create(name)?;
+    write_chunks(&ds, data.into_dyn(), &chunk, false)?;
     attr_str(&ds, "long_name", long)?;
     attach(&ds, scales)
+}
+
+/// A value type of the stored layers.
+trait Stored: H5Type + Copy + Default + PartialEq + Send + Sync {
+    /// Writes the bytes of `values` (native order, that of the dataset's
+    /// type) as HDF5's shuffle filter lays them out: the first byte of
+    /// every value, then every second byte, and so on.
+    fn shuffle(values: &[Self], out: &mut [u8]);
+}
+
+macro_rules! stored {
+    ($($t:ty),*) => {$(
+        impl Stored for $t {
+            fn shuffle(values: &[Self], out: &mut [u8]) {
+                let n = values.len();
+                for (i, v) in values.iter().enumerate() {
+                    for (j, b) in v.to_ne_bytes().into_iter().enumerate() {
+                        out[j * n + i] = b;
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+stored!(u32, u64, f64);
+
+/// Raw bytes of chunks compressed at once, at most: bounds the memory that
+/// writing takes besides the grid.
+const WAVE_BYTES: usize = 32 << 20;
+
+/// Writes `data` into `ds`, a dataset chunked as `chunk` through the
+/// shuffle and deflate filters, chunk by chunk as stored bytes
+/// (`H5Dwrite_chunk`): each chunk is shuffled and compressed here, many at
+/// once on the current rayon pool. libhdf5 runs its filters on one thread,
+/// one chunk at a time, which made writing a 4000 x 4000 grid take three
+/// times as long as binning it (BENCHMARKS.md, "parallel chunk
+/// compression"). With `skip_zeros`, chunks of zeros are left unwritten
+/// (they read back as the fill value, 0).
+fn write_chunks<T: Stored>(
+    ds: &Dataset,
+    data: ArrayViewD<'_, T>,
+    chunk: &[usize],
+    skip_zeros: bool,
+) -> hdf5::Result<()> {
+    let shape = data.shape();
+    let per_axis: Vec<usize> = shape
+        .iter()
+        .zip(chunk)
+        .map(|(n, c)| n.div_ceil(*c))
+        .collect();
+    let chunks: usize = per_axis.iter().product();
+    // The element offset of chunk i along each axis (row-major order).
+    let origin = |mut i: usize| -> Vec<usize> {
+        let mut at = vec![0; chunk.len()];
+        for axis in (0..chunk.len()).rev() {
+            at[axis] = i % per_axis[axis] * chunk[axis];
+            i /= per_axis[axis];
+        }
+        at
+    };
+    let chunk_len: usize = chunk.iter().product();
+    let raw_bytes = chunk_len * std::mem::size_of::<T>();
+    let wave = (WAVE_BYTES / raw_bytes.max(1)).max(1);
+    let zero = T::default();
+    for first in (0..chunks).step_by(wave) {
+        let stored: Vec<(Vec<usize>, Vec<u8>)> = (first..(first + wave).min(chunks))
+            .into_par_iter()
+            .filter_map(|i| {
+                let at = origin(i);
+                let tile = data.slice_each_axis(|ax| {
+                    let a = ax.axis.index();
+                    Slice::from(at[a]..(at[a] + chunk[a]).min(ax.len))
+                });
+                if skip_zeros && tile.iter().all(|v| *v == zero) {
+                    return None;
+                }
+                // Edge chunks are stored whole, padded with zeros.
+                let mut whole = ArrayD::from_elem(IxDyn(chunk), zero);
+                whole
+                    .slice_each_axis_mut(|ax| Slice::from(0..tile.len_of(ax.axis)))
+                    .assign(&tile);
+                let mut shuffled = vec![0u8; raw_bytes];
+                T::shuffle(whole.as_slice().expect("a new array"), &mut shuffled);
+                Some((at, deflate(&shuffled)))
+            })
+            .collect();
+        for (at, bytes) in stored {
+            write_chunk(ds, &at, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// `raw` compressed as HDF5's deflate filter does: a zlib stream.
+fn deflate(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(raw.len() / 4),
+        flate2::Compression::new(u32::from(DEFLATE)),
+    );
+    z.write_all(raw).expect("writing to a Vec cannot fail");
+    z.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Stores the filtered bytes of the chunk at element offset `at`.
+fn write_chunk(ds: &Dataset, at: &[usize], bytes: &[u8]) -> hdf5::Result<()> {
+    let offset: Vec<hdf5_sys::h5::hsize_t> = at.iter().map(|&a| a as _).collect();
+    let _guard = hdf5_sys::LOCK.lock();
+    // SAFETY: `ds.id()` is a valid, open dataset identifier for as long as
+    // `ds` lives; `offset` has one entry per dimension of `ds` (it comes
+    // from the chunk grid of `ds`'s own shape) and is a multiple of the
+    // chunk shape; `bytes` outlives the call, which only reads its
+    // `bytes.len()` bytes; filter mask 0 says that every filter of the
+    // dataset (shuffle, then deflate) was applied, as it was; and the
+    // global HDF5 lock is held (see `scale`). What it buys: compression in
+    // parallel (see `write_chunks`).
+    let status = unsafe {
+        hdf5_sys::h5d::H5Dwrite_chunk(
+            ds.id(),
+            hdf5_sys::h5p::H5P_DEFAULT,
+            0,
+            offset.as_ptr(),
+            bytes.len(),
+            bytes.as_ptr().cast(),
+        )
+    };
+    check(status, "H5Dwrite_chunk")
 }
 
 fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
@@ -610,6 +736,41 @@ mod tests {
         assert_eq!(header.format_version, FORMAT_VERSION);
         assert_eq!(header.densebin_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(read_count(&path).unwrap(), g.count());
+    }
+
+    #[test]
+    fn grids_of_many_chunks_round_trip() {
+        // 3 x 2 chunks of every layer, the last ones partial; points only
+        // in the lower left, so that most z-histogram chunks are zeros and
+        // left unwritten; every stored type (u64, f64, u32), with values
+        // whose bytes all differ, so that a wrong shuffle would show.
+        let layers: LayerSet = "count,sum,minmax,std,zhist,weight".parse().unwrap();
+        let spec = GridSpec::new(1100, 600, (0.0, 1100.0), (0.0, 600.0))
+            .unwrap()
+            .with_layers(layers, Some((3, (0.0, 1.0))))
+            .unwrap();
+        let mut g = Grid::empty(spec);
+        let mut pts = Points::default();
+        let mut s = 7u64;
+        for i in 0..200_000 {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+            pts.x.push(if i % 3 == 0 { u * 1100.0 } else { u * 500.0 });
+            pts.y.push(((i * 7919) % 600) as f64 + 0.5);
+            pts.z.push(if i % 101 == 0 {
+                f64::NAN
+            } else {
+                u * 0.3 + 1e-7 * i as f64
+            });
+            pts.w.push(u * 1e6);
+        }
+        g.append(&pts).unwrap();
+        assert!(g.has_distinct_count_z());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        write_grid(&g, &path).unwrap();
+        let back = read_grid(&path).unwrap();
+        assert!(back == g, "the grid read back differs");
     }
 
     #[test]

@@ -64,6 +64,15 @@ pub fn run() -> anyhow::Result<()> {
         threads: cli.threads,
         quiet: cli.quiet,
     };
+    if let Some(n) = cli.threads {
+        // Everything else that runs in parallel (merging, writing grids,
+        // shading) takes rayon's global pool: the same number of threads.
+        // It cannot have been started yet; were it, it would just keep its
+        // size.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
     match cli.command {
         Command::Bin(args) => bin::run(*args, global),
         Command::Shade(args) => shade::run(*args, global),
