@@ -17,7 +17,9 @@
 //! | `sum_w` | f64 | (H, W) | sum of finite weights (layer `weight`) |
 //!
 //! Every layer is chunked and compressed (shuffle + deflate) and has its
-//! axes attached to the scales. Row 0 is the bottom. Root attributes hold
+//! axes attached to the scales. densebin runs the two filters itself, on
+//! many chunks in parallel, and hands libhdf5 the stored bytes (see
+//! `write_chunks` and `read_chunks`). Row 0 is the bottom. Root attributes hold
 //! the spec, the counters and the inputs; see [`write_grid`].
 //!
 //! Files are written to a temporary file in the target's folder, synced, and
@@ -28,9 +30,10 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use hdf5::filters::Filter;
 use hdf5::types::VarLenUnicode;
-use hdf5::{Dataset, File, H5Type, Location};
-use ndarray::{Array2, Array3, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice, s};
+use hdf5::{Dataset, Datatype, File, H5Type, Location};
+use ndarray::{Array2, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -250,6 +253,9 @@ trait Stored: H5Type + Copy + Default + PartialEq + Send + Sync {
     /// type) as HDF5's shuffle filter lays them out: the first byte of
     /// every value, then every second byte, and so on.
     fn shuffle(values: &[Self], out: &mut [u8]);
+
+    /// The values whose shuffled bytes are `bytes` (the inverse).
+    fn unshuffle(bytes: &[u8]) -> Vec<Self>;
 }
 
 macro_rules! stored {
@@ -262,6 +268,19 @@ macro_rules! stored {
                         out[j * n + i] = b;
                     }
                 }
+            }
+
+            fn unshuffle(bytes: &[u8]) -> Vec<Self> {
+                let n = bytes.len() / std::mem::size_of::<$t>();
+                (0..n)
+                    .map(|i| {
+                        let mut b = [0; std::mem::size_of::<$t>()];
+                        for (j, b) in b.iter_mut().enumerate() {
+                            *b = bytes[j * n + i];
+                        }
+                        <$t>::from_ne_bytes(b)
+                    })
+                    .collect()
             }
         }
     )*};
@@ -287,31 +306,14 @@ fn write_chunks<T: Stored>(
     chunk: &[usize],
     skip_zeros: bool,
 ) -> hdf5::Result<()> {
-    let shape = data.shape();
-    let per_axis: Vec<usize> = shape
-        .iter()
-        .zip(chunk)
-        .map(|(n, c)| n.div_ceil(*c))
-        .collect();
-    let chunks: usize = per_axis.iter().product();
-    // The element offset of chunk i along each axis (row-major order).
-    let origin = |mut i: usize| -> Vec<usize> {
-        let mut at = vec![0; chunk.len()];
-        for axis in (0..chunk.len()).rev() {
-            at[axis] = i % per_axis[axis] * chunk[axis];
-            i /= per_axis[axis];
-        }
-        at
-    };
-    let chunk_len: usize = chunk.iter().product();
-    let raw_bytes = chunk_len * std::mem::size_of::<T>();
-    let wave = (WAVE_BYTES / raw_bytes.max(1)).max(1);
+    let grid = ChunkGrid::new(data.shape(), chunk);
+    let raw_bytes = grid.chunk_len * std::mem::size_of::<T>();
     let zero = T::default();
-    for first in (0..chunks).step_by(wave) {
-        let stored: Vec<(Vec<usize>, Vec<u8>)> = (first..(first + wave).min(chunks))
+    for wave in grid.waves(raw_bytes) {
+        let stored: Vec<(Vec<usize>, Vec<u8>)> = wave
             .into_par_iter()
             .filter_map(|i| {
-                let at = origin(i);
+                let at = grid.origin(i);
                 let tile = data.slice_each_axis(|ax| {
                     let a = ax.axis.index();
                     Slice::from(at[a]..(at[a] + chunk[a]).min(ax.len))
@@ -330,10 +332,174 @@ fn write_chunks<T: Stored>(
             })
             .collect();
         for (at, bytes) in stored {
-            write_chunk(ds, &at, &bytes)?;
+            write_chunk(ds, &at, &bytes, 0)?;
         }
     }
     Ok(())
+}
+
+/// Reads `ds` chunk by chunk as stored bytes (`H5Dread_chunk`), inflating
+/// and unshuffling many chunks at once on the current rayon pool, where
+/// libhdf5's own pipeline runs on one thread (BENCHMARKS.md, "parallel
+/// chunk compression"). `None` when `ds` is not stored as [`write_chunks`]
+/// stores it (chunked, shuffle then deflate, of `T`'s own type), for the
+/// caller to read it through libhdf5. Chunks never written read as 0, the
+/// fill value of densebin's grids.
+fn read_chunks<T: Stored>(ds: &Dataset) -> hdf5::Result<Option<ArrayD<T>>> {
+    let Some(chunk) = ds.chunk() else {
+        return Ok(None);
+    };
+    let ours = matches!(
+        ds.filters().as_slice(),
+        [Filter::Shuffle, Filter::Deflate(_)]
+    );
+    if !ours || ds.dtype()? != Datatype::from_type::<T>()? {
+        return Ok(None);
+    }
+    let shape = ds.shape();
+    let grid = ChunkGrid::new(&shape, &chunk);
+    let raw_bytes = grid.chunk_len * std::mem::size_of::<T>();
+    let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
+    for wave in grid.waves(raw_bytes) {
+        let mut stored = Vec::new();
+        for i in wave {
+            let at = grid.origin(i);
+            match read_chunk(ds, &at)? {
+                StoredChunk::Absent => {}
+                StoredChunk::Filtered(bytes) => stored.push((at, bytes)),
+                StoredChunk::Unusual => return Ok(None),
+            }
+        }
+        let tiles: Vec<(Vec<usize>, Vec<T>)> = stored
+            .into_par_iter()
+            .map(|(at, bytes)| {
+                let raw = inflate(&bytes, raw_bytes)
+                    .ok_or_else(|| format!("a corrupt chunk at {at:?}"))?;
+                Ok((at, T::unshuffle(&raw)))
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        for (at, values) in tiles {
+            let whole = ArrayViewD::from_shape(IxDyn(&chunk), &values).expect("a chunk's values");
+            let mut dest = out.slice_each_axis_mut(|ax| {
+                let a = ax.axis.index();
+                Slice::from(at[a]..(at[a] + chunk[a]).min(ax.len))
+            });
+            let part = whole.slice_each_axis(|ax| Slice::from(0..dest.len_of(ax.axis)));
+            dest.assign(&part);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The chunks of a dataset, numbered in row-major order.
+struct ChunkGrid {
+    chunk: Vec<usize>,
+    per_axis: Vec<usize>,
+    chunk_len: usize,
+    chunks: usize,
+}
+
+impl ChunkGrid {
+    fn new(shape: &[usize], chunk: &[usize]) -> ChunkGrid {
+        let per_axis: Vec<usize> = shape
+            .iter()
+            .zip(chunk)
+            .map(|(n, c)| n.div_ceil(*c))
+            .collect();
+        ChunkGrid {
+            chunk: chunk.to_vec(),
+            chunks: per_axis.iter().product(),
+            per_axis,
+            chunk_len: chunk.iter().product(),
+        }
+    }
+
+    /// The element offset of chunk `i` along each axis.
+    fn origin(&self, mut i: usize) -> Vec<usize> {
+        let mut at = vec![0; self.chunk.len()];
+        for axis in (0..self.chunk.len()).rev() {
+            at[axis] = i % self.per_axis[axis] * self.chunk[axis];
+            i /= self.per_axis[axis];
+        }
+        at
+    }
+
+    /// The chunks in runs of at most [`WAVE_BYTES`] of raw data (at least
+    /// one chunk each), to be processed in parallel a run at a time.
+    fn waves(&self, raw_bytes: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let wave = (WAVE_BYTES / raw_bytes.max(1)).max(1);
+        let chunks = self.chunks;
+        (0..chunks)
+            .step_by(wave)
+            .map(move |first| first..(first + wave).min(chunks))
+    }
+}
+
+/// What a dataset holds for one chunk.
+enum StoredChunk {
+    /// Nothing: the chunk was never written.
+    Absent,
+    /// The chunk's bytes, through every filter.
+    Filtered(Vec<u8>),
+    /// A chunk that skipped some filter.
+    Unusual,
+}
+
+/// The stored bytes of the chunk at element offset `at` of `ds`.
+fn read_chunk(ds: &Dataset, at: &[usize]) -> hdf5::Result<StoredChunk> {
+    use hdf5_sys::h5::{HADDR_UNDEF, haddr_t, hsize_t};
+    let offset: Vec<hsize_t> = at.iter().map(|&a| a as _).collect();
+    let _guard = hdf5_sys::LOCK.lock();
+    let (mut mask, mut addr, mut size): (u32, haddr_t, hsize_t) = (0, 0, 0);
+    // SAFETY: `ds.id()` is a valid, open dataset identifier while `ds`
+    // lives; `offset` has one entry per dimension of `ds`, on its chunk
+    // grid; the three out-pointers point at live locals; the global HDF5
+    // lock is held (see `scale`).
+    let status = unsafe {
+        hdf5_sys::h5d::H5Dget_chunk_info_by_coord(
+            ds.id(),
+            offset.as_ptr(),
+            &mut mask,
+            &mut addr,
+            &mut size,
+        )
+    };
+    check(status, "H5Dget_chunk_info_by_coord")?;
+    if addr == HADDR_UNDEF {
+        return Ok(StoredChunk::Absent);
+    }
+    if mask != 0 {
+        return Ok(StoredChunk::Unusual);
+    }
+    let len = usize::try_from(size).map_err(|_| hdf5::Error::from("a chunk too large"))?;
+    let mut bytes = vec![0u8; len];
+    // SAFETY: as above; `bytes` holds the chunk's stored size, which
+    // H5Dget_chunk_info_by_coord has just reported for this chunk, and
+    // H5Dread_chunk writes that many bytes (the stored chunk). What it
+    // buys: decompression in parallel (see `read_chunks`).
+    let status = unsafe {
+        hdf5_sys::h5d::H5Dread_chunk1(
+            ds.id(),
+            hdf5_sys::h5p::H5P_DEFAULT,
+            offset.as_ptr(),
+            &mut mask,
+            bytes.as_mut_ptr().cast(),
+        )
+    };
+    check(status, "H5Dread_chunk")?;
+    Ok(StoredChunk::Filtered(bytes))
+}
+
+/// The `len` bytes that the zlib stream `z` holds; `None` when it is
+/// corrupt or holds another number of bytes.
+fn inflate(z: &[u8], len: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut raw = Vec::with_capacity(len);
+    flate2::read::ZlibDecoder::new(z)
+        .take(len as u64 + 1)
+        .read_to_end(&mut raw)
+        .ok()?;
+    (raw.len() == len).then_some(raw)
 }
 
 /// `raw` compressed as HDF5's deflate filter does: a zlib stream.
@@ -347,23 +513,25 @@ fn deflate(raw: &[u8]) -> Vec<u8> {
     z.finish().expect("writing to a Vec cannot fail")
 }
 
-/// Stores the filtered bytes of the chunk at element offset `at`.
-fn write_chunk(ds: &Dataset, at: &[usize], bytes: &[u8]) -> hdf5::Result<()> {
+/// Stores the filtered bytes of the chunk at element offset `at`; bit `i`
+/// of `skipped` says that filter `i` was not applied (always 0 here, but
+/// for tests).
+fn write_chunk(ds: &Dataset, at: &[usize], bytes: &[u8], skipped: u32) -> hdf5::Result<()> {
     let offset: Vec<hdf5_sys::h5::hsize_t> = at.iter().map(|&a| a as _).collect();
     let _guard = hdf5_sys::LOCK.lock();
     // SAFETY: `ds.id()` is a valid, open dataset identifier for as long as
     // `ds` lives; `offset` has one entry per dimension of `ds` (it comes
     // from the chunk grid of `ds`'s own shape) and is a multiple of the
     // chunk shape; `bytes` outlives the call, which only reads its
-    // `bytes.len()` bytes; filter mask 0 says that every filter of the
-    // dataset (shuffle, then deflate) was applied, as it was; and the
+    // `bytes.len()` bytes; the filter mask says which filters of the
+    // dataset (shuffle, then deflate) were not applied; and the
     // global HDF5 lock is held (see `scale`). What it buys: compression in
     // parallel (see `write_chunks`).
     let status = unsafe {
         hdf5_sys::h5d::H5Dwrite_chunk(
             ds.id(),
             hdf5_sys::h5p::H5P_DEFAULT,
-            0,
+            skipped,
             offset.as_ptr(),
             bytes.len(),
             bytes.as_ptr().cast(),
@@ -532,13 +700,13 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
                 ds.shape()
             )));
         }
-        let mut hist = Array3::<u32>::zeros(want);
-        for b in 0..z.len() {
-            let plane: Array2<u32> = ds
-                .read_slice_2d(s![b, .., ..])
-                .map_err(|e| bad(format!("layer zhist: {e}")))?;
-            hist.slice_mut(s![b, .., ..]).assign(&plane);
-        }
+        let fast = read_chunks::<u32>(&ds).map_err(|e| bad(format!("layer zhist: {e}")))?;
+        let hist = match fast {
+            Some(a) => a.into_dimensionality().expect("a 3-D dataset"),
+            None => ds
+                .read::<u32, ndarray::Ix3>()
+                .map_err(|e| bad(format!("layer zhist: {e}")))?,
+        };
         grid.zhist = Some(hist);
     }
     grid.counters = header.counters;
@@ -642,7 +810,7 @@ fn read_attr<T: H5Type>(file: &File, name: &str) -> hdf5::Result<T> {
         .read_scalar::<T>()
 }
 
-fn read_layer<T: H5Type>(
+fn read_layer<T: Stored>(
     file: &File,
     name: &str,
     shape: (usize, usize),
@@ -658,7 +826,11 @@ fn read_layer<T: H5Type>(
             shape.1
         ));
     }
-    ds.read_2d::<T>().map_err(|e| format!("layer {name}: {e}"))
+    let fast = read_chunks::<T>(&ds).map_err(|e| format!("layer {name}: {e}"))?;
+    match fast {
+        Some(a) => Ok(a.into_dimensionality().expect("a 2-D dataset")),
+        None => ds.read_2d::<T>().map_err(|e| format!("layer {name}: {e}")),
+    }
 }
 
 fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
@@ -771,6 +943,54 @@ mod tests {
         write_grid(&g, &path).unwrap();
         let back = read_grid(&path).unwrap();
         assert!(back == g, "the grid read back differs");
+    }
+
+    #[test]
+    fn layers_stored_otherwise_are_read_through_libhdf5() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        let g = full_grid();
+        write_grid(&g, &path).unwrap();
+        {
+            let f = File::open_rw(&path).unwrap();
+            // count: deflate without shuffle; sum_z: not chunked at all;
+            // min_z: one chunk stored without deflate (filter mask bit 1).
+            f.unlink("count").unwrap();
+            f.new_dataset_builder()
+                .chunk((2, 2))
+                .deflate(4)
+                .with_data(g.count())
+                .create("count")
+                .unwrap();
+            f.unlink("sum_z").unwrap();
+            f.new_dataset_builder()
+                .with_data(g.sum_z().unwrap())
+                .create("sum_z")
+                .unwrap();
+            let ds = f.dataset("min_z").unwrap();
+            let values: Vec<f64> = g.min_z().unwrap().iter().copied().collect();
+            let mut shuffled = vec![0u8; values.len() * 8];
+            f64::shuffle(&values, &mut shuffled);
+            write_chunk(&ds, &[0, 0], &shuffled, 0b10).unwrap();
+        }
+        let back = read_grid(&path).unwrap();
+        assert!(back == g, "{back:?}\nvs\n{g:?}");
+    }
+
+    #[test]
+    fn corrupt_chunks_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        write_grid(&full_grid(), &path).unwrap();
+        {
+            let f = File::open_rw(&path).unwrap();
+            write_chunk(&f.dataset("max_z").unwrap(), &[0, 0], b"not zlib", 0).unwrap();
+        }
+        let err = read_grid(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("layer max_z: a corrupt chunk at [0, 0]") && err.contains("g.h5"),
+            "{err}"
+        );
     }
 
     #[test]
