@@ -66,7 +66,8 @@ impl Grid {
                 self.spec.layers()
             )));
         }
-        pix.clear();
+        // `map` writes every index: only growth needs a value.
+        pix.truncate(n);
         pix.resize(n, DROPPED);
         let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), &pts.x, &pts.y, pix);
         let (binned, nonfinite) = (u64::from(binned), u64::from(nonfinite));
