@@ -318,7 +318,11 @@ fn write_chunks<T: Stored>(
                     let a = ax.axis.index();
                     Slice::from(at[a]..(at[a] + chunk[a]).min(ax.len))
                 });
-                if skip_zeros && tile.iter().all(|v| *v == zero) {
+                // Row by row: a contiguous row is tested as a slice, which
+                // vectorises; the tile as a whole is strided, and testing
+                // it element by element took a quarter of a run's time.
+                let rows = tile.lanes(ndarray::Axis(tile.ndim() - 1));
+                if skip_zeros && rows.into_iter().all(|r| r.iter().all(|v| *v == zero)) {
                     return None;
                 }
                 // Edge chunks are stored whole, padded with zeros.
