@@ -29,8 +29,22 @@ PEERS = ["fast-histogram", "datashader", "datashader-dask", "vaex"]
 
 
 def warm(*paths):
-    """Reads files once so that everyone finds them in the page cache."""
+    """Puts files in the page cache as a first read from disk leaves them,
+    for everyone to find there: written back, evicted, then read once.
+
+    The state of the cache matters to readers that memory-map: a file just
+    written sits in the small folios its writer's writes made, while one
+    read from disk sits in the large folios (up to 2 MB on Linux 6.x with
+    ext4 or xfs) that readahead allocates, which a map covers with 1/512 of
+    the page-table work. Evicting first makes the state the same whatever
+    happened to the file before (BENCHMARKS.md, "page cache")."""
     for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
         with open(p, "rb") as f:
             while f.read(1 << 24):
                 pass
@@ -161,7 +175,7 @@ def main():
     print("\nthreads (count and mean, 1000 x 1000, binning phase):", flush=True)
     for layers in ["count", "count,sum"]:
         line = []
-        for threads in [1, 2, os.cpu_count()]:
+        for threads in sorted({1, 2, os.cpu_count() or 1}):
             args = ["bin", f32, "-o", out, *RANGES, "--layers", layers, "--threads", str(threads)]
             t = min(densebin(a.densebin, args)[0] for _ in range(a.repeat))
             line.append(f"{threads}: {t:.3f} s ({npts / t / 1e6:,.0f} Mpts/s)")
