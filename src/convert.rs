@@ -102,6 +102,7 @@ pub fn convert(
         }
         let queue = ChunkQueue::new(inputs, 4 << 20);
         loop {
+            crate::cancel::check()?;
             let window = (0..2 * workers)
                 .map_while(|_| queue.next().transpose())
                 .collect::<Result<Vec<_>>>()?;
@@ -126,6 +127,9 @@ pub fn convert(
                     p.advance(chunk.data.len() as u64);
                 }
             }
+        }
+        for input in inputs {
+            input.check_unchanged()?;
         }
         if container == Container::Npy {
             let header = npy_header(dtype, result.points, fields);

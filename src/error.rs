@@ -120,6 +120,23 @@ pub enum Error {
     #[error("{0}")]
     Overflow(String),
 
+    /// An input file changed while densebin read it.
+    #[error(
+        "{path}: the file changed during the run ({what}); inputs must not change while densebin reads them, run again"
+    )]
+    InputChanged {
+        /// The input's display name.
+        path: String,
+        /// What changed.
+        what: String,
+    },
+
+    /// The run was cancelled (see [`crate::cancel`]): it stopped at the
+    /// next chunk, or before renaming a finished file into place, and
+    /// wrote nothing under an output's name.
+    #[error("interrupted; nothing was written")]
+    Interrupted,
+
     /// A file that is not a densebin grid, or one this version cannot read.
     #[error("{path}: {reason}")]
     GridFormat {
@@ -153,7 +170,10 @@ impl Error {
     /// missing columns, impossible ranges, a grid too large to allocate),
     /// false for runtime failures (I/O, HDF5) that the user did not cause.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Hdf5 { .. })
+        !matches!(
+            self,
+            Error::Io { .. } | Error::Hdf5 { .. } | Error::Interrupted | Error::InputChanged { .. }
+        )
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Self {

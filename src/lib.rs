@@ -98,6 +98,7 @@
 
 pub mod binning;
 mod cache;
+pub mod cancel;
 pub mod convert;
 pub mod encode;
 pub mod error;

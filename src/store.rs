@@ -77,7 +77,8 @@ pub fn options() -> hdf5::file::FileBuilder {
 
 /// Runs `write` on a temporary path next to `path`, then syncs it and
 /// renames it to `path`. On any failure the temporary file is removed and
-/// `path` is untouched.
+/// `path` is untouched; so too when the run was cancelled
+/// ([`crate::cancel`]) before the rename.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -98,6 +99,8 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
     let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     write(tmp.path())?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    // Cancelled while writing: the temporary file goes with `tmp`.
+    crate::cancel::check()?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(&dir) {

@@ -86,7 +86,7 @@ where
         let mut acc = make();
         let mut tallies: Vec<InputTally> = inputs.iter().map(|_| InputTally::default()).collect();
         let mut pts = Points::with_capacity(has_z, has_w);
-        while !failed.load(Ordering::Relaxed) {
+        while !failed.load(Ordering::Relaxed) && !crate::cancel::requested() {
             let chunk = match queue.next() {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
@@ -111,6 +111,10 @@ where
         (acc, tallies)
     };
     let results = pool.broadcast(|_| work());
+    crate::cancel::check()?;
+    for input in inputs {
+        input.check_unchanged()?;
+    }
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }

@@ -9,6 +9,9 @@ mod progress;
 mod render;
 mod shade;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
 use clap::{Parser, Subcommand};
 
 /// Out-of-core density binning: stream huge point files into per-pixel
@@ -60,6 +63,8 @@ pub fn run() -> anyhow::Result<()> {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return Err(UsageError(one_line(&e)).into()),
     };
+    catch_signals();
+    catch_sigbus();
     let global = Global {
         threads: cli.threads,
         quiet: cli.quiet,
@@ -80,6 +85,60 @@ pub fn run() -> anyhow::Result<()> {
         Command::Info(args) => info::run(args),
         Command::Merge(args) => merge::run(args, global),
         Command::Convert(args) => convert::run(*args, global),
+    }
+}
+
+/// The signal that cancelled the run, 0 before any.
+fn caught() -> &'static Arc<AtomicUsize> {
+    static SIGNAL: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    SIGNAL.get_or_init(|| Arc::new(AtomicUsize::new(0)))
+}
+
+/// SIGINT and SIGTERM cancel the run (`densebin::cancel`): it stops at the
+/// next chunk or before renaming an output into place, removes its
+/// temporary files, and exits with 128 + the signal. A second signal ends
+/// the process at once, with the same status.
+fn catch_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let cancel = densebin::cancel::flag();
+    for sig in [SIGINT, SIGTERM] {
+        // In this order: the shutdown acts only when the flag is already
+        // set, that is on the second signal. Registration fails only for
+        // forbidden signals, which these are not.
+        let _ =
+            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&cancel));
+        let _ = signal_hook::flag::register_usize(sig, Arc::clone(caught()), sig as usize);
+        let _ = signal_hook::flag::register(sig, Arc::clone(&cancel));
+    }
+}
+
+/// A mapped input that shrinks while it is read takes pages away from under
+/// the reader, and touching one raises SIGBUS, which would kill the
+/// process with a bare "Bus error". Report it in densebin's words, with the
+/// runtime-failure status. Outputs are written only after their inputs
+/// were read (except by `convert`, whose temporary file then stays).
+fn catch_sigbus() {
+    extern "C" fn on_sigbus(_: libc::c_int) {
+        const MSG: &[u8] = b"densebin: an input file shrank while densebin read it (SIGBUS on its \
+            memory map); inputs must not change while densebin reads them, run again\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe, MSG is a
+        // static buffer of MSG.len() bytes, and _exit never returns, so
+        // the faulting access is not retried.
+        unsafe {
+            libc::write(2, MSG.as_ptr().cast(), MSG.len());
+            libc::_exit(1);
+        }
+    }
+    // SAFETY: `sa` starts zeroed (a valid sigaction: no flags, empty
+    // mask) and gets a handler of the type sigaction expects for a
+    // handler without SA_SIGINFO; the old action is not wanted (null).
+    // signal-hook refuses SIGBUS, whose handlers must not return; this
+    // one does not.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
     }
 }
 
@@ -110,6 +169,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         return 2;
     }
     match err.downcast_ref::<densebin::Error>() {
+        // 128 + the signal, as a shell reports a process it killed.
+        Some(densebin::Error::Interrupted) => match caught().load(Ordering::Relaxed) {
+            0 => 130,
+            sig => 128u8.saturating_add(sig as u8),
+        },
         Some(e) if !e.is_bad_input() => 1,
         Some(_) => 2,
         None => 1,

@@ -284,7 +284,9 @@ enum Layout {
 }
 
 enum Source {
-    Mapped(Mmap),
+    /// A memory-mapped file, with its size and modification time when it
+    /// was opened (see [`Input::check_unchanged`]).
+    Mapped(Mmap, u64, Option<std::time::SystemTime>),
     Stream(Mutex<Stream>),
 }
 
@@ -389,7 +391,7 @@ impl Input {
         Ok(Input {
             info,
             path: path.to_path_buf(),
-            source: Source::Mapped(map),
+            source: Source::Mapped(map, meta.len(), meta.modified().ok()),
             layout,
             columns,
             data_start,
@@ -466,6 +468,30 @@ impl Input {
         })
     }
 
+    /// Fails when the file changed since it was opened (another size or
+    /// modification time): its points may have been read half old, half
+    /// new. A file that shrinks while it is read can even make its mapped
+    /// pages vanish (SIGBUS; the command line reports it and exits).
+    /// Streams have nothing to compare.
+    pub fn check_unchanged(&self) -> Result<()> {
+        let Source::Mapped(_, len, modified) = &self.source else {
+            return Ok(());
+        };
+        let changed = |what: String| Error::InputChanged {
+            path: self.info.name.clone(),
+            what,
+        };
+        let meta = std::fs::metadata(&self.path)
+            .map_err(|e| changed(format!("it can no longer be read: {e}")))?;
+        if meta.len() != *len {
+            return Err(changed(format!("{} bytes, now {}", len, meta.len())));
+        }
+        if meta.modified().ok() != *modified {
+            return Err(changed("it was modified".to_string()));
+        }
+        Ok(())
+    }
+
     /// Name, size and modification time.
     pub fn info(&self) -> &InputInfo {
         &self.info
@@ -494,7 +520,7 @@ impl Input {
     /// Size of the point data in bytes, when known (for progress bars).
     pub fn data_len(&self) -> Option<u64> {
         match &self.source {
-            Source::Mapped(m) => Some(m.len() as u64 - self.data_start),
+            Source::Mapped(m, ..) => Some(m.len() as u64 - self.data_start),
             Source::Stream(_) => None,
         }
     }
@@ -545,7 +571,7 @@ impl Input {
     /// in `chunk`.
     pub(crate) fn line_number(&self, chunk_start: u64, first_line: Option<u64>, local: u64) -> u64 {
         let before = first_line.unwrap_or_else(|| match &self.source {
-            Source::Mapped(m) => {
+            Source::Mapped(m, ..) => {
                 self.lines_before_data
                     + count_newlines(&m[self.data_start as usize..chunk_start as usize])
             }
@@ -565,7 +591,7 @@ impl Input {
         bad.iter()
             .map(|b| match (b.first_line, &self.source) {
                 (Some(first), _) => first + b.local_line + 1,
-                (None, Source::Mapped(m)) => {
+                (None, Source::Mapped(m, ..)) => {
                     lines += count_newlines(&m[counted_to as usize..b.chunk_start as usize]);
                     counted_to = b.chunk_start;
                     lines + b.local_line + 1
@@ -828,7 +854,7 @@ impl<'a> ChunkQueue<'a> {
                 return Ok(None);
             };
             let next = match &input.source {
-                Source::Mapped(map) => {
+                Source::Mapped(map, ..) => {
                     let data: &'a [u8] = map;
                     let start = offset as usize;
                     if start >= data.len() {

@@ -273,3 +273,144 @@ fn requests_that_cannot_work() {
     );
     assert_nothing_written(&s, &["p.txt"]);
 }
+
+#[test]
+fn signals_stop_the_run_and_leave_nothing() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let block: Vec<u8> = (0..50_000)
+        .flat_map(|i| format!("{}.5 0.25 0.75\n", i % 2).into_bytes())
+        .collect();
+    for (name, number, code) in [("INT", 2, 130), ("TERM", 15, 143)] {
+        let s = Scenario::new();
+        s.write("g.h5", "the previous output");
+        let mut attempts = 0;
+        let (status, stderr) = loop {
+            attempts += 1;
+            let mut child = Command::new(env!("CARGO_BIN_EXE_densebin"))
+                .current_dir(s.path(""))
+                .args([
+                    "bin",
+                    "-",
+                    "-o",
+                    "g.h5",
+                    "--x-range=0,2",
+                    "--y-range=0,1",
+                    "--z-range=0,1",
+                ])
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start densebin");
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(&block).expect("feed");
+            // Mid-run: densebin is waiting for more of standard input.
+            std::thread::sleep(Duration::from_millis(300));
+            let kill = Command::new("kill")
+                .args(["-s", name, &child.id().to_string()])
+                .status()
+                .expect("kill");
+            assert!(kill.success());
+            // Keep feeding until densebin stops reading.
+            let start = Instant::now();
+            while child.try_wait().expect("wait").is_none() {
+                assert!(start.elapsed() < Duration::from_secs(20), "still running");
+                if stdin.write_all(&block).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(stdin);
+            let out = child.wait_with_output().expect("densebin's output");
+            // Killed by the signal itself: it came before densebin set its
+            // handlers up (a loaded machine); try again.
+            if out.status.signal() == Some(number) && attempts < 5 {
+                continue;
+            }
+            break (
+                out.status,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        };
+        assert_eq!(status.code(), Some(code), "SIG{name}: {stderr}");
+        assert_eq!(
+            stderr, "densebin: interrupted; nothing was written\n",
+            "SIG{name}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(s.path("g.h5")).unwrap(),
+            "the previous output",
+            "SIG{name}"
+        );
+        assert_nothing_written(&s, &["g.h5"]);
+    }
+}
+
+#[test]
+fn inputs_that_change_during_the_run() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let lines = |n: usize| -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| format!("{}.5 0.25 0.75\n", i % 2).into_bytes())
+            .collect()
+    };
+    // Standard input comes first and is held open, so that densebin has
+    // opened (and mapped) b.txt but not read it yet when it changes.
+    let run = |change: &dyn Fn(&std::path::Path)| {
+        let s = Scenario::new();
+        let b = s.write("b.txt", lines(200_000));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_densebin"))
+            .current_dir(s.path(""))
+            .args([
+                "bin",
+                "-",
+                "b.txt",
+                "-o",
+                "g.h5",
+                "--x-range=0,2",
+                "--y-range=0,1",
+            ])
+            .args(["--z-range=0,1"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start densebin");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // More than the 4 MB block that densebin reads to sniff a stream.
+        stdin.write_all(&lines(330_000)).expect("feed");
+        std::thread::sleep(Duration::from_millis(300));
+        change(&b);
+        drop(stdin);
+        let out = child.wait_with_output().expect("densebin's output");
+        let files = s.files();
+        (out, files)
+    };
+
+    let (out, files) = run(&|b| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(b).unwrap();
+        f.write_all(b"1.5 0.5 0.5\n").unwrap();
+    });
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "densebin: b.txt: the file changed during the run (2800000 bytes, now 2800012); \
+         inputs must not change while densebin reads them, run again\n"
+    );
+    assert_eq!(files, ["b.txt"]);
+
+    let (out, files) = run(&|b| std::fs::File::create(b).map(drop).unwrap());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("densebin: an input file shrank while densebin read it (SIGBUS"),
+        "{err}"
+    );
+    assert_eq!(files, ["b.txt"]);
+}
