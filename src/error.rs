@@ -186,13 +186,29 @@ impl Error {
     pub(crate) fn hdf5(path: impl Into<PathBuf>, err: hdf5::Error) -> Self {
         Error::Hdf5 {
             path: path.into(),
-            message: err.to_string(),
+            message: one_line_hdf5(&err.to_string()),
         }
     }
 
     pub(crate) fn request(msg: impl Into<String>) -> Self {
         Error::InvalidRequest(msg.into())
     }
+}
+
+/// libhdf5's description on one line: where it reports a failed system
+/// call (a full disk, a file-size limit) with a time, a file descriptor
+/// and the operating system's message, just its words and that message.
+fn one_line_hdf5(msg: &str) -> String {
+    let os = msg
+        .split_once("error message = '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(m, _)| m);
+    let head = msg.split_once(": time =").map_or(msg, |(h, _)| h);
+    let mut out = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(os) = os {
+        out = format!("{out}: {os}");
+    }
+    out
 }
 
 /// The operating system's error without the path that some crates (such as
@@ -247,6 +263,18 @@ mod tests {
         assert!(q.contains('…'));
         assert_eq!(quote_field(b"a\tb"), "\"a\\tb\"");
         assert_eq!(quote_field(&[0xff, b'x']), "\"\u{fffd}x\"");
+    }
+
+    #[test]
+    fn hdf5_messages_fit_on_one_line() {
+        let raw = "H5Dwrite_chunk(): can't write unprocessed chunk data: file write failed: \
+                   time = Fri Nov 27 12:02:39 2026\n, filename = '/tmp/.g.h5.tmp', file \
+                   descriptor = 4, errno = 27, error message = 'File too large', buf = 0x7f";
+        assert_eq!(
+            one_line_hdf5(raw),
+            "H5Dwrite_chunk(): can't write unprocessed chunk data: file write failed: File too large"
+        );
+        assert_eq!(one_line_hdf5("unable to open\nfile"), "unable to open file");
     }
 
     #[test]

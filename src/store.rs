@@ -616,7 +616,12 @@ fn attach(ds: &Dataset, scales: &[&Dataset]) -> hdf5::Result<()> {
 
 fn check(status: i32, what: &str) -> hdf5::Result<()> {
     if status < 0 {
-        Err(hdf5::Error::from(format!("{what} failed")))
+        // libhdf5's error stack says why (a full disk, say); the call's
+        // name only when it has nothing.
+        match hdf5::Error::query() {
+            Ok(e) => Err(e),
+            Err(_) => Err(hdf5::Error::from(format!("{what} failed"))),
+        }
     } else {
         Ok(())
     }

@@ -117,6 +117,7 @@ fn catch_signals() {
 /// process with a bare "Bus error". Report it in densebin's words, with the
 /// runtime-failure status. Outputs are written only after their inputs
 /// were read (except by `convert`, whose temporary file then stays).
+/// Also makes a file-size limit an error rather than a kill.
 fn catch_sigbus() {
     extern "C" fn on_sigbus(_: libc::c_int) {
         const MSG: &[u8] = b"densebin: an input file shrank while densebin read it (SIGBUS on its \
@@ -128,6 +129,15 @@ fn catch_sigbus() {
             libc::write(2, MSG.as_ptr().cast(), MSG.len());
             libc::_exit(1);
         }
+    }
+    // A file-size limit (`ulimit -f`) raises SIGXFSZ at the write that
+    // passes it, which kills the process; ignored, the write fails with
+    // EFBIG instead, and the run fails as for a full disk: temporary file
+    // removed, message, status 1.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no handler to
+    // be sound about.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     // SAFETY: `sa` starts zeroed (a valid sigaction: no flags, empty
     // mask) and gets a handler of the type sigaction expects for a

@@ -257,10 +257,13 @@ impl ColumnNames {
     }
 
     fn describe(&self) -> String {
+        let columns = match self.count {
+            1 => "1 column".to_string(),
+            n => format!("{n} columns"),
+        };
         match &self.names {
             Some(names) => format!(
-                "it has {} columns: {}",
-                self.count,
+                "it has {columns}: {}",
                 names
                     .iter()
                     .enumerate()
@@ -269,8 +272,7 @@ impl ColumnNames {
                     .join(", ")
             ),
             None => format!(
-                "it has {} columns (0 to {}) and {}",
-                self.count,
+                "it has {columns} (0 to {}) and {}",
                 self.count.saturating_sub(1),
                 self.no_names_because
             ),

@@ -414,3 +414,198 @@ fn inputs_that_change_during_the_run() {
     );
     assert_eq!(files, ["b.txt"]);
 }
+
+#[test]
+fn text_faults_are_located() {
+    let s = Scenario::new();
+    let ranges = ["--x-range=0,9", "--y-range=0,9", "--z-range=0,9"];
+    let bin = |name: &str, extra: &[&str]| {
+        let mut args = vec!["bin", name, "-o", "g.h5"];
+        args.extend(ranges);
+        args.extend(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let fails = |name: &str, extra: &[&str]| {
+        let args = bin(name, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        s.fails(&args, 2)
+    };
+    // A 1.5 MB line: located, its field shortened, the message one line.
+    s.write(
+        "long.txt",
+        format!("1 2 3\n{}x 2 3\n", "9".repeat(1_500_000)),
+    );
+    let err = fails("long.txt", &[]);
+    assert!(
+        err.starts_with("densebin: long.txt:2:1: expected a number, found \"999"),
+        "{err}"
+    );
+    assert!(
+        err.len() < 200 && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+    s.write("nul.txt", b"1 2 3\n4\x005 6\n");
+    assert!(fails("nul.txt", &[]).contains("nul.txt:2:1: expected a number, found \"4\\05\""));
+    s.write("utf8.txt", b"1 2 3\n\xff\xfe 1 1\n");
+    let err = fails("utf8.txt", &[]);
+    assert!(
+        err.contains("utf8.txt:2:1: expected a number, found \"\u{fffd}\u{fffd}\""),
+        "{err}"
+    );
+    // Mixed delimiters: the sniffed one (here none: no delimiter is on
+    // every line) reads the first line as a one-column header.
+    s.write("mixed.txt", "1,2,3\n4 5 6\n");
+    assert!(
+        fails("mixed.txt", &[]).contains("mixed.txt: no column 1; it has 1 column: 0=\"1,2,3\"")
+    );
+    let err = fails("mixed.txt", &["--delimiter", "comma"]);
+    assert!(
+        err.contains("mixed.txt:2:1: expected a number, found \"4 5 6\""),
+        "{err}"
+    );
+    // Standard input that stops in the middle of a line.
+    let out = s
+        .cmd()
+        .args(bin("-", &[]))
+        .write_stdin("1 2 3\n4 5")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-:2:4: expected 3 columns, found 2"));
+    assert_nothing_written(&s, &["long.txt", "nul.txt", "utf8.txt", "mixed.txt"]);
+
+    // Not errors: a last line without a newline, and non-finite values,
+    // which are counted.
+    s.write("nonl.txt", "1 2 3\n4 5 6");
+    s.write(
+        "nonfinite.txt",
+        "nan 1 1\n1 inf 1\n1 1 nan\n1 1 1\n-inf 1 1\n",
+    );
+    for (name, binned, xy, z) in [("nonl.txt", 2, 0, 0), ("nonfinite.txt", 2, 3, 1)] {
+        let args = bin(name, &["-q"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        s.ok(&args);
+        let c = *s.grid("g.h5").counters();
+        assert_eq!(
+            (c.points_binned, c.nonfinite_xy, c.nonfinite_z),
+            (binned, xy, z),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn binary_fields_and_npy_versions() {
+    let s = Scenario::new();
+    s.write("rec.f32", vec![0u8; 36]);
+    s.fails_with(
+        &["bin", "rec.f32", "-o", "g.h5", "--fields", "2"],
+        2,
+        "rec.f32: 36 bytes is not a whole number of 8-byte records (2 fields of 4 bytes); \
+         check --format and --fields",
+    );
+    s.fails_with(
+        &["bin", "rec.f32", "-o", "g.h5", "--fields", "0"],
+        2,
+        "rec.f32: --fields must be at least 1",
+    );
+    let mut v9 = npy("'<f4'", "(2, 3)", &[0; 24]);
+    v9[6] = 9;
+    s.write("v9.npy", v9);
+    s.fails_with(
+        &["bin", "v9.npy", "-o", "g.h5"],
+        2,
+        "v9.npy: unsupported .npy format version 9.0",
+    );
+    assert_nothing_written(&s, &["rec.f32", "v9.npy"]);
+}
+
+#[test]
+fn grids_that_are_cut_or_do_not_match() {
+    let s = Scenario::new();
+    s.write("p.txt", "1 2 3\n4 5 6\n");
+    s.ok(&["bin", "p.txt", "-o", "a.h5", "-q"]);
+    s.ok(&["bin", "p.txt", "-o", "b.h5", "--width", "500", "-q"]);
+    s.ok(&["bin", "p.txt", "-o", "c.h5", "--layers", "count", "-q"]);
+    let whole = std::fs::read(s.path("a.h5")).unwrap();
+    s.write("cut.h5", &whole[..whole.len() / 2]);
+    for cmd in [&["info", "cut.h5"][..], &["shade", "cut.h5", "-o", "x.png"]] {
+        let err = s.fails(cmd, 2);
+        assert!(
+            err.contains("cut.h5: not a readable HDF5 file (") && err.contains("truncated file"),
+            "{err}"
+        );
+    }
+    s.fails_with(
+        &["merge", "a.h5", "b.h5", "-o", "m.h5"],
+        2,
+        "b.h5: cannot merge grids: canvas 1000x1000",
+    );
+    s.fails_with(
+        &["merge", "a.h5", "c.h5", "-o", "m.h5"],
+        2,
+        "c.h5: cannot merge grids: layers count,sum,minmax,zhist vs count",
+    );
+    assert_nothing_written(&s, &["p.txt", "a.h5", "b.h5", "c.h5", "cut.h5"]);
+}
+
+#[test]
+fn canvases_and_ranges_out_of_bounds() {
+    let s = Scenario::new();
+    s.write("p.txt", "1 2 3\n4 5 6\n");
+    s.fails_with(
+        &[
+            "bin",
+            "p.txt",
+            "-o",
+            "g.h5",
+            "--width",
+            "100000000",
+            "--height",
+            "100000000",
+        ],
+        2,
+        "a 100000000x100000000 canvas has more than the 4294967294 pixels a grid can index",
+    );
+    for range in ["nan,1", "-inf,1"] {
+        s.fails_with(
+            &["bin", "p.txt", "-o", "g.h5", "--x-range", range],
+            2,
+            &format!("the range {range} must be finite"),
+        );
+    }
+    assert_nothing_written(&s, &["p.txt"]);
+}
+
+#[test]
+fn outputs_that_cannot_be_written() {
+    let s = Scenario::new();
+    s.write("p.txt", "1 2 3\n4 5 6\n");
+    s.fails_with(
+        &["bin", "p.txt", "-o", "p.txt/g.h5"],
+        1,
+        "p.txt: Not a directory",
+    );
+    // A file-size limit, as a full disk would fail the write.
+    s.write("g.h5", "the previous output");
+    let out = std::process::Command::new("sh")
+        .current_dir(s.path(""))
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 16; exec '{}' bin p.txt -o g.h5 --width 2000",
+            env!("CARGO_BIN_EXE_densebin")
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("g.h5") && err.ends_with("File too large\n"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path("g.h5")).unwrap(),
+        "the previous output"
+    );
+    assert_nothing_written(&s, &["p.txt", "g.h5"]);
+}
