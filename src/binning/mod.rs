@@ -182,6 +182,25 @@ pub struct Bounds {
     pub z: Option<Extent>,
 }
 
+/// Reads every point of `inputs`, in order, on the calling thread, handing
+/// `f` batches of at most [`BATCH`](crate::read::BATCH) points: for small
+/// inputs, tests and fuzzing, where starting a pool of workers would cost
+/// more than the reading. Stops at the first error, as [`bin`] does.
+pub fn read_points(inputs: &[Input], mut f: impl FnMut(&Points) -> Result<()>) -> Result<()> {
+    let queue = ChunkQueue::new(inputs, 1 << 20);
+    let mut pts = Points::default();
+    while let Some(chunk) = queue.next()? {
+        crate::cancel::check()?;
+        inputs[chunk.input]
+            .read_chunk(&chunk, &mut pts, &mut f)
+            .map_err(|e| e.error)?;
+    }
+    for input in inputs {
+        input.check_unchanged()?;
+    }
+    Ok(())
+}
+
 /// Scans the inputs once, in parallel, for the finite bounds of x and y and
 /// the bounds of z within `x_range` × `y_range` (each `None` meaning
 /// unbounded).
@@ -608,6 +627,26 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_points_reads_every_point_in_order_or_fails() {
+        let open = |text: &str| {
+            let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+            let opts = crate::read::ReadOptions::default();
+            Input::open_stream(reader, "t".into(), crate::read::Format::Text, &opts).unwrap()
+        };
+        let text: String = (0..10_000).map(|i| format!("{i} 1 2\n")).collect();
+        let mut xs = Vec::new();
+        read_points(&[open(&text), open("-1 0 0\n")], |p| {
+            xs.extend_from_slice(&p.x);
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<f64> = (0..10_000).map(f64::from).chain([-1.0]).collect();
+        assert_eq!(xs, want);
+        let err = read_points(&[open("1 2 3\n4 x 6\n")], |_| Ok(())).unwrap_err();
+        assert_eq!(err.to_string(), "t:2:3: expected a number, found \"x\"");
+    }
 
     fn spec(layers: &str) -> GridSpec {
         let layers: LayerSet = layers.parse().unwrap();
