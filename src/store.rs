@@ -680,6 +680,37 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
     };
     let spec = header.spec.clone();
     let layers = spec.layers();
+    // A corrupt width or height could ask for terabytes (found by
+    // fuzzing): the layers must be there in the spec's shape, and the grid
+    // must fit in memory, before anything is allocated.
+    let plane = [spec.height(), spec.width()];
+    let mut wanted = vec![("count", plane.to_vec())];
+    for (layer, names) in [
+        (Layer::Sum, &["sum_z"][..]),
+        (Layer::Std, &["m2_z"]),
+        (Layer::MinMax, &["min_z", "max_z"]),
+        (Layer::Weight, &["sum_w"]),
+    ] {
+        if layers.contains(layer) {
+            wanted.extend(names.iter().map(|n| (*n, plane.to_vec())));
+        }
+    }
+    if let Some(z) = spec.zbins() {
+        wanted.push(("zhist", vec![z.len(), plane[0], plane[1]]));
+    }
+    for (name, shape) in &wanted {
+        dataset_of_shape(&file, name, shape).map_err(&bad)?;
+    }
+    let need = spec.grid_bytes().unwrap_or(u64::MAX);
+    if let Some(free) = crate::binning::available_memory()
+        && need > free
+    {
+        return Err(Error::OutOfMemory(format!(
+            "{}: the grid needs {} bytes of memory, and {free} are available",
+            path.display(),
+            need
+        )));
+    }
     let mut grid = Grid::empty(spec.clone());
     let shape = (spec.height(), spec.width());
     let read2 =
@@ -702,16 +733,7 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
         grid.sum_w = Some(read2("sum_w")?);
     }
     if let Some(z) = spec.zbins() {
-        let ds = file
-            .dataset("zhist")
-            .map_err(|_| bad("layer zhist is missing".to_string()))?;
-        let want = [z.len(), shape.0, shape.1];
-        if ds.shape() != want {
-            return Err(bad(format!(
-                "layer zhist has shape {:?}, expected {want:?}",
-                ds.shape()
-            )));
-        }
+        let ds = dataset_of_shape(&file, "zhist", &[z.len(), shape.0, shape.1]).map_err(&bad)?;
         let fast = read_chunks::<u32>(&ds).map_err(|e| bad(format!("layer zhist: {e}")))?;
         let hist = match fast {
             Some(a) => a.into_dimensionality().expect("a 3-D dataset"),
@@ -742,8 +764,8 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     let format: String = file
         .attr("format")
         .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .map_err(|_| bad("not a densebin grid: no 'format' attribute".to_string()))?;
+        .map_err(|_| bad("not a densebin grid: no 'format' attribute".to_string()))
+        .and_then(|s| text(&s, "format").map_err(bad))?;
     if format != FORMAT_NAME {
         return Err(bad(format!("not a densebin grid: format is {format:?}")));
     }
@@ -755,7 +777,8 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
         )));
     }
     let densebin_version = read_attr::<VarLenUnicode>(&file, "densebin_version")
-        .map(|v| v.as_str().to_string())
+        .ok()
+        .and_then(|v| text(&v, "densebin_version").ok())
         .unwrap_or_default();
     let width: u64 = read_attr(&file, "width").map_err(h5)?;
     let height: u64 = read_attr(&file, "height").map_err(h5)?;
@@ -770,7 +793,8 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
         }
     };
     let layers_text: VarLenUnicode = read_attr(&file, "layers").map_err(h5)?;
-    let layers = LayerSet::from_str(layers_text.as_str()).map_err(|e| bad(e.to_string()))?;
+    let layers_text = text(&layers_text, "layers").map_err(bad)?;
+    let layers = LayerSet::from_str(&layers_text).map_err(|e| bad(e.to_string()))?;
     let zhist = if layers.contains(Layer::ZHist) {
         let bins: u64 = read_attr(&file, "z_bins").map_err(h5)?;
         Some((to_usize(bins).map_err(bad)?, range("z_range")?))
@@ -822,27 +846,45 @@ fn read_attr<T: H5Type>(file: &File, name: &str) -> hdf5::Result<T> {
         .read_scalar::<T>()
 }
 
+/// Layer `name` of `file`, which must have the shape `want`.
+fn dataset_of_shape(
+    file: &File,
+    name: &str,
+    want: &[usize],
+) -> std::result::Result<Dataset, String> {
+    let ds = file
+        .dataset(name)
+        .map_err(|_| format!("layer {name} is missing"))?;
+    if ds.shape() != want {
+        return Err(format!(
+            "layer {name} has shape {:?}, expected {want:?}",
+            ds.shape()
+        ));
+    }
+    Ok(ds)
+}
+
 fn read_layer<T: Stored>(
     file: &File,
     name: &str,
     shape: (usize, usize),
 ) -> std::result::Result<Array2<T>, String> {
-    let ds = file
-        .dataset(name)
-        .map_err(|_| format!("layer {name} is missing"))?;
-    if ds.shape() != [shape.0, shape.1] {
-        return Err(format!(
-            "layer {name} has shape {:?}, expected [{}, {}]",
-            ds.shape(),
-            shape.0,
-            shape.1
-        ));
-    }
+    let ds = dataset_of_shape(file, name, &[shape.0, shape.1])?;
     let fast = read_chunks::<T>(&ds).map_err(|e| format!("layer {name}: {e}"))?;
     match fast {
         Some(a) => Ok(a.into_dimensionality().expect("a 2-D dataset")),
         None => ds.read_2d::<T>().map_err(|e| format!("layer {name}: {e}")),
     }
+}
+
+/// The text of a string attribute. libhdf5 hands back whatever bytes the
+/// file holds, and `VarLenUnicode::as_str` trusts them to be UTF-8: a
+/// corrupt file made `str` methods panic (found by fuzzing). The bytes are
+/// checked here instead.
+fn text(v: &VarLenUnicode, name: &str) -> std::result::Result<String, String> {
+    std::str::from_utf8(v.as_bytes())
+        .map(str::to_string)
+        .map_err(|_| format!("attribute {name} is not valid UTF-8"))
 }
 
 fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
@@ -861,7 +903,9 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
         .iter()
         .enumerate()
         .map(|(i, n)| InputInfo {
-            name: n.as_str().to_string(),
+            // Shown, never parsed: an invalid name is shown as far as it
+            // can be.
+            name: String::from_utf8_lossy(n.as_bytes()).into_owned(),
             size: u64::try_from(sizes[i]).ok(),
             mtime: mtimes[i].is_finite().then_some(mtimes[i] as i64),
             bad_lines: bad[i * per..(i + 1) * per]

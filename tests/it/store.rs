@@ -222,3 +222,26 @@ fn future_format_versions_are_refused() {
         ),
     );
 }
+
+/// Grid files that the `grid` fuzz target found to crash densebin (see
+/// docs/errors.md, "Fuzzing"): they are errors now.
+#[test]
+fn fuzzed_grids_are_errors() {
+    let s = Scenario::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz/");
+    for (file, message) in [
+        // VarLenUnicode::as_str trusted the bytes; str methods panicked.
+        ("format_not_utf8.h5", "attribute format is not valid UTF-8"),
+        ("layers_not_utf8.h5", "attribute layers is not valid UTF-8"),
+        // A width of 67108864: 3 x 67 M pixels of every layer were
+        // allocated before the layers' shapes were checked.
+        ("huge_width.h5", "layer count has shape [3, 4], expected [3, 67108864]"),
+    ] {
+        let path = format!("{dir}{file}");
+        for cmd in [&["info", &path][..], &["shade", &path, "-o", "x.png"]] {
+            let err = s.fails(cmd, 2);
+            assert!(err.contains(message), "{file}: {err}");
+        }
+    }
+    assert!(s.files().is_empty());
+}
