@@ -235,7 +235,10 @@ fn fuzzed_grids_are_errors() {
         ("layers_not_utf8.h5", "attribute layers is not valid UTF-8"),
         // A width of 67108864: 3 x 67 M pixels of every layer were
         // allocated before the layers' shapes were checked.
-        ("huge_width.h5", "layer count has shape [3, 4], expected [3, 67108864]"),
+        (
+            "huge_width.h5",
+            "layer count has shape [3, 4], expected [3, 67108864]",
+        ),
     ] {
         let path = format!("{dir}{file}");
         for cmd in [&["info", &path][..], &["shade", &path, "-o", "x.png"]] {
