@@ -13,7 +13,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A text field that should hold a number does not.
-    #[error("{path}:{line}:{column}: expected a number, found {found}")]
+    #[error(
+        "{path}:{line}:{column}: expected a number, found {found}; fix the line, or skip such lines with --skip-bad-lines"
+    )]
     Parse {
         /// The input's display name.
         path: String,
@@ -27,7 +29,9 @@ pub enum Error {
 
     /// A text line with a different number of columns than the file's first
     /// data line (or header).
-    #[error("{path}:{line}:{column}: expected {expected} columns, found {found}")]
+    #[error(
+        "{path}:{line}:{column}: expected {expected} columns, found {found}; fix the line, or skip such lines with --skip-bad-lines"
+    )]
     ColumnCount {
         /// The input's display name.
         path: String,
@@ -250,7 +254,8 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "data.txt:1042:7: expected a number, found \"1.2.3\""
+            "data.txt:1042:7: expected a number, found \"1.2.3\"; fix the line, or skip such \
+             lines with --skip-bad-lines"
         );
         assert!(e.is_bad_input());
     }

@@ -645,7 +645,11 @@ mod tests {
         let want: Vec<f64> = (0..10_000).map(f64::from).chain([-1.0]).collect();
         assert_eq!(xs, want);
         let err = read_points(&[open("1 2 3\n4 x 6\n")], |_| Ok(())).unwrap_err();
-        assert_eq!(err.to_string(), "t:2:3: expected a number, found \"x\"");
+        assert_eq!(
+            err.to_string(),
+            "t:2:3: expected a number, found \"x\"; fix the line, or skip such lines with \
+             --skip-bad-lines"
+        );
     }
 
     fn spec(layers: &str) -> GridSpec {

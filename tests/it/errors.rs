@@ -56,7 +56,10 @@ fn the_first_bad_line_is_reported_whatever_the_threads() {
             2,
         );
         assert!(
-            err.ends_with("big.txt:25001:3: expected a number, found \"x\""),
+            err.ends_with(
+                "big.txt:25001:3: expected a number, found \"x\"; fix the line, or skip such \
+                 lines with --skip-bad-lines"
+            ),
             "{threads}: {err}"
         );
     }
