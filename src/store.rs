@@ -42,7 +42,12 @@ use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 /// The `format` attribute of every grid file.
 pub const FORMAT_NAME: &str = "densebin-grid";
 /// The version of the layout this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 (densebin 0.1.0 onwards) writes the HDF5 1.10 file format,
+/// whose metadata libhdf5 checksums, and fixed-length strings; version 1
+/// wrote the earliest HDF5 file format and variable-length strings. Both
+/// read.
+pub const FORMAT_VERSION: u32 = 2;
 /// deflate level, of the zlib-rs encoder that compresses the chunks (see
 /// [`write_chunks`]): 2 makes files 25 % smaller than 1 (zlib-rs's level 1
 /// is a quicker, coarser algorithm) at 1.5 times the time, and higher
@@ -62,7 +67,16 @@ pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
     })
 }
 
-/// How densebin opens HDF5 files: without libhdf5's `flock` file locking.
+/// How densebin opens HDF5 files: in the HDF5 1.10 file format, without
+/// libhdf5's `flock` file locking.
+///
+/// The 1.10 format (superblock version 3, version 2 object headers, fixed
+/// array chunk indexes) checksums all of the file's metadata, so libhdf5
+/// reports damage to it as an error instead of following corrupt offsets
+/// and sizes. Over random byte damage (`fuzz/corrupt.py`, docs/errors.md)
+/// the default, earliest format crashed, hung or read different values in
+/// 6 to 9 % of cases; this one never has. Readers need libhdf5 1.10 or newer
+/// (2017).
 ///
 /// Grids are never written in place (see [`write_atomically`]), so the lock
 /// protects nothing, and it does harm: libhdf5 opens files without
@@ -71,7 +85,7 @@ pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
 /// fails with `EAGAIN` until the child exits.
 pub fn options() -> hdf5::file::FileBuilder {
     let mut b = File::with_options();
-    b.with_fapl(|p| p.file_locking(false));
+    b.with_fapl(|p| p.file_locking(false).libver_v110());
     b
 }
 
@@ -115,8 +129,141 @@ fn attr_scalar<T: H5Type>(loc: &Location, name: &str, v: T) -> hdf5::Result<()> 
 }
 
 fn attr_str(loc: &Location, name: &str, v: &str) -> hdf5::Result<()> {
-    let v = VarLenUnicode::from_str(v).map_err(|e| hdf5::Error::from(e.to_string()))?;
-    attr_scalar(loc, name, v)
+    attr_strings(loc, name, &[v], true)
+}
+
+/// Writes `values` as fixed-length UTF-8 strings (NUL-padded to the
+/// longest), a scalar attribute when `scalar`. Fixed-length strings live
+/// in the attribute itself, inside the object header that libhdf5
+/// checksums; variable-length ones live in the global heap, which has no
+/// checksum, and damage there crashed or hung libhdf5 1.10.8 or changed
+/// the text silently (`fuzz/corrupt.py`). netCDF writes text attributes
+/// the same way; h5py shows them as `bytes`, xarray as `str`.
+fn attr_strings(loc: &Location, name: &str, values: &[&str], scalar: bool) -> hdf5::Result<()> {
+    let len = values.iter().map(|v| v.len()).max().unwrap_or(0).max(1);
+    let mut buf = vec![0u8; len * values.len()];
+    for (slot, v) in buf.chunks_exact_mut(len).zip(values) {
+        slot[..v.len()].copy_from_slice(v.as_bytes());
+    }
+    let dtype = Datatype::from_descriptor(&hdf5::types::TypeDescriptor::FixedUnicode(len))?;
+    let builder = loc.new_attr_builder().empty_as(&dtype);
+    let attr = if scalar {
+        builder.shape(()).create(name)?
+    } else {
+        builder.shape(values.len()).create(name)?
+    };
+    let _guard = hdf5_sys::LOCK.lock();
+    // SAFETY: `attr` and `dtype` are open identifiers owned by live values;
+    // `buf` holds exactly one `len`-byte string (the type's size) per
+    // element of the attribute's dataspace, and outlives the call; the
+    // global HDF5 lock is held. hdf5-metno's typed writes need the string
+    // length at compile time (`FixedUnicode<N>`); this writes any length.
+    let status = unsafe { hdf5_sys::h5a::H5Awrite(attr.id(), dtype.id(), buf.as_ptr().cast()) };
+    check(status, "H5Awrite")
+}
+
+/// The attribute `name` of `loc`; "attribute {name} is missing" only when
+/// it is, otherwise libhdf5's reason (a failed checksum, say).
+fn attr(loc: &Location, name: &str) -> hdf5::Result<hdf5::Attribute> {
+    loc.attr(name).map_err(|e| match has_attr(loc, name) {
+        Ok(false) => hdf5::Error::from(format!("attribute {name} is missing")),
+        _ => e,
+    })
+}
+
+/// Whether `loc` has an attribute `name`. Not through hdf5-metno's
+/// `attr_names`: it turns each attribute's character set into a Rust enum
+/// unchecked, and a damaged one made it try to allocate exabytes (found by
+/// the damage test on the format 1 layout).
+fn has_attr(loc: &Location, name: &str) -> hdf5::Result<bool> {
+    let cname = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let _guard = hdf5_sys::LOCK.lock();
+    // SAFETY: `loc.id()` is an open identifier owned by `loc`, `cname` is
+    // NUL-terminated and outlives the call, and the global HDF5 lock is
+    // held.
+    let found = unsafe { hdf5_sys::h5a::H5Aexists(loc.id(), cname.as_ptr()) };
+    check(found.min(0), "H5Aexists")?;
+    Ok(found > 0)
+}
+
+/// The strings of attribute `name`, fixed-length (format 2) or
+/// variable-length (format 1), as the bytes the file holds: the caller
+/// decides what invalid UTF-8 means.
+fn read_strings(loc: &Location, name: &str) -> hdf5::Result<Vec<Vec<u8>>> {
+    use hdf5::types::TypeDescriptor as T;
+    let attr = attr(loc, name)?;
+    let dtype = attr.dtype()?;
+    let n = attr.size();
+    match dtype.to_descriptor()? {
+        T::FixedUnicode(len) | T::FixedAscii(len) => {
+            if len.checked_mul(n).is_none_or(|b| b > MAX_ATTR_BYTES) {
+                return Err(too_large(name));
+            }
+            let mut buf = vec![0u8; len * n];
+            let _guard = hdf5_sys::LOCK.lock();
+            // SAFETY: `attr` and `dtype` (the attribute's own type, so no
+            // conversion) are open identifiers owned by live values; `buf`
+            // holds `len` bytes, the type's size, for each of the
+            // `attr.size()` elements; the global HDF5 lock is held.
+            let status =
+                unsafe { hdf5_sys::h5a::H5Aread(attr.id(), dtype.id(), buf.as_mut_ptr().cast()) };
+            check(status, "H5Aread")?;
+            Ok(buf
+                .chunks_exact(len)
+                .map(|s| {
+                    // NUL-padded, or NUL-terminated by other writers.
+                    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+                    s[..end].to_vec()
+                })
+                .collect())
+        }
+        T::VarLenUnicode | T::VarLenAscii => Ok(values::<VarLenUnicode>(&attr, name)?
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect()),
+        other => Err(hdf5::Error::from(format!(
+            "attribute {name} is not a string but {other}"
+        ))),
+    }
+}
+
+/// The most bytes densebin reads from one attribute: an input list of a
+/// million long paths, and far less than a damaged size field can claim.
+const MAX_ATTR_BYTES: usize = 1 << 28;
+
+fn too_large(name: &str) -> hdf5::Error {
+    hdf5::Error::from(format!(
+        "attribute {name} is larger than {MAX_ATTR_BYTES} bytes"
+    ))
+}
+
+/// The values of `attr`, after checking that they fit [`MAX_ATTR_BYTES`]:
+/// hdf5-metno allocates what the attribute's dataspace claims, and a
+/// damaged format 1 file (no checksums) claimed exabytes.
+fn values<T: H5Type>(attr: &hdf5::Attribute, name: &str) -> hdf5::Result<Vec<T>> {
+    if attr
+        .size()
+        .checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|b| b > MAX_ATTR_BYTES)
+    {
+        return Err(too_large(name));
+    }
+    attr.read_raw()
+}
+
+/// The text of the one-string attribute `name`. libhdf5 hands back
+/// whatever bytes the file holds, and hdf5-metno's `VarLenUnicode::as_str`
+/// trusts them to be UTF-8: a corrupt file made `str` methods panic (found
+/// by fuzzing). The bytes are checked here instead.
+fn read_text(loc: &Location, name: &str) -> hdf5::Result<String> {
+    match read_strings(loc, name)?.as_slice() {
+        [one] => String::from_utf8(one.clone())
+            .map_err(|_| hdf5::Error::from(format!("attribute {name} is not valid UTF-8"))),
+        many => Err(hdf5::Error::from(format!(
+            "attribute {name} must hold one string, not {}",
+            many.len()
+        ))),
+    }
 }
 
 fn attr_array<T: H5Type, D: Dimension>(
@@ -381,7 +528,7 @@ fn read_chunks<T: Stored>(ds: &Dataset) -> hdf5::Result<Option<ArrayD<T>>> {
             .into_par_iter()
             .map(|(at, bytes)| {
                 let raw = inflate(&bytes, raw_bytes)
-                    .ok_or_else(|| format!("a corrupt chunk at {at:?}"))?;
+                    .ok_or_else(|| format!("a corrupt chunk at {at:?}; {DAMAGED}"))?;
                 Ok((at, T::unshuffle(&raw)))
             })
             .collect::<std::result::Result<_, String>>()?;
@@ -548,10 +695,7 @@ fn write_chunk(ds: &Dataset, at: &[usize], bytes: &[u8], skipped: u32) -> hdf5::
 }
 
 fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
-    let names: Vec<VarLenUnicode> = inputs
-        .iter()
-        .map(|i| VarLenUnicode::from_str(&i.name).map_err(|e| hdf5::Error::from(e.to_string())))
-        .collect::<hdf5::Result<_>>()?;
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let sizes: Vec<i64> = inputs
         .iter()
         .map(|i| i.size.map_or(-1, |s| s as i64))
@@ -578,7 +722,7 @@ fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
         // no inputs.
         return Ok(());
     }
-    attr_array(file, "input_name", ndarray::ArrayView1::from(&names))?;
+    attr_strings(file, "input_name", &names, false)?;
     attr_array(file, "input_size", ndarray::ArrayView1::from(&sizes))?;
     attr_array(file, "input_mtime", ndarray::ArrayView1::from(&mtimes))?;
     attr_array(file, "input_bad_lines", ndarray::ArrayView1::from(&bad))
@@ -734,12 +878,13 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
     }
     if let Some(z) = spec.zbins() {
         let ds = dataset_of_shape(&file, "zhist", &[z.len(), shape.0, shape.1]).map_err(&bad)?;
-        let fast = read_chunks::<u32>(&ds).map_err(|e| bad(format!("layer zhist: {e}")))?;
+        let fast =
+            read_chunks::<u32>(&ds).map_err(|e| bad(format!("layer zhist: {}", reason(e))))?;
         let hist = match fast {
             Some(a) => a.into_dimensionality().expect("a 3-D dataset"),
             None => ds
                 .read::<u32, ndarray::Ix3>()
-                .map_err(|e| bad(format!("layer zhist: {e}")))?,
+                .map_err(|e| bad(format!("layer zhist: {}", reason(e))))?,
         };
         grid.zhist = Some(hist);
     }
@@ -759,13 +904,15 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     }
     let file = options()
         .open(path)
-        .map_err(|e| bad(format!("not a readable HDF5 file ({e})")))?;
-    let h5 = |e: hdf5::Error| bad(e.to_string());
-    let format: String = file
-        .attr("format")
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map_err(|_| bad("not a densebin grid: no 'format' attribute".to_string()))
-        .and_then(|s| text(&s, "format").map_err(bad))?;
+        .map_err(|e| bad(format!("not a readable HDF5 file ({})", reason(e))))?;
+    let h5 = |e: hdf5::Error| bad(reason(e));
+    let format = match read_text(&file, "format") {
+        Ok(f) => f,
+        Err(e) if e.to_string() == "attribute format is missing" => {
+            return Err(bad("not a densebin grid: no 'format' attribute".to_string()));
+        }
+        Err(e) => return Err(h5(e)),
+    };
     if format != FORMAT_NAME {
         return Err(bad(format!("not a densebin grid: format is {format:?}")));
     }
@@ -776,24 +923,19 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    let densebin_version = read_attr::<VarLenUnicode>(&file, "densebin_version")
-        .ok()
-        .and_then(|v| text(&v, "densebin_version").ok())
-        .unwrap_or_default();
+    let densebin_version = read_text(&file, "densebin_version").unwrap_or_default();
     let width: u64 = read_attr(&file, "width").map_err(h5)?;
     let height: u64 = read_attr(&file, "height").map_err(h5)?;
     let range = |name: &str| -> Result<(f64, f64)> {
-        let v = file
-            .attr(name)
-            .and_then(|a| a.read_raw::<f64>())
+        let v = attr(&file, name)
+            .and_then(|a| values::<f64>(&a, name))
             .map_err(h5)?;
         match v[..] {
             [lo, hi] => Ok((lo, hi)),
             _ => Err(bad(format!("attribute {name} must hold two values"))),
         }
     };
-    let layers_text: VarLenUnicode = read_attr(&file, "layers").map_err(h5)?;
-    let layers_text = text(&layers_text, "layers").map_err(bad)?;
+    let layers_text = read_text(&file, "layers").map_err(h5)?;
     let layers = LayerSet::from_str(&layers_text).map_err(|e| bad(e.to_string()))?;
     let zhist = if layers.contains(Layer::ZHist) {
         let bins: u64 = read_attr(&file, "z_bins").map_err(h5)?;
@@ -811,7 +953,7 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     .map_err(|e| bad(format!("invalid spec: {e}")))?;
     let mut counters = Counters::default();
     for (name, _) in Counters::default().fields() {
-        if file.attr(name).is_ok() {
+        if has_attr(&file, name).map_err(h5)? {
             counters.set(name, read_attr(&file, name).map_err(h5)?);
         }
     }
@@ -841,9 +983,21 @@ fn to_usize(v: u64) -> std::result::Result<usize, String> {
 }
 
 fn read_attr<T: H5Type>(file: &File, name: &str) -> hdf5::Result<T> {
-    file.attr(name)
-        .map_err(|_| hdf5::Error::from(format!("attribute {name} is missing")))?
-        .read_scalar::<T>()
+    attr(file, name)?.read_scalar::<T>()
+}
+
+/// What to do about a grid file whose bytes are damaged.
+const DAMAGED: &str = "the file is damaged: make it again, or restore a copy";
+
+/// libhdf5's reason for failing, with what to do when it means damage: a
+/// failed checksum of the file's metadata.
+fn reason(e: hdf5::Error) -> String {
+    let msg = e.to_string();
+    if msg.contains("checksum") {
+        format!("{msg}; {DAMAGED}")
+    } else {
+        msg
+    }
 }
 
 /// Layer `name` of `file`, which must have the shape `want`.
@@ -852,9 +1006,13 @@ fn dataset_of_shape(
     name: &str,
     want: &[usize],
 ) -> std::result::Result<Dataset, String> {
-    let ds = file
-        .dataset(name)
-        .map_err(|_| format!("layer {name} is missing"))?;
+    let ds = file.dataset(name).map_err(|e| {
+        if file.link_exists(name) {
+            format!("layer {name}: {}", reason(e))
+        } else {
+            format!("layer {name} is missing")
+        }
+    })?;
     if ds.shape() != want {
         return Err(format!(
             "layer {name} has shape {:?}, expected {want:?}",
@@ -870,31 +1028,23 @@ fn read_layer<T: Stored>(
     shape: (usize, usize),
 ) -> std::result::Result<Array2<T>, String> {
     let ds = dataset_of_shape(file, name, &[shape.0, shape.1])?;
-    let fast = read_chunks::<T>(&ds).map_err(|e| format!("layer {name}: {e}"))?;
+    let fast = read_chunks::<T>(&ds).map_err(|e| format!("layer {name}: {}", reason(e)))?;
     match fast {
         Some(a) => Ok(a.into_dimensionality().expect("a 2-D dataset")),
-        None => ds.read_2d::<T>().map_err(|e| format!("layer {name}: {e}")),
+        None => ds
+            .read_2d::<T>()
+            .map_err(|e| format!("layer {name}: {}", reason(e))),
     }
-}
-
-/// The text of a string attribute. libhdf5 hands back whatever bytes the
-/// file holds, and `VarLenUnicode::as_str` trusts them to be UTF-8: a
-/// corrupt file made `str` methods panic (found by fuzzing). The bytes are
-/// checked here instead.
-fn text(v: &VarLenUnicode, name: &str) -> std::result::Result<String, String> {
-    std::str::from_utf8(v.as_bytes())
-        .map(str::to_string)
-        .map_err(|_| format!("attribute {name} is not valid UTF-8"))
 }
 
 fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
-    if file.attr("input_name").is_err() {
+    if !has_attr(file, "input_name")? {
         return Ok(Vec::new());
     }
-    let names: Vec<VarLenUnicode> = file.attr("input_name")?.read_raw()?;
-    let sizes: Vec<i64> = file.attr("input_size")?.read_raw()?;
-    let mtimes: Vec<f64> = file.attr("input_mtime")?.read_raw()?;
-    let bad: Vec<u64> = file.attr("input_bad_lines")?.read_raw()?;
+    let names = read_strings(file, "input_name")?;
+    let sizes: Vec<i64> = values(&attr(file, "input_size")?, "input_size")?;
+    let mtimes: Vec<f64> = values(&attr(file, "input_mtime")?, "input_mtime")?;
+    let bad: Vec<u64> = values(&attr(file, "input_bad_lines")?, "input_bad_lines")?;
     let per = InputInfo::MAX_BAD_LINES;
     if sizes.len() != names.len() || mtimes.len() != names.len() || bad.len() != names.len() * per {
         return Err(hdf5::Error::from("input attributes disagree in length"));
@@ -905,7 +1055,7 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
         .map(|(i, n)| InputInfo {
             // Shown, never parsed: an invalid name is shown as far as it
             // can be.
-            name: String::from_utf8_lossy(n.as_bytes()).into_owned(),
+            name: String::from_utf8_lossy(n).into_owned(),
             size: u64::try_from(sizes[i]).ok(),
             mtime: mtimes[i].is_finite().then_some(mtimes[i] as i64),
             bad_lines: bad[i * per..(i + 1) * per]

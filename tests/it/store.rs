@@ -1,7 +1,9 @@
 //! The grid file: exact round trips, the documented layout, `info` and
 //! `merge`.
 
-use densebin::store::{read_grid, write_grid};
+use std::path::Path;
+
+use densebin::store::{FORMAT_VERSION, read_grid, read_header, write_grid};
 
 use crate::oracle::assert_grids_close;
 use crate::scenario::{Scenario, text_lines};
@@ -217,8 +219,9 @@ fn future_format_versions_are_refused() {
         &["info", "g.h5"],
         2,
         &format!(
-            "written in grid format version 99, but this densebin ({}) reads up to version 1: upgrade densebin",
-            env!("CARGO_PKG_VERSION")
+            "written in grid format version 99, but this densebin ({}) reads up to version {}: upgrade densebin",
+            env!("CARGO_PKG_VERSION"),
+            FORMAT_VERSION,
         ),
     );
 }
@@ -247,4 +250,105 @@ fn fuzzed_grids_are_errors() {
         }
     }
     assert!(s.files().is_empty());
+}
+
+/// The canvas of `tests/data/v1_grid.h5`.
+const V1_CANVAS: [&str; 14] = [
+    "--width",
+    "12",
+    "--height",
+    "9",
+    "--x-range=-5,5",
+    "--y-range=-2,4",
+    "--layers",
+    "count,sum,minmax,std,zhist",
+    "--z-bins",
+    "6",
+    "--z-range=-1.5,1.5",
+    "-q",
+    "--format",
+    "text",
+];
+
+/// Format 1 grids (the earliest HDF5 file format, variable-length strings)
+/// still read, as the same grid the same points bin to now.
+/// `tests/data/v1_grid.h5` was written by densebin 0.1.0 at commit d8dbcbb:
+/// `densebin bin - -o v1_grid.h5 <V1_CANVAS> < points.txt`.
+#[test]
+fn format_1_grids_still_read() {
+    let s = Scenario::new();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let v1 = data.join("v1_grid.h5");
+    assert_eq!(read_header(&v1).unwrap().format_version, 1);
+    s.cmd()
+        .args(["bin", "-", "-o", "now.h5"])
+        .args(V1_CANVAS)
+        .write_stdin(std::fs::read(data.join("points.txt")).unwrap())
+        .assert()
+        .success();
+    assert_eq!(
+        read_header(&s.path("now.h5")).unwrap().format_version,
+        FORMAT_VERSION
+    );
+    let (old, now) = (read_grid(&v1).unwrap(), s.grid("now.h5"));
+    assert!(old.count().sum() > 0);
+    assert!(old == now, "the format 1 grid reads differently");
+}
+
+/// Any single changed byte in a grid file either leaves the grid reading
+/// exactly as before or is an error: never a crash, a hang or different
+/// values. The HDF5 1.10 file format checksums all metadata, and deflate
+/// streams carry an Adler-32. The earliest format, which format 1 used,
+/// fails this test (docs/errors.md, "Damaged grid files").
+#[test]
+fn any_damaged_byte_is_an_error_or_harmless() {
+    let s = Scenario::new();
+    s.write("p.txt", text_lines(&sample()[..200], " "));
+    s.ok(&[
+        "bin",
+        "p.txt",
+        "-o",
+        "g.h5",
+        "--width",
+        "3",
+        "--height",
+        "2",
+        "--layers",
+        "count,sum,minmax,std,zhist",
+        "--z-bins",
+        "2",
+        "-q",
+    ]);
+    use std::os::unix::fs::FileExt;
+    let path = s.path("g.h5");
+    let bytes = std::fs::read(&path).unwrap();
+    let want = s.grid("g.h5");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // One thread: waking rayon's pool for every read took most of the time.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut errors = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        file.write_at(&[byte ^ 0x5a], at as u64).unwrap();
+        match one.install(|| read_grid(&path)) {
+            Ok(got) => assert!(got == want, "byte {at}: the grid reads differently"),
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&*path.to_string_lossy()) && !msg.contains('\n'),
+                    "byte {at}: {msg}"
+                );
+                errors += 1;
+            }
+        }
+        file.write_at(&[byte], at as u64).unwrap();
+    }
+    // The metadata and the chunks are a good part of the file.
+    assert!(
+        errors * 4 > bytes.len(),
+        "{errors} errors of {}",
+        bytes.len()
+    );
 }

@@ -106,7 +106,10 @@ def main():
 
         # h5py reads every layer, exactly as numpy computes them.
         with h5py.File(grid, "r") as f:
-            check(f.attrs["format"] == "densebin-grid", "format attribute")
+            # Fixed-length strings (as netCDF writes text): bytes in h5py.
+            check(f.attrs["format"] == b"densebin-grid", "format attribute")
+            check(f.attrs["layers"].decode() == "count,sum,minmax,std,zhist", "layers attribute")
+            check([n.decode() for n in f.attrs["input_name"]] == [txt], "input_name attribute")
             check(f["count"].dtype == np.uint64 and f["count"].shape == (H, W), "count dtype and shape")
             check(np.array_equal(f["count"][...], exp["count"]), "count equals numpy exactly")
             check(np.array_equal(f["count_z"][...], exp["count_z"]), "count_z equals numpy exactly")
@@ -124,6 +127,7 @@ def main():
         # with its default engine and with both netCDF engines by name.
         for engine in [None, "h5netcdf", "netcdf4"]:
             ds = xr.open_dataset(grid, engine=engine)
+            check(ds.attrs["format"] == "densebin-grid", f"{engine}: format attribute is text")
             check(ds["count"].dims == ("y", "x"), f"{engine}: count dims are (y, x)")
             check(ds["zhist"].dims == ("z_bin", "y", "x"), f"{engine}: zhist dims")
             s = W / (X1 - X0)
