@@ -612,3 +612,58 @@ fn outputs_that_cannot_be_written() {
     );
     assert_nothing_written(&s, &["p.txt", "g.h5"]);
 }
+
+/// Files and folders densebin may not read or write. Run as root, the test
+/// drops to `nobody` (permission bits do not bind root), from a copy of the
+/// binary that `nobody` can reach.
+#[test]
+fn permissions_are_errors() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let s = Scenario::new();
+    let mode = |p: &str, m: u32| {
+        std::fs::set_permissions(s.path(p), std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode("", 0o755);
+    std::fs::copy(env!("CARGO_BIN_EXE_densebin"), s.path("densebin")).unwrap();
+    s.write("p.txt", "1 2 3\n4 5 6\n");
+    s.write("secret.txt", "1 2 3\n");
+    mode("secret.txt", 0o000);
+    std::fs::create_dir(s.path("ro")).unwrap();
+    s.write("ro/g.h5", "the previous output");
+    mode("ro", 0o555);
+    let fails = |args: &[&str], message: &str| {
+        let mut cmd = std::process::Command::new(s.path("densebin"));
+        cmd.current_dir(s.path("")).args(args);
+        // Files are owned by whoever made them: this process's user.
+        if std::fs::metadata(s.path("p.txt")).unwrap().uid() == 0 {
+            cmd.uid(65534).gid(65534);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected {message:?} in {err}"
+        );
+    };
+    fails(
+        &["bin", "secret.txt", "-o", "g.h5"],
+        "secret.txt: Permission denied",
+    );
+    fails(&["bin", "p.txt", "-o", "ro/g.h5"], "ro: Permission denied");
+    fails(
+        &["convert", "p.txt", "-o", "ro/p.f32"],
+        "ro: Permission denied",
+    );
+    fails(
+        &["render", "p.txt", "-o", "ro/p.png"],
+        "ro: Permission denied",
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path("ro/g.h5")).unwrap(),
+        "the previous output"
+    );
+    assert_eq!(std::fs::read_dir(s.path("ro")).unwrap().count(), 1);
+}
