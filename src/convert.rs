@@ -73,7 +73,8 @@ pub fn convert(
         .find(|i| i.has_z() != has_z || i.has_weight() != has_w)
     {
         return Err(Error::request(format!(
-            "{}: all inputs of one conversion need the same columns (z and weight)",
+            "{}: all inputs of one conversion need the same columns (z and weight); \
+             convert them separately",
             i.info().name
         )));
     }
@@ -84,7 +85,11 @@ pub fn convert(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
-        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))?;
+        .map_err(|e| {
+            Error::request(format!(
+                "cannot start {workers} threads: {e}; lower --threads"
+            ))
+        })?;
     if let Some(p) = progress {
         p.begin("converting", inputs.iter().map(Input::data_len).sum());
     }

@@ -48,7 +48,8 @@ pub enum Error {
     /// A quoted CSV field that does not close on its line or is followed
     /// by something other than the delimiter.
     #[error(
-        "{path}:{line}:{column}: {what}: a quoted field must close on its line and be followed by the delimiter"
+        "{path}:{line}:{column}: {what}: a quoted field must close on its line and be followed by the delimiter; {}",
+        fix_or_skip(*.skippable)
     )]
     BadQuote {
         /// The input's display name.
@@ -59,10 +60,13 @@ pub enum Error {
         column: u64,
         /// What is wrong.
         what: String,
+        /// Whether `--skip-bad-lines` would skip the line: not so for the
+        /// first line, which sets the columns.
+        skippable: bool,
     },
 
     /// A column named on the command line that the input does not have.
-    #[error("{path}: no column {column}; {available}")]
+    #[error("{path}: no column {column}; {available}; {remedy}")]
     MissingColumn {
         /// The input's display name.
         path: String,
@@ -70,6 +74,9 @@ pub enum Error {
         column: String,
         /// What the input does have.
         available: String,
+        /// What to do: the flag that named the column, and the flag that
+        /// splits the input into columns where that may be at fault.
+        remedy: String,
     },
 
     /// A raw binary input whose size is not a whole number of records.
@@ -224,6 +231,15 @@ fn without_path(err: std::io::Error) -> std::io::Error {
     match text.as_deref().and_then(|t| t.split_once(" at path \"")) {
         Some((message, _)) => std::io::Error::new(err.kind(), message.to_string()),
         None => err,
+    }
+}
+
+/// The advice that ends a malformed-line message.
+fn fix_or_skip(skippable: bool) -> &'static str {
+    if skippable {
+        "fix the line, or skip such lines with --skip-bad-lines"
+    } else {
+        "fix the line (the first line sets the columns and cannot be skipped)"
     }
 }
 

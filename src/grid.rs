@@ -38,11 +38,13 @@ impl Axis {
     /// scale `len / (hi - lo)` is a finite, non-zero number.
     pub fn new(lo: f64, hi: f64, len: usize) -> Result<Axis> {
         if !(lo.is_finite() && hi.is_finite()) {
-            return Err(Error::request(format!("range {lo},{hi} must be finite")));
+            return Err(Error::request(format!(
+                "range {lo:?},{hi:?} must be finite"
+            )));
         }
         if lo >= hi {
             return Err(Error::request(format!(
-                "range {lo},{hi} is empty or inverted: the first value must be below the second"
+                "range {lo:?},{hi:?} is empty or inverted: the first value must be below the second"
             )));
         }
         if len == 0 {
@@ -58,7 +60,7 @@ impl Axis {
         let t = -lo * s;
         if !(s.is_finite() && s > 0.0 && t.is_finite()) {
             return Err(Error::request(format!(
-                "range {lo},{hi} cannot be mapped onto {len} pixels in double precision"
+                "range {lo:?},{hi:?} cannot be mapped onto {len} pixels in double precision"
             )));
         }
         Ok(Axis { lo, hi, len, s, t })
@@ -471,16 +473,29 @@ impl GridSpec {
             )
         };
         if (self.x, self.y) != (other.x, other.y) {
-            format!("canvas {} vs {}", geometry(self), geometry(other))
+            format!(
+                "canvas {} vs {}; merge only grids binned with the same --width, --height, \
+                 --x-range and --y-range",
+                geometry(self),
+                geometry(other)
+            )
         } else if self.layers != other.layers {
-            format!("layers {} vs {}", self.layers, other.layers)
+            format!(
+                "layers {} vs {}; merge only grids binned with the same --layers",
+                self.layers, other.layers
+            )
         } else {
             let z = |s: &GridSpec| {
                 s.zbins
                     .map(|a| format!("{} bins over {},{}", a.len, a.lo, a.hi))
                     .unwrap_or_default()
             };
-            format!("z histograms {} vs {}", z(self), z(other))
+            format!(
+                "z histograms {} vs {}; merge only grids binned with the same --z-bins and \
+                 --z-range",
+                z(self),
+                z(other)
+            )
         }
     }
 }
@@ -831,7 +846,8 @@ where
     );
     if overflow {
         Err(Error::Overflow(format!(
-            "merging would overflow the {layer} layer's integer type"
+            "merging would overflow the {layer} layer's integer type; merge fewer grids into \
+             each output"
         )))
     } else {
         Ok(())

@@ -360,7 +360,8 @@ impl Grid {
     /// The error for a z-histogram bin of pixel `p` that passed `u32::MAX`.
     fn zhist_overflow(&self, p: usize) -> Error {
         Error::Overflow(format!(
-            "a z-histogram bin of pixel ({}, {}) exceeded {} points",
+            "a z-histogram bin of pixel ({}, {}) exceeded {} points; use more --z-bins or a \
+             larger --width/--height, or leave zhist out of --layers",
             p / self.spec.width(),
             p % self.spec.width(),
             u32::MAX
@@ -797,7 +798,8 @@ mod tests {
                 .and_then(|()| Accumulator::merge_all(vec![acc]))
                 .map(Option::unwrap)
         };
-        let message = "a z-histogram bin of pixel (3, 2) exceeded 4294967295 points";
+        let message = "a z-histogram bin of pixel (3, 2) exceeded 4294967295 points; use more \
+                       --z-bins or a larger --width/--height, or leave zhist out of --layers";
         // The 256th point carries, past the limit.
         let err = overflowing(u32::MAX - 200, 256).unwrap_err();
         assert_eq!(err.to_string(), message);

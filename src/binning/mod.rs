@@ -13,7 +13,7 @@ mod kernel;
 pub use kernel::{Accumulator, SharedZhist};
 
 use crate::error::{Error, Result};
-use crate::grid::{Grid, GridSpec, InputInfo, Layer, LayerSet};
+use crate::grid::{Axis, Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::read::{BadLine, ChunkQueue, Input, Points};
 
 /// Reports progress of long phases (the command line draws a bar).
@@ -48,7 +48,11 @@ fn worker_pool(workers: usize) -> Result<rayon::ThreadPool> {
         .num_threads(workers)
         .thread_name(|i| format!("densebin-{i}"))
         .build()
-        .map_err(|e| Error::request(format!("cannot start {workers} threads: {e}")))
+        .map_err(|e| {
+            Error::request(format!(
+                "cannot start {workers} threads: {e}; lower --threads"
+            ))
+        })
 }
 
 /// Runs `fold` over every chunk of `inputs` on every thread of `pool`, each
@@ -282,6 +286,14 @@ pub fn available_memory() -> Option<u64> {
     }
 }
 
+/// A refused request with what to do appended; other errors as they are.
+fn with_remedy(e: Error, remedy: &str) -> Error {
+    match e {
+        Error::InvalidRequest(m) => Error::InvalidRequest(format!("{m}; {remedy}")),
+        e => e,
+    }
+}
+
 /// Human-readable bytes: `1.5 GiB`.
 pub fn format_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -463,8 +475,10 @@ impl BinRequest {
         let zhist = layers
             .contains(Layer::ZHist)
             .then_some((self.z_bins, z_range));
-        let spec =
-            GridSpec::new(self.width, self.height, x_range, y_range)?.with_layers(layers, zhist)?;
+        let spec = GridSpec::new(self.width, self.height, x_range, y_range)
+            .map_err(|e| with_remedy(e, self.canvas_remedy(x_range)))?
+            .with_layers(layers, zhist)
+            .map_err(|e| with_remedy(e, "check --z-bins and --z-range"))?;
 
         // Each extra worker costs a grid to fill and merge; on a small input
         // that costs more than the parsing it shares. Unless the threads were
@@ -490,6 +504,19 @@ impl BinRequest {
             chunk_size: self.chunk_size,
             dense,
         })
+    }
+
+    /// The flags to check when [`GridSpec::new`] refuses this canvas: the
+    /// size when it has too many pixels, else the axis that fails.
+    fn canvas_remedy(&self, x_range: (f64, f64)) -> &'static str {
+        let pixels = self.width as u128 * self.height as u128;
+        if pixels > u128::from(GridSpec::MAX_PIXELS) {
+            "lower --width/--height"
+        } else if Axis::new(x_range.0, x_range.1, self.width).is_err() {
+            "check --width and --x-range"
+        } else {
+            "check --height and --y-range"
+        }
     }
 
     /// The requested (or default) layers, checked against the inputs'

@@ -236,10 +236,14 @@ struct ColumnNames {
     names: Option<Vec<String>>,
     /// Why names are missing (for the error message).
     no_names_because: &'static str,
+    /// The flag that decides how the input splits into columns, where a
+    /// missing column may be its fault.
+    split_by: Option<&'static str>,
 }
 
 impl ColumnNames {
-    fn resolve(&self, path: &str, col: &Column) -> Result<usize> {
+    /// The index of column `col`, which the user gave with `flag`.
+    fn resolve(&self, path: &str, flag: &str, col: &Column) -> Result<usize> {
         let found = match col {
             Column::Index(i) => (*i < self.count).then_some(*i),
             Column::Name(n) => self.names.as_ref().and_then(|names| {
@@ -253,6 +257,10 @@ impl ColumnNames {
             path: path.to_string(),
             column: col.to_string(),
             available: self.describe(),
+            remedy: match self.split_by {
+                Some(split) => format!("choose one with {flag}, or check {split}"),
+                None => format!("choose one with {flag}"),
+            },
         })
     }
 
@@ -385,6 +393,7 @@ impl Input {
                     count,
                     names,
                     no_names_because: "a plain 2-D array has no field names: use 0-based indices",
+                    split_by: None,
                 };
                 (Layout::Records(r), names, start, 0)
             }
@@ -618,6 +627,7 @@ fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayou
         count: fields,
         names: None,
         no_names_because: "raw binary records have no names: use 0-based indices",
+        split_by: Some("--fields"),
     };
     Ok((layout, names))
 }
@@ -640,16 +650,16 @@ fn resolve_columns(
     opts: &ReadOptions,
     layout: &Layout,
 ) -> Result<Columns> {
-    let x = names.resolve(name, &opts.x)?;
-    let y = names.resolve(name, &opts.y)?;
+    let x = names.resolve(name, "--x", &opts.x)?;
+    let y = names.resolve(name, "--y", &opts.y)?;
     let z = match &opts.z {
-        Some(c) => Some(names.resolve(name, c)?),
+        Some(c) => Some(names.resolve(name, "--z", c)?),
         None => (names.count > 2).then_some(2),
     };
     let w = opts
         .weight
         .as_ref()
-        .map(|c| names.resolve(name, c))
+        .map(|c| names.resolve(name, "--weight", c))
         .transpose()?;
     let columns = Columns { x, y, z, w };
     if let Layout::Records(r) = layout {

@@ -53,58 +53,75 @@ pub struct NpyField {
 }
 
 const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// What to do about an array densebin cannot read as it is.
+pub(crate) const AS_FLOATS: &str =
+    "save the columns to bin as a float (N, k) array, such as np.column_stack([x, y, z])";
+
+/// A header that numpy would not have written (cut short or corrupt), with
+/// what to do.
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> String {
+    format!("{what}; save the array again with numpy's np.save")
+}
 const MAX_DEPTH: usize = 16;
 
 /// Parses the header at the start of `bytes`.
 pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, String> {
     if !bytes.starts_with(MAGIC) {
-        return Err("not an .npy file: the magic string \\x93NUMPY is missing".to_string());
+        return Err(
+            "not an .npy file: the magic string \\x93NUMPY is missing; check --format".to_string(),
+        );
     }
     let (major, minor) = match bytes.get(6..8) {
         Some(&[a, b]) => (a, b),
-        _ => return Err("truncated .npy header".to_string()),
+        _ => return Err(corrupt("truncated .npy header")),
     };
     let (len, start): (usize, usize) = match major {
         1 => match bytes.get(8..10) {
             Some(&[a, b]) => (u16::from_le_bytes([a, b]) as usize, 10),
-            _ => return Err("truncated .npy header".to_string()),
+            _ => return Err(corrupt("truncated .npy header")),
         },
         2 | 3 => match bytes.get(8..12) {
             Some(&[a, b, c, d]) => (u32::from_le_bytes([a, b, c, d]) as usize, 12),
-            _ => return Err("truncated .npy header".to_string()),
+            _ => return Err(corrupt("truncated .npy header")),
         },
-        v => return Err(format!("unsupported .npy format version {v}.{minor}")),
+        v => {
+            return Err(format!(
+                "unsupported .npy format version {v}.{minor}; densebin reads versions 1.0 to 3.0 \
+                 (save it with numpy's np.save)"
+            ));
+        }
     };
     let text = start
         .checked_add(len)
         .and_then(|end| bytes.get(start..end))
-        .ok_or_else(|| format!("truncated .npy header: {len} bytes promised"))?;
-    let text = std::str::from_utf8(text).map_err(|_| "the .npy header is not text".to_string())?;
+        .ok_or_else(|| corrupt(format!("truncated .npy header: {len} bytes promised")))?;
+    let text = std::str::from_utf8(text).map_err(|_| corrupt("the .npy header is not text"))?;
     let value = Parser::new(text).parse_all()?;
     let Value::Dict(items) = value else {
-        return Err("the .npy header is not a dict".to_string());
+        return Err(corrupt("the .npy header is not a dict"));
     };
     let get = |key: &str| {
         items
             .iter()
             .find(|(k, _)| matches!(k, Value::Str(s) if s == key))
             .map(|(_, v)| v)
-            .ok_or_else(|| format!("the .npy header has no {key:?}"))
+            .ok_or_else(|| corrupt(format!("the .npy header has no {key:?}")))
     };
     let descr = parse_descr(get("descr")?)?;
     let fortran_order = match get("fortran_order")? {
         Value::Bool(b) => *b,
-        _ => return Err("'fortran_order' is not a boolean".to_string()),
+        _ => return Err(corrupt("'fortran_order' is not a boolean")),
     };
     let shape = match get("shape")? {
         Value::Tuple(dims) => dims
             .iter()
             .map(|d| match d {
                 Value::Int(n) => Ok(*n),
-                _ => Err("'shape' holds a non-integer".to_string()),
+                _ => Err(corrupt("'shape' holds a non-integer")),
             })
             .collect::<Result<Vec<u64>, String>>()?,
-        _ => return Err("'shape' is not a tuple".to_string()),
+        _ => return Err(corrupt("'shape' is not a tuple")),
     };
     Ok(NpyHeader {
         version: (major, minor),
@@ -122,7 +139,7 @@ fn parse_descr(v: &Value) -> Result<NpyDescr, String> {
             .iter()
             .map(|f| {
                 let Value::Tuple(parts) = f else {
-                    return Err("a structured dtype field is not a tuple".to_string());
+                    return Err(corrupt("a structured dtype field is not a tuple"));
                 };
                 match parts.as_slice() {
                     [Value::Str(name), Value::Str(dtype)] => Ok(NpyField {
@@ -137,19 +154,21 @@ fn parse_descr(v: &Value) -> Result<NpyDescr, String> {
                             .iter()
                             .map(|d| match d {
                                 Value::Int(n) => Ok(*n),
-                                _ => Err("bad sub-array shape".to_string()),
+                                _ => Err(corrupt("bad sub-array shape")),
                             })
                             .collect::<Result<_, _>>()?,
                     }),
-                    [Value::Str(name), _, ..] => {
-                        Err(format!("field {name:?} has a nested dtype: not supported"))
-                    }
-                    _ => Err("a structured dtype field is not (name, dtype)".to_string()),
+                    [Value::Str(name), _, ..] => Err(format!(
+                        "field {name:?} has a nested dtype: not supported; {AS_FLOATS}"
+                    )),
+                    _ => Err(corrupt("a structured dtype field is not (name, dtype)")),
                 }
             })
             .collect::<Result<_, _>>()
             .map(NpyDescr::Structured),
-        _ => Err("'descr' is neither a dtype string nor a list of fields".to_string()),
+        _ => Err(corrupt(
+            "'descr' is neither a dtype string nor a list of fields",
+        )),
     }
 }
 
@@ -188,7 +207,10 @@ impl<'a> Parser<'a> {
     }
 
     fn err(&self, what: &str) -> String {
-        format!("malformed .npy header at byte {}: {what}", self.pos)
+        corrupt(format!(
+            "malformed .npy header at byte {}: {what}",
+            self.pos
+        ))
     }
 
     fn skip_ws(&mut self) {

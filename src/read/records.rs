@@ -4,7 +4,11 @@
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
 
+use super::npy::{AS_FLOATS, corrupt};
 use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points};
+
+/// The most values a record may have.
+const MAX_FIELDS: usize = 1 << 16;
 
 /// The type of one value in a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,9 +79,9 @@ impl RecordLayout {
         if n == 0 {
             return Err("--fields must be at least 1".to_string());
         }
-        if n > 1 << 16 {
+        if n > MAX_FIELDS {
             return Err(format!(
-                "--fields {n} is more than the 65536 values a record may have"
+                "--fields {n} is more than the {MAX_FIELDS} values a record may have"
             ));
         }
         Ok(RecordLayout {
@@ -100,29 +104,42 @@ impl RecordLayout {
             NpyDescr::Simple(dtype) => {
                 let ty = float_type(dtype).ok_or_else(|| {
                     format!(
-                        "unsupported dtype {dtype:?}: only float32 and float64 arrays (or structured arrays with float fields) can be binned"
+                        "unsupported dtype {dtype:?}: only float32 and float64 arrays (or structured arrays with float fields) can be binned; save arr.astype(\"f8\") instead"
                     )
                 })?;
-                let [_, k] = h.shape[..] else {
-                    return Err(format!(
-                        "expected a 2-D (N, k) array of points, found shape {:?}",
+                let wrong_shape = || {
+                    format!(
+                        "expected a 2-D (N, k) array of points, found shape {:?}; {AS_FLOATS}",
                         h.shape
-                    ));
+                    )
                 };
+                let [_, k] = h.shape[..] else {
+                    return Err(wrong_shape());
+                };
+                if k == 0 {
+                    return Err(wrong_shape());
+                }
                 if h.fortran_order && h.shape[0] > 1 && k > 1 {
                     return Err(
                         "Fortran-order (column-major) arrays are not supported: save np.ascontiguousarray(a)"
                             .to_string(),
                     );
                 }
-                let k = usize::try_from(k).map_err(|_| "too many columns".to_string())?;
-                let layout = RecordLayout::uniform(ty, k)?;
+                let too_many = || {
+                    format!(
+                        "{k} columns is more than the {MAX_FIELDS} values a record may have; \
+                         save only the columns to bin"
+                    )
+                };
+                let k = usize::try_from(k).map_err(|_| too_many())?;
+                let layout = RecordLayout::uniform(ty, k).map_err(|_| too_many())?;
                 Ok((layout, None))
             }
             NpyDescr::Structured(fields) => {
                 if h.shape.len() != 1 {
                     return Err(format!(
-                        "expected a 1-D structured array of records, found shape {:?}",
+                        "expected a 1-D structured array of records, found shape {:?}; \
+                         save arr.reshape(-1) instead",
                         h.shape
                     ));
                 }
@@ -132,14 +149,17 @@ impl RecordLayout {
                 for f in fields {
                     if !f.shape.is_empty() {
                         return Err(format!(
-                            "field {:?} is a sub-array {:?}: not supported",
+                            "field {:?} is a sub-array {:?}: not supported; {AS_FLOATS}",
                             f.name, f.shape
                         ));
                     }
                     let ty = match float_type(&f.dtype) {
                         Some(t) => t,
                         None => ValueType::Other(type_size(&f.dtype).ok_or_else(|| {
-                            format!("field {:?} has unsupported dtype {:?}", f.name, f.dtype)
+                            format!(
+                                "field {:?} has unsupported dtype {:?}; {AS_FLOATS}",
+                                f.name, f.dtype
+                            )
                         })?),
                     };
                     out.push(RecordField { offset, ty });
@@ -149,7 +169,7 @@ impl RecordLayout {
                         .ok_or_else(|| "record too large".to_string())?;
                 }
                 if offset == 0 {
-                    return Err("structured dtype has no data fields".to_string());
+                    return Err(format!("structured dtype has no data fields; {AS_FLOATS}"));
                 }
                 Ok((
                     RecordLayout {
@@ -200,18 +220,18 @@ impl RecordLayout {
         };
         let expected = records
             .and_then(|n| n.checked_mul(self.record_size as u64))
-            .ok_or_else(|| npy("the shape in the header is too large".to_string()))?;
+            .ok_or_else(|| npy(corrupt("the shape in the header is too large")))?;
         let found = size.saturating_sub(start);
         if found < expected {
-            return Err(npy(format!(
+            return Err(npy(corrupt(format!(
                 "truncated: the header promises {expected} bytes of data, the file holds {found}"
-            )));
+            ))));
         }
         if found > expected {
-            return Err(npy(format!(
+            return Err(npy(corrupt(format!(
                 "{} bytes follow the {expected} bytes of data the header describes",
                 found - expected
-            )));
+            ))));
         }
         if expected == 0 {
             return Err(Error::EmptyInput {
@@ -231,20 +251,23 @@ impl RecordLayout {
         c: &Columns,
         z_explicit: bool,
     ) -> Result<Option<usize>> {
-        let not_float = |i: usize| {
+        let not_float = |i: usize, flag: &str| {
             Error::request(format!(
-                "{name}: column {i} is not a float32 or float64 field and cannot be binned"
+                "{name}: column {i} is not a float32 or float64 field and cannot be binned; \
+                 choose a float field with {flag}"
             ))
         };
-        for i in [Some(c.x), Some(c.y), c.w].into_iter().flatten() {
-            if !self.fields[i].ty.is_float() {
-                return Err(not_float(i));
+        for (i, flag) in [(Some(c.x), "--x"), (Some(c.y), "--y"), (c.w, "--weight")] {
+            if let Some(i) = i
+                && !self.fields[i].ty.is_float()
+            {
+                return Err(not_float(i, flag));
             }
         }
         match c.z {
             Some(z) if !self.fields[z].ty.is_float() => {
                 if z_explicit {
-                    Err(not_float(z))
+                    Err(not_float(z, "--z"))
                 } else {
                     Ok(None)
                 }
@@ -468,6 +491,29 @@ mod tests {
             Err(Error::EmptyInput { .. })
         ));
         assert!(RecordLayout::uniform(ValueType::F32Le, 0).is_err());
+    }
+
+    #[test]
+    fn npy_column_counts_are_not_blamed_on_fields() {
+        let header = |k: u64| NpyHeader {
+            version: (1, 0),
+            descr: NpyDescr::Simple("<f8".to_string()),
+            fortran_order: false,
+            shape: vec![5, k],
+            data_offset: 128,
+        };
+        let e = RecordLayout::from_npy(&header(0)).unwrap_err();
+        assert!(
+            e.starts_with("expected a 2-D (N, k) array of points, found shape [5, 0]; save"),
+            "{e}"
+        );
+        let e = RecordLayout::from_npy(&header(70000)).unwrap_err();
+        assert!(
+            e.starts_with("70000 columns is more than the 65536 values a record may have; save"),
+            "{e}"
+        );
+        assert!(!e.contains("--fields"), "{e}");
+        assert!(RecordLayout::from_npy(&header(3)).is_ok());
     }
 
     #[test]

@@ -138,6 +138,7 @@ impl TextLayout {
                 line: lines_before + 1,
                 column: column_of(line, at),
                 what: kind.to_string(),
+                skippable: false,
             })
         };
         let fields: Vec<Field<'_>> = Fields::new(first.0, sep)
@@ -189,6 +190,9 @@ impl TextLayout {
             count: self.ncols,
             names: self.header.clone(),
             no_names_because: "no header line: select columns by 0-based index",
+            // One column where x and y need two: the delimiter is likely
+            // not the one the file uses.
+            split_by: (self.ncols == 1).then_some("--delimiter"),
         }
     }
 
@@ -346,6 +350,7 @@ impl TextLayout {
                 line: line_no,
                 column: column_of(line, at),
                 what: "malformed quoted field".to_string(),
+                skippable: true,
             },
         }
     }

@@ -195,7 +195,8 @@ impl Shading {
         }
         let only = |what: &str, modes: &str| {
             Err(Error::request(format!(
-                "{what} has no effect in {} mode (it applies to {modes})",
+                "{what} has no effect in {} mode (it applies to {modes}); drop it, or choose \
+                 another --mode",
                 self.mode
             )))
         };
@@ -210,7 +211,8 @@ impl Shading {
             }
             m if m != Mode::Density && self.weighted => only("--weighted", "density"),
             m if m.is_z_stat() && self.how.is_none() && self.span.is_some() => Err(Error::request(
-                "--span applies to the count, which shapes opacity only with --how in z-statistic modes"
+                "--span applies to the count, which shapes opacity only with --how in z-statistic \
+                 modes; add --how, or drop --span"
                     .to_string(),
             )),
             _ => Ok(()),

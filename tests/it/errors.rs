@@ -81,10 +81,21 @@ fn short_and_long_lines() {
         "long.csv:3:7: expected 3 columns, found 4",
     );
     s.write("quote.csv", "1,2,3\n1,\"2,3\n");
-    s.fails_with(
-        &["bin", "quote.csv", "-o", "g.h5"],
-        2,
-        "quote.csv:2:3: malformed quoted field",
+    let err = s.fails(&["bin", "quote.csv", "-o", "g.h5"], 2);
+    assert!(
+        err.contains("quote.csv:2:3: malformed quoted field")
+            && err.contains("; fix the line, or skip such lines with --skip-bad-lines"),
+        "{err}"
+    );
+    // The first line sets the columns: --skip-bad-lines cannot skip it, and
+    // the message does not offer it.
+    s.write("first.csv", "1,\"2,3\n4,5,6\n");
+    let err = s.fails(&["bin", "first.csv", "-o", "g.h5", "--skip-bad-lines"], 2);
+    assert!(
+        err.contains("first.csv:1:3: malformed quoted field")
+            && err.contains("; fix the line (the first line sets the columns")
+            && !err.contains("--skip-bad-lines"),
+        "{err}"
     );
 }
 
@@ -93,7 +104,7 @@ fn binary_sizes_and_npy_problems() {
     let mut fortran = npy("'<f4'", "(2, 3)", &[0u8; 24]);
     let at = fortran.windows(5).position(|w| w == b"False").unwrap();
     fortran[at..at + 5].copy_from_slice(b"True ");
-    let cases: [(&str, Vec<u8>, &str); 7] = [
+    let cases: [(&str, Vec<u8>, &str); 10] = [
         (
             "odd.f32",
             vec![0; 12 * 3 + 5],
@@ -106,9 +117,15 @@ fn binary_sizes_and_npy_problems() {
             "int.npy: unsupported dtype \"<i4\"",
         ),
         (
+            "int.npy",
+            npy("'<i4'", "(2, 3)", &[0; 24]),
+            "can be binned; save arr.astype(\"f8\") instead",
+        ),
+        (
             "flat.npy",
             npy("'<f4'", "(6,)", &[0; 24]),
-            "expected a 2-D (N, k) array",
+            "expected a 2-D (N, k) array of points, found shape [6]; save the columns to bin \
+             as a float (N, k) array",
         ),
         (
             "cut.npy",
@@ -116,9 +133,19 @@ fn binary_sizes_and_npy_problems() {
             "cut.npy: truncated",
         ),
         (
+            "cut.npy",
+            npy("'<f4'", "(10, 3)", &[0; 24]),
+            "; save the array again with numpy's np.save",
+        ),
+        (
             "junk.npy",
             b"not numpy at all".to_vec(),
             "junk.npy: not an .npy file",
+        ),
+        (
+            "junk.npy",
+            b"not numpy at all".to_vec(),
+            "\\x93NUMPY is missing; check --format",
         ),
         ("f.npy", fortran, "Fortran-order"),
     ];
@@ -192,12 +219,24 @@ fn missing_columns() {
     s.fails_with(
         &["bin", "p.csv", "-o", "g.h5", "--x", "longitude"],
         2,
-        "p.csv: no column \"longitude\"; it has 2 columns: 0=\"lon\", 1=\"lat\"",
+        "p.csv: no column \"longitude\"; it has 2 columns: 0=\"lon\", 1=\"lat\"; choose one with --x",
     );
     s.fails_with(
         &["bin", "p.csv", "-o", "g.h5", "--z", "5"],
         2,
         "no column 5",
+    );
+    s.fails_with(
+        &["bin", "p.csv", "-o", "g.h5", "--weight", "w"],
+        2,
+        "; choose one with --weight",
+    );
+    s.write("rec.f32", vec![0u8; 24]);
+    s.fails_with(
+        &["bin", "rec.f32", "-o", "g.h5", "--z", "3"],
+        2,
+        "rec.f32: no column 3; it has 3 columns (0 to 2) and raw binary records have no names: \
+         use 0-based indices; choose one with --z, or check --fields",
     );
     s.write("p.txt", "1 2\n");
     s.fails_with(
@@ -458,9 +497,10 @@ fn text_faults_are_located() {
     // Mixed delimiters: the sniffed one (here none: no delimiter is on
     // every line) reads the first line as a one-column header.
     s.write("mixed.txt", "1,2,3\n4 5 6\n");
-    assert!(
-        fails("mixed.txt", &[]).contains("mixed.txt: no column 1; it has 1 column: 0=\"1,2,3\"")
-    );
+    assert!(fails("mixed.txt", &[]).contains(
+        "mixed.txt: no column 1; it has 1 column: 0=\"1,2,3\"; choose one with --y, or check \
+             --delimiter"
+    ));
     let err = fails("mixed.txt", &["--delimiter", "comma"]);
     assert!(
         err.contains("mixed.txt:2:1: expected a number, found \"4 5 6\""),
@@ -518,7 +558,7 @@ fn binary_fields_and_npy_versions() {
     s.fails_with(
         &["bin", "v9.npy", "-o", "g.h5"],
         2,
-        "v9.npy: unsupported .npy format version 9.0",
+        "v9.npy: unsupported .npy format version 9.0; densebin reads versions 1.0 to 3.0",
     );
     assert_nothing_written(&s, &["rec.f32", "v9.npy"]);
 }
@@ -545,9 +585,15 @@ fn grids_that_are_cut_or_do_not_match() {
         "b.h5: cannot merge grids: canvas 1000x1000",
     );
     s.fails_with(
+        &["merge", "a.h5", "b.h5", "-o", "m.h5"],
+        2,
+        "; merge only grids binned with the same --width, --height, --x-range and --y-range",
+    );
+    s.fails_with(
         &["merge", "a.h5", "c.h5", "-o", "m.h5"],
         2,
-        "c.h5: cannot merge grids: layers count,sum,minmax,zhist vs count",
+        "c.h5: cannot merge grids: layers count,sum,minmax,zhist vs count; merge only grids \
+         binned with the same --layers",
     );
     assert_nothing_written(&s, &["p.txt", "a.h5", "b.h5", "c.h5", "cut.h5"]);
 }
@@ -568,7 +614,23 @@ fn canvases_and_ranges_out_of_bounds() {
             "100000000",
         ],
         2,
-        "a 100000000x100000000 canvas has more than the 4294967294 pixels a grid can index",
+        "a 100000000x100000000 canvas has more than the 4294967294 pixels a grid can index; \
+         lower --width/--height",
+    );
+    // Ranges from the data that no canvas can map: the flags to give.
+    s.write("far.txt", "1e300 1\n1e300 2\n");
+    s.fails_with(
+        &["bin", "far.txt", "-o", "g.h5"],
+        2,
+        "x: range 1e300,1e300 is empty or inverted: the first value must be below the second; \
+         check --width and --x-range",
+    );
+    s.write("wide.txt", "1 -1e308\n2 1e308\n");
+    s.fails_with(
+        &["bin", "wide.txt", "-o", "g.h5"],
+        2,
+        "y: range -1e308,1e308 cannot be mapped onto 1000 pixels in double precision; \
+         check --height and --y-range",
     );
     for range in ["nan,1", "-inf,1"] {
         s.fails_with(
@@ -577,7 +639,7 @@ fn canvases_and_ranges_out_of_bounds() {
             &format!("the range {range} must be finite"),
         );
     }
-    assert_nothing_written(&s, &["p.txt"]);
+    assert_nothing_written(&s, &["p.txt", "far.txt", "wide.txt"]);
 }
 
 #[test]

@@ -396,6 +396,14 @@ fn convert_writes_the_points_once_as_records() {
         2,
         "name the output .f32, .f64 or .npy",
     );
+    s.write("xy.txt", "1 2\n3 4\n");
+    s.fails_with(
+        &["convert", "p.txt", "xy.txt", "-o", "mixed.f32"],
+        2,
+        "all inputs of one conversion need the same columns (z and weight); convert them \
+         separately",
+    );
+    assert!(!s.path("mixed.f32").exists(), "no output");
     s.write("bad.txt", "1 2 3\n1 x 3\n");
     s.fails_with(
         &["convert", "bad.txt", "-o", "bad.f32"],

@@ -377,7 +377,15 @@ fn shading_errors() {
             "shade", "g.h5", "-o", "o.png", "--mode", "scatter", "--how", "log",
         ],
         2,
-        "--how has no effect in scatter mode",
+        "--how has no effect in scatter mode (it applies to density and the z statistics); \
+         drop it, or choose another --mode",
+    );
+    s.fails_with(
+        &[
+            "shade", "g.h5", "-o", "o.png", "--mode", "mean", "--span", "1,2",
+        ],
+        2,
+        "only with --how in z-statistic modes; add --how, or drop --span",
     );
     s.fails_with(
         &["shade", "g.h5", "-o", "o.png", "--background", "ochre"],
