@@ -79,17 +79,8 @@ pub fn convert(
         )));
     }
     let fields = 2 + usize::from(has_z) + usize::from(has_w);
-    let workers = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
-        .map_err(|e| {
-            Error::request(format!(
-                "cannot start {workers} threads: {e}; lower --threads"
-            ))
-        })?;
+    let workers = crate::binning::threads(threads)?;
+    let pool = crate::binning::worker_pool(workers)?;
     if let Some(p) = progress {
         p.begin("converting", inputs.iter().map(Input::data_len).sum());
     }

@@ -42,8 +42,26 @@ impl InputTally {
     }
 }
 
+/// The most worker threads densebin starts: past the number of cores they
+/// add nothing but memory (a private grid each), and a hundred thousand
+/// made thread creation itself fail.
+pub const MAX_THREADS: usize = 1024;
+
+/// The worker threads for a request of `requested` (every core when
+/// `None`), checked to be between 1 and [`MAX_THREADS`].
+pub fn threads(requested: Option<usize>) -> Result<usize> {
+    match requested {
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Some(0) => Err(Error::request("--threads must be at least 1")),
+        Some(n) if n > MAX_THREADS => Err(Error::request(format!(
+            "--threads {n} is more than {MAX_THREADS}; use at most the number of cores"
+        ))),
+        Some(n) => Ok(n),
+    }
+}
+
 /// A pool of `workers` threads named `densebin-N`.
-fn worker_pool(workers: usize) -> Result<rayon::ThreadPool> {
+pub(crate) fn worker_pool(workers: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .thread_name(|i| format!("densebin-{i}"))
@@ -456,12 +474,7 @@ impl BinRequest {
         if layers.contains(Layer::ZHist) && self.z_bins == 0 {
             return Err(Error::request("--z-bins must be at least 1"));
         }
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        if threads == 0 {
-            return Err(Error::request("--threads must be at least 1"));
-        }
+        let threads = threads(self.threads)?;
         // No more workers than chunks: a small input needs no 16 grids.
         let chunk_size = self
             .chunk_size

@@ -70,6 +70,7 @@ pub fn run() -> anyhow::Result<()> {
         quiet: cli.quiet,
     };
     if let Some(n) = cli.threads {
+        densebin::binning::threads(Some(n))?;
         // Everything else that runs in parallel (merging, writing grids,
         // shading) takes rayon's global pool: the same number of threads.
         // It cannot have been started yet; were it, it would just keep its

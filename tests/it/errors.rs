@@ -617,6 +617,20 @@ fn canvases_and_ranges_out_of_bounds() {
         "a 100000000x100000000 canvas has more than the 4294967294 pixels a grid can index; \
          lower --width/--height",
     );
+    // Absurd thread counts are refused before any thread starts: a
+    // hundred thousand made thread creation panic.
+    for cmd in ["bin", "convert", "render"] {
+        s.fails_with(
+            &[cmd, "p.txt", "-o", "out.png", "--threads", "100000"],
+            2,
+            "--threads 100000 is more than 1024; use at most the number of cores",
+        );
+        s.fails_with(
+            &[cmd, "p.txt", "-o", "out.png", "--threads", "0"],
+            2,
+            "--threads must be at least 1",
+        );
+    }
     // Ranges from the data that no canvas can map: the flags to give.
     s.write("far.txt", "1e300 1\n1e300 2\n");
     s.fails_with(
