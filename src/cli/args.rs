@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use densebin::LayerSet;
 use densebin::binning::BinRequest;
@@ -254,10 +253,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Adds the output path to an error's context.
+/// Adds the output path to an error's context, unless the error already
+/// starts with it (`g.h5: HDF5: …`, not `writing g.h5: g.h5: HDF5: …`).
 pub fn writing<T>(r: densebin::Result<T>, path: &std::path::Path) -> anyhow::Result<T> {
-    r.map_err(anyhow::Error::from)
-        .with_context(|| format!("writing {}", path.display()))
+    r.map_err(|e| {
+        let named = e.to_string().starts_with(&*path.to_string_lossy());
+        let e = anyhow::Error::from(e);
+        if named {
+            e
+        } else {
+            e.context(format!("writing {}", path.display()))
+        }
+    })
 }
 
 #[cfg(test)]

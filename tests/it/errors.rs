@@ -679,9 +679,10 @@ fn outputs_that_cannot_be_written() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("g.h5") && err.ends_with("File too large\n"),
+        err.starts_with("densebin: g.h5: ") && err.ends_with("File too large\n"),
         "{err}"
     );
+    assert_eq!(err.matches("g.h5").count(), 1, "the path once: {err}");
     assert_eq!(
         std::fs::read_to_string(s.path("g.h5")).unwrap(),
         "the previous output"
