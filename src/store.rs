@@ -62,7 +62,10 @@ const CHUNK: usize = 512;
 pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
     write_atomically(path, |tmp| {
         let file = options().create(tmp).map_err(|e| Error::hdf5(path, e))?;
-        write_contents(grid, &file).map_err(|e| Error::hdf5(path, e))?;
+        write_contents(grid, &file).map_err(|e| match crate::cancel::check() {
+            Err(cancelled) => cancelled,
+            Ok(()) => Error::hdf5(path, e),
+        })?;
         file.close().map_err(|e| Error::hdf5(path, e))
     })
 }
@@ -460,6 +463,11 @@ fn write_chunks<T: Stored>(
     let raw_bytes = grid.chunk_len * std::mem::size_of::<T>();
     let zero = T::default();
     for wave in grid.waves(raw_bytes) {
+        // A large grid takes seconds to write: stop between waves when the
+        // run was cancelled (`write_grid` reports it as such).
+        if crate::cancel::requested() {
+            return Err(hdf5::Error::from("interrupted"));
+        }
         let stored: Vec<(Vec<usize>, Vec<u8>)> = wave
             .into_par_iter()
             .filter_map(|i| {

@@ -95,12 +95,37 @@ fn caught() -> &'static Arc<AtomicUsize> {
     SIGNAL.get_or_init(|| Arc::new(AtomicUsize::new(0)))
 }
 
+/// How long a cancelled run may take to stop before it is stopped at once.
+/// A run checks for cancellation between chunks, between the waves of
+/// chunks it writes and before renaming an output, and stops within a
+/// fraction of a second; but a read that blocks (standard input that
+/// neither sends nor closes) or a libhdf5 call that never returns (a
+/// damaged format 1 grid) checks nothing.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// SIGINT and SIGTERM cancel the run (`densebin::cancel`): it stops at the
 /// next chunk or before renaming an output into place, removes its
-/// temporary files, and exits with 128 + the signal. A second signal ends
-/// the process at once, with the same status.
+/// temporary files, and exits with 128 + the signal. A second signal, or
+/// [`GRACE`] passing without the run stopping, ends the process at once,
+/// with the same status.
 fn catch_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                std::thread::sleep(GRACE);
+                eprintln!(
+                    "densebin: interrupted, and still busy {} s later: stopped at once \
+                     (temporary files may remain)",
+                    GRACE.as_secs()
+                );
+                // SAFETY: _exit(2) has no preconditions. It skips atexit
+                // handlers on purpose: libhdf5's would close files under a
+                // call that another thread may be stuck in.
+                unsafe { libc::_exit(128 + sig) }
+            }
+        });
+    }
     let cancel = densebin::cancel::flag();
     for sig in [SIGINT, SIGTERM] {
         // In this order: the shutdown acts only when the flag is already
