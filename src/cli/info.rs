@@ -51,6 +51,14 @@ fn text(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
         "{path}: densebin grid (format {}, written by densebin {})",
         h.format_version, h.densebin_version
     );
+    if h.format_version < 2 {
+        // docs/errors.md, "Damaged grid files".
+        let _ = writeln!(
+            out,
+            "note     format 1 has no checksums: damage to it can go unnoticed or crash \
+             libhdf5; `densebin merge {path} -o NEW.h5` rewrites it as format 2"
+        );
+    }
     let _ = writeln!(
         out,
         "canvas   {} x {} pixels, x {} .. {}, y {} .. {} (linear axes, row 0 at the bottom)",

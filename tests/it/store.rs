@@ -293,6 +293,25 @@ fn format_1_grids_still_read() {
     let (old, now) = (read_grid(&v1).unwrap(), s.grid("now.h5"));
     assert!(old.count().sum() > 0);
     assert!(old == now, "the format 1 grid reads differently");
+    // info says how to rewrite it as format 2, and that works.
+    let v1 = v1.to_str().unwrap();
+    let out = s.cmd().args(["info", v1]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "`densebin merge {v1} -o NEW.h5` rewrites it as format 2"
+        )),
+        "{text}"
+    );
+    s.ok(&["merge", v1, "-o", "new.h5", "-q"]);
+    assert_eq!(
+        read_header(&s.path("new.h5")).unwrap().format_version,
+        FORMAT_VERSION
+    );
+    assert!(s.grid("new.h5") == old, "the rewritten grid differs");
+    let text =
+        String::from_utf8(s.cmd().args(["info", "new.h5"]).output().unwrap().stdout).unwrap();
+    assert!(!text.contains("no checksums"), "{text}");
 }
 
 /// Any single changed byte in a grid file either leaves the grid reading
