@@ -114,6 +114,9 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+    // For a program that has to end without unwinding (see
+    // `cancel::remove_temporaries`).
+    let _registered = crate::cancel::Temporary::new(tmp.path());
     write(tmp.path())?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     // Cancelled while writing: the temporary file goes with `tmp`.

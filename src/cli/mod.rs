@@ -107,35 +107,44 @@ const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// next chunk or before renaming an output into place, removes its
 /// temporary files, and exits with 128 + the signal. A second signal, or
 /// [`GRACE`] passing without the run stopping, ends the process at once,
-/// with the same status.
+/// with the same status, after removing the temporary files of writes
+/// under way.
 fn catch_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
-        std::thread::spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                std::thread::sleep(GRACE);
-                eprintln!(
-                    "densebin: interrupted, and still busy {} s later: stopped at once \
-                     (temporary files may remain)",
-                    GRACE.as_secs()
-                );
-                // SAFETY: _exit(2) has no preconditions. It skips atexit
-                // handlers on purpose: libhdf5's would close files under a
-                // call that another thread may be stuck in.
-                unsafe { libc::_exit(128 + sig) }
-            }
-        });
-    }
     let cancel = densebin::cancel::flag();
     for sig in [SIGINT, SIGTERM] {
-        // In this order: the shutdown acts only when the flag is already
-        // set, that is on the second signal. Registration fails only for
-        // forbidden signals, which these are not.
-        let _ =
-            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&cancel));
+        // Registration fails only for forbidden signals, which these are
+        // not.
         let _ = signal_hook::flag::register_usize(sig, Arc::clone(caught()), sig as usize);
         let _ = signal_hook::flag::register(sig, Arc::clone(&cancel));
     }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let Some(sig) = signals.forever().next() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + GRACE;
+        let why = loop {
+            if signals.pending().next().is_some() {
+                break "interrupted again: stopped at once".to_string();
+            }
+            if std::time::Instant::now() >= deadline {
+                break format!(
+                    "interrupted, and still busy {} s later: stopped at once",
+                    GRACE.as_secs()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        densebin::cancel::remove_temporaries();
+        eprintln!("densebin: {why}");
+        // SAFETY: _exit(2) has no preconditions. It skips atexit handlers
+        // on purpose: libhdf5's would close files under a call that another
+        // thread may be stuck in.
+        unsafe { libc::_exit(128 + sig) }
+    });
 }
 
 /// A mapped input that shrinks while it is read takes pages away from under
