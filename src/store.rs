@@ -43,10 +43,12 @@ use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 pub const FORMAT_NAME: &str = "densebin-grid";
 /// The version of the layout this build writes, and the newest it reads.
 ///
-/// Version 2 (densebin 0.1.0 onwards) writes the HDF5 1.10 file format,
-/// whose metadata libhdf5 checksums, and fixed-length strings; version 1
-/// wrote the earliest HDF5 file format and variable-length strings. Both
-/// read.
+/// Version 2 (from 2026-11-27, before any release) writes the HDF5 1.10
+/// file format, whose metadata libhdf5 checksums, and fixed-length strings;
+/// version 1 wrote the earliest HDF5 file format and variable-length
+/// strings. Both read. Builds from before version 2 read `format` as a
+/// variable-length string and so call a version 2 file "not a densebin
+/// grid: no 'format' attribute".
 pub const FORMAT_VERSION: u32 = 2;
 /// deflate level, of the zlib-rs encoder that compresses the chunks (see
 /// [`write_chunks`]): 2 makes files 25 % smaller than 1 (zlib-rs's level 1
