@@ -33,7 +33,7 @@ use std::str::FromStr;
 use hdf5::filters::Filter;
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Datatype, File, H5Type, Location};
-use ndarray::{Array2, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice};
+use ndarray::{Array, Array2, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -204,9 +204,7 @@ fn read_strings(loc: &Location, name: &str) -> hdf5::Result<Vec<Vec<u8>>> {
     let n = attr.size();
     match dtype.to_descriptor()? {
         T::FixedUnicode(len) | T::FixedAscii(len) => {
-            if len.checked_mul(n).is_none_or(|b| b > MAX_ATTR_BYTES) {
-                return Err(too_large(name));
-            }
+            fits(name, n, len)?;
             let mut buf = vec![0u8; len * n];
             let _guard = hdf5_sys::LOCK.lock();
             // SAFETY: `attr` and `dtype` (the attribute's own type, so no
@@ -239,23 +237,22 @@ fn read_strings(loc: &Location, name: &str) -> hdf5::Result<Vec<Vec<u8>>> {
 /// million long paths, and far less than a damaged size field can claim.
 const MAX_ATTR_BYTES: usize = 1 << 28;
 
-fn too_large(name: &str) -> hdf5::Error {
-    hdf5::Error::from(format!(
-        "attribute {name} is larger than {MAX_ATTR_BYTES} bytes"
-    ))
+/// Checks that `count` values of `each` bytes fit [`MAX_ATTR_BYTES`]
+/// before they are allocated: an attribute's dataspace says how many
+/// values it holds, and a damaged format 1 file (no checksums) claimed
+/// exabytes.
+fn fits(name: &str, count: usize, each: usize) -> hdf5::Result<()> {
+    match count.checked_mul(each) {
+        Some(b) if b <= MAX_ATTR_BYTES => Ok(()),
+        _ => Err(hdf5::Error::from(format!(
+            "attribute {name} is larger than {MAX_ATTR_BYTES} bytes"
+        ))),
+    }
 }
 
-/// The values of `attr`, after checking that they fit [`MAX_ATTR_BYTES`]:
-/// hdf5-metno allocates what the attribute's dataspace claims, and a
-/// damaged format 1 file (no checksums) claimed exabytes.
+/// The values of `attr`, once they are known to fit (see [`fits`]).
 fn values<T: H5Type>(attr: &hdf5::Attribute, name: &str) -> hdf5::Result<Vec<T>> {
-    if attr
-        .size()
-        .checked_mul(std::mem::size_of::<T>())
-        .is_none_or(|b| b > MAX_ATTR_BYTES)
-    {
-        return Err(too_large(name));
-    }
+    fits(name, attr.size(), std::mem::size_of::<T>())?;
     attr.read_raw()
 }
 
@@ -264,10 +261,10 @@ fn values<T: H5Type>(attr: &hdf5::Attribute, name: &str) -> hdf5::Result<Vec<T>>
 /// trusts them to be UTF-8: a corrupt file made `str` methods panic (found
 /// by fuzzing). The bytes are checked here instead.
 fn read_text(loc: &Location, name: &str) -> hdf5::Result<String> {
-    match read_strings(loc, name)?.as_slice() {
-        [one] => String::from_utf8(one.clone())
+    match <[Vec<u8>; 1]>::try_from(read_strings(loc, name)?) {
+        Ok([one]) => String::from_utf8(one)
             .map_err(|_| hdf5::Error::from(format!("attribute {name} is not valid UTF-8"))),
-        many => Err(hdf5::Error::from(format!(
+        Err(many) => Err(hdf5::Error::from(format!(
             "attribute {name} must hold one string, not {}",
             many.len()
         ))),
@@ -838,26 +835,32 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
     let spec = header.spec.clone();
     let layers = spec.layers();
     // A corrupt width or height could ask for terabytes (found by
-    // fuzzing): the layers must be there in the spec's shape, and the grid
+    // fuzzing): every layer is opened and its shape checked, and the grid
     // must fit in memory, before anything is allocated.
     let plane = [spec.height(), spec.width()];
-    let mut wanted = vec![("count", plane.to_vec())];
-    for (layer, names) in [
+    let mut names = vec!["count"];
+    for (layer, more) in [
         (Layer::Sum, &["sum_z"][..]),
         (Layer::Std, &["m2_z"]),
         (Layer::MinMax, &["min_z", "max_z"]),
         (Layer::Weight, &["sum_w"]),
     ] {
         if layers.contains(layer) {
-            wanted.extend(names.iter().map(|n| (*n, plane.to_vec())));
+            names.extend_from_slice(more);
         }
     }
-    if let Some(z) = spec.zbins() {
-        wanted.push(("zhist", vec![z.len(), plane[0], plane[1]]));
+    if layers.contains(Layer::Sum) && file.link_exists("count_z") {
+        names.push("count_z");
     }
-    for (name, shape) in &wanted {
-        dataset_of_shape(&file, name, shape).map_err(&bad)?;
+    let mut planes = std::collections::HashMap::new();
+    for name in names {
+        planes.insert(name, dataset_of_shape(&file, name, &plane).map_err(&bad)?);
     }
+    let zhist = spec
+        .zbins()
+        .map(|z| dataset_of_shape(&file, "zhist", &[z.len(), plane[0], plane[1]]))
+        .transpose()
+        .map_err(&bad)?;
     let need = spec.grid_bytes().unwrap_or(u64::MAX);
     if let Some(free) = crate::binning::available_memory()
         && need > free
@@ -869,38 +872,25 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
         )));
     }
     let mut grid = Grid::empty(spec.clone());
-    let shape = (spec.height(), spec.width());
-    let read2 =
-        |name: &str| -> Result<Array2<f64>> { read_layer(&file, name, shape).map_err(&bad) };
-    grid.count = read_layer(&file, "count", shape).map_err(&bad)?;
-    if layers.contains(Layer::Sum) {
-        grid.sum_z = Some(read2("sum_z")?);
-        if file.link_exists("count_z") {
-            grid.count_z = Some(read_layer(&file, "count_z", shape).map_err(&bad)?);
-        }
-    }
-    if layers.contains(Layer::Std) {
-        grid.m2_z = Some(read2("m2_z")?);
-    }
-    if layers.contains(Layer::MinMax) {
-        grid.min_z = Some(read2("min_z")?);
-        grid.max_z = Some(read2("max_z")?);
-    }
-    if layers.contains(Layer::Weight) {
-        grid.sum_w = Some(read2("sum_w")?);
-    }
-    if let Some(z) = spec.zbins() {
-        let ds = dataset_of_shape(&file, "zhist", &[z.len(), shape.0, shape.1]).map_err(&bad)?;
-        let fast =
-            read_chunks::<u32>(&ds).map_err(|e| bad(format!("layer zhist: {}", reason(e))))?;
-        let hist = match fast {
-            Some(a) => a.into_dimensionality().expect("a 3-D dataset"),
-            None => ds
-                .read::<u32, ndarray::Ix3>()
-                .map_err(|e| bad(format!("layer zhist: {}", reason(e))))?,
-        };
-        grid.zhist = Some(hist);
-    }
+    let f64s = |name: &str| -> Result<Option<Array2<f64>>> {
+        planes
+            .get(name)
+            .map(|ds| read_layer(ds, name).map_err(&bad))
+            .transpose()
+    };
+    grid.count = read_layer(&planes["count"], "count").map_err(&bad)?;
+    grid.count_z = planes
+        .get("count_z")
+        .map(|ds| read_layer(ds, "count_z").map_err(&bad))
+        .transpose()?;
+    grid.sum_z = f64s("sum_z")?;
+    grid.m2_z = f64s("m2_z")?;
+    grid.min_z = f64s("min_z")?;
+    grid.max_z = f64s("max_z")?;
+    grid.sum_w = f64s("sum_w")?;
+    grid.zhist = zhist
+        .map(|ds| read_layer(&ds, "zhist").map_err(&bad))
+        .transpose()?;
     grid.counters = header.counters;
     grid.inputs = header.inputs;
     Ok(grid)
@@ -919,13 +909,10 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
         .open(path)
         .map_err(|e| bad(format!("not a readable HDF5 file ({})", reason(e))))?;
     let h5 = |e: hdf5::Error| bad(reason(e));
-    let format = match read_text(&file, "format") {
-        Ok(f) => f,
-        Err(e) if e.to_string() == "attribute format is missing" => {
-            return Err(bad("not a densebin grid: no 'format' attribute".to_string()));
-        }
-        Err(e) => return Err(h5(e)),
-    };
+    if !has_attr(&file, "format").map_err(h5)? {
+        return Err(bad("not a densebin grid: no 'format' attribute".to_string()));
+    }
+    let format = read_text(&file, "format").map_err(h5)?;
     if format != FORMAT_NAME {
         return Err(bad(format!("not a densebin grid: format is {format:?}")));
     }
@@ -984,11 +971,13 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
 /// Reads just the `count` layer of a grid file.
 pub fn read_count(path: &Path) -> Result<Array2<u64>> {
     let (file, header) = open_grid(path)?;
-    let shape = (header.spec.height(), header.spec.width());
-    read_layer(&file, "count", shape).map_err(|reason| Error::GridFormat {
-        path: path.display().to_string(),
-        reason,
-    })
+    let shape = [header.spec.height(), header.spec.width()];
+    dataset_of_shape(&file, "count", &shape)
+        .and_then(|ds| read_layer(&ds, "count"))
+        .map_err(|reason| Error::GridFormat {
+            path: path.display().to_string(),
+            reason,
+        })
 }
 
 fn to_usize(v: u64) -> std::result::Result<usize, String> {
@@ -1035,18 +1024,16 @@ fn dataset_of_shape(
     Ok(ds)
 }
 
-fn read_layer<T: Stored>(
-    file: &File,
+/// Layer `name` from `ds`, whose shape was checked: densebin's own chunks
+/// inflated in parallel, anything else through libhdf5.
+fn read_layer<T: Stored, D: Dimension>(
+    ds: &Dataset,
     name: &str,
-    shape: (usize, usize),
-) -> std::result::Result<Array2<T>, String> {
-    let ds = dataset_of_shape(file, name, &[shape.0, shape.1])?;
-    let fast = read_chunks::<T>(&ds).map_err(|e| format!("layer {name}: {}", reason(e)))?;
-    match fast {
-        Some(a) => Ok(a.into_dimensionality().expect("a 2-D dataset")),
-        None => ds
-            .read_2d::<T>()
-            .map_err(|e| format!("layer {name}: {}", reason(e))),
+) -> std::result::Result<Array<T, D>, String> {
+    let fail = |e: hdf5::Error| format!("layer {name}: {}", reason(e));
+    match read_chunks::<T>(ds).map_err(fail)? {
+        Some(a) => Ok(a.into_dimensionality().expect("a checked shape")),
+        None => ds.read::<T, D>().map_err(fail),
     }
 }
 
