@@ -124,9 +124,7 @@ pub fn convert(
                 }
             }
         }
-        for input in inputs {
-            input.check_unchanged()?;
-        }
+        inputs.iter().try_for_each(Input::check_unchanged)?;
         if container == Container::Npy {
             let header = npy_header(dtype, result.points, fields);
             w.seek(SeekFrom::Start(0)).map_err(io)?;

@@ -66,9 +66,8 @@ impl Grid {
                 self.spec.layers()
             )));
         }
-        // `map` writes every index: only growth needs a value.
-        pix.truncate(n);
-        pix.resize(n, DROPPED);
+        // `map` writes every index.
+        crate::read::resize_for_overwrite(pix, n, DROPPED);
         let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), &pts.x, &pts.y, pix);
         let (binned, nonfinite) = (u64::from(binned), u64::from(nonfinite));
         let c = &mut self.counters;

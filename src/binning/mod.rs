@@ -134,9 +134,7 @@ where
     };
     let results = pool.broadcast(|_| work());
     crate::cancel::check()?;
-    for input in inputs {
-        input.check_unchanged()?;
-    }
+    inputs.iter().try_for_each(Input::check_unchanged)?;
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
@@ -217,10 +215,7 @@ pub fn read_points(inputs: &[Input], mut f: impl FnMut(&Points) -> Result<()>) -
             .read_chunk(&chunk, &mut pts, &mut f)
             .map_err(|e| e.error)?;
     }
-    for input in inputs {
-        input.check_unchanged()?;
-    }
-    Ok(())
+    inputs.iter().try_for_each(Input::check_unchanged)
 }
 
 /// Scans the inputs once, in parallel, for the finite bounds of x and y and

@@ -293,6 +293,14 @@ enum Layout {
     Records(RecordLayout),
 }
 
+/// Makes `v` `n` long for a writer that overwrites every value: only growth
+/// is filled, so from one full batch to the next nothing is written twice
+/// (zeroing the batch first cost 5 % of a count).
+pub(crate) fn resize_for_overwrite<T: Copy>(v: &mut Vec<T>, n: usize, fill: T) {
+    v.truncate(n);
+    v.resize(n, fill);
+}
+
 enum Source {
     /// A memory-mapped file, with its size and modification time when it
     /// was opened (see [`Input::check_unchanged`]).

@@ -5,7 +5,7 @@ use crate::cache::prefetch;
 use crate::error::{Error, Result};
 
 use super::npy::{AS_FLOATS, corrupt};
-use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points};
+use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points, resize_for_overwrite};
 
 /// The most values a record may have.
 const MAX_FIELDS: usize = 1 << 16;
@@ -312,7 +312,8 @@ impl RecordLayout {
             stats.points_read += n as u64;
             sink(pts)?;
         }
-        // The buffers keep their length from batch to batch (see `sized`);
+        // The buffers keep their length from batch to batch (see
+        // `resize_for_overwrite`);
         // Input::read_chunk empties them before every chunk.
         Ok(stats)
     }
@@ -320,7 +321,7 @@ impl RecordLayout {
     /// Decodes one field of `n` records into `out`, one loop per value type
     /// (a match per value made decoding the slowest part of binary input).
     fn column(&self, data: &[u8], f: RecordField, out: &mut Vec<f64>, n: usize) {
-        sized(out, n);
+        resize_for_overwrite(out, n, 0.0);
         let recs = data.chunks_exact(self.record_size);
         let at = f.offset;
         match f.ty {
@@ -348,14 +349,6 @@ fn f32_at(r: &[u8], at: usize) -> f64 {
     f32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]) as f64
 }
 
-/// Makes `v` `n` long, for a decoder that overwrites every value: only
-/// growth is zeroed, so from one full batch to the next nothing is written
-/// twice (zeroing the batch first cost 5 % of a count).
-fn sized(v: &mut Vec<f64>, n: usize) {
-    v.truncate(n);
-    v.resize(n, 0.0);
-}
-
 /// How many bytes ahead of the records being decoded to prefetch: a page.
 const READ_AHEAD: usize = 4096;
 
@@ -367,8 +360,8 @@ fn decode_xy_f32_fixed<const RS: usize, const OX: usize, const OY: usize>(
     pts: &mut Points,
     n: usize,
 ) {
-    sized(&mut pts.x, n);
-    sized(&mut pts.y, n);
+    resize_for_overwrite(&mut pts.x, n, 0.0);
+    resize_for_overwrite(&mut pts.y, n, 0.0);
     // In blocks of 64 records, each prefetching the block a page on: the
     // hardware prefetchers stop at page boundaries, and without this the
     // loop waits on memory at every new page of the mapped input (count
@@ -403,8 +396,8 @@ fn decode_xy_f32(
     pts: &mut Points,
     n: usize,
 ) {
-    sized(&mut pts.x, n);
-    sized(&mut pts.y, n);
+    resize_for_overwrite(&mut pts.x, n, 0.0);
+    resize_for_overwrite(&mut pts.y, n, 0.0);
     let recs = data.chunks_exact(record_size);
     for ((r, x), y) in recs.zip(&mut pts.x).zip(&mut pts.y) {
         *x = f32_at(r, ox);
