@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("densebin: {err:#}");
+            eprintln!("densebin: {}", cli::message(&err));
             ExitCode::from(cli::exit_code(&err))
         }
     }

@@ -15,6 +15,6 @@ fuzz_target!(|data: &[u8]| {
         ..ReadOptions::default()
     };
     if let Ok(input) = Input::open(&path, &opts) {
-        let _ = read_points(&[input], |_| Ok(()));
+        let _ = read_points(&[input], &densebin::RunContext::new(), |_| Ok(()));
     }
 });

@@ -19,6 +19,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let reader = Box::new(std::io::Cursor::new(text.to_vec()));
     if let Ok(input) = Input::open_stream(reader, "fuzz.txt".into(), Format::Text, &opts) {
-        let _ = read_points(&[input], |_| Ok(()));
+        let _ = read_points(&[input], &densebin::RunContext::new(), |_| Ok(()));
     }
 });

@@ -79,7 +79,7 @@ pub struct InputArgs {
 pub struct LayerArgs {
     /// Comma-separated layers: count, sum, minmax, std, zhist, weight
     /// [default: count,sum,minmax,zhist with a z column, else count].
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", value_parser = library::<LayerSet>)]
     pub layers: Option<LayerSet>,
 
     /// z-histogram bins per pixel (memory: 4 bytes x bins x pixels).
@@ -172,7 +172,7 @@ impl InputArgs {
 }
 
 /// The library's bin request from the geometry and layer flags.
-pub fn bin_request(g: &Geometry, l: &LayerArgs, threads: Option<usize>) -> BinRequest {
+pub fn bin_request(g: &Geometry, l: &LayerArgs) -> BinRequest {
     BinRequest {
         width: g.width,
         height: g.height,
@@ -181,8 +181,6 @@ pub fn bin_request(g: &Geometry, l: &LayerArgs, threads: Option<usize>) -> BinRe
         layers: l.layers,
         z_bins: l.z_bins,
         z_range: l.z_range,
-        threads,
-        max_memory: l.max_memory,
         chunk_size: None,
     }
 }
@@ -307,7 +305,7 @@ mod tests {
 pub struct ShadeArgs {
     /// What colour shows: density (count), mean, min, max or std of z, or
     /// scatter (matplotlib's plt.scatter with per-point --alpha).
-    #[arg(long, default_value = "density")]
+    #[arg(long, default_value = "density", value_parser = library::<Mode>)]
     pub mode: Mode,
 
     /// Density of the --weight column's sum instead of the count.
@@ -316,13 +314,13 @@ pub struct ShadeArgs {
 
     /// Colormap: a name (viridis, magma, turbo, YlOrRd, ...; NAME_r
     /// reverses it) or colours "#000000,#ff0000,#ffff00".
-    #[arg(long, default_value = "viridis", value_name = "CMAP")]
+    #[arg(long, default_value = "viridis", value_name = "CMAP", value_parser = library::<Colormap>)]
     pub cmap: Colormap,
 
     /// linear, log, cbrt or eq_hist. Density: the value's scale (default
     /// eq_hist). mean/min/max/std: opacity follows the count through it
     /// (default: constant opacity).
-    #[arg(long)]
+    #[arg(long, value_parser = library::<How>)]
     pub how: Option<How>,
 
     /// Clip the count (or weight sum) to LO,HI before normalising.
@@ -355,7 +353,7 @@ pub struct ShadeArgs {
     pub spread: usize,
 
     /// PNG compression: none, fast, or a level from 1 to 9.
-    #[arg(long, default_value = "3", value_name = "LEVEL")]
+    #[arg(long, default_value = "3", value_name = "LEVEL", value_parser = library::<Compression>)]
     pub compression: Compression,
 }
 
@@ -363,12 +361,23 @@ pub struct ShadeArgs {
 #[derive(Clone, Copy, Debug)]
 pub struct Background(pub Option<densebin::shade::Rgb>);
 
-fn parse_background(s: &str) -> Result<Background, densebin::Error> {
+fn parse_background(s: &str) -> Result<Background, String> {
     if s.eq_ignore_ascii_case("transparent") || s.eq_ignore_ascii_case("none") {
         Ok(Background(None))
     } else {
-        densebin::shade::parse_color(s).map(|c| Background(Some(c)))
+        densebin::shade::parse_color(s)
+            .map(|c| Background(Some(c)))
+            .map_err(|e| e.render(super::flag))
     }
+}
+
+/// A value the library parses, its error spelled for the command line.
+fn library<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = densebin::Error>,
+{
+    s.parse()
+        .map_err(|e: densebin::Error| e.render(super::flag))
 }
 
 impl ShadeArgs {

@@ -1,6 +1,7 @@
 //! `densebin bin INPUT... -o GRID.h5`: bin points into a grid file.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use densebin::Grid;
@@ -33,13 +34,13 @@ pub struct Args {
     pub layers: LayerArgs,
 }
 
-pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let inputs = args.input.open(&args.inputs)?;
-    let request = args::bin_request(&args.geometry, &args.layers, global.threads);
-    let (grid, mut timing) = bin_inputs(inputs, &request, global)?;
+    let request = args::bin_request(&args.geometry, &args.layers);
+    let (grid, mut timing) = bin_inputs(inputs, &request, args.layers.max_memory, global)?;
     let started = Instant::now();
     args::writing(
-        densebin::store::write_grid(&grid, &args.output),
+        densebin::store::write_grid(&grid, &args.output, &global.ctx),
         &args.output,
     )?;
     timing.push(("wrote", started.elapsed()));
@@ -67,21 +68,26 @@ pub type Timing = Vec<(&'static str, Duration)>;
 
 const SCANNED: &str = "scanned ranges";
 
-/// Bins opened inputs, with a progress bar; returns the grid and how long
-/// planning (the range scan) and binning took.
+/// Bins opened inputs with grids of at most `max_memory` bytes, with a
+/// progress bar; returns the grid and how long planning (the range scan)
+/// and binning took.
 pub fn bin_inputs(
     mut inputs: Vec<Input>,
     request: &BinRequest,
-    global: Global,
+    max_memory: Option<u64>,
+    global: &Global,
 ) -> anyhow::Result<(Grid, Timing)> {
     let started = Instant::now();
-    let bar = Bar::new(global.quiet);
-    let plan = request.plan(&mut inputs, Some(&bar));
+    let bar = Arc::new(Bar::new(global.quiet));
+    let ctx = (global.ctx.clone())
+        .with_max_memory(max_memory)
+        .with_progress(bar.clone());
+    let plan = request.plan(&mut inputs, &ctx);
     let planned = Instant::now();
     let scanned = request.x_range.is_none()
         || request.y_range.is_none()
         || (request.z_range.is_none() && plan.as_ref().is_ok_and(|p| p.spec.zbins().is_some()));
-    let grid = plan.and_then(|plan| densebin::binning::bin(&inputs, &plan, Some(&bar)));
+    let grid = plan.and_then(|plan| densebin::binning::bin(&inputs, &plan, &ctx));
     bar.finish();
     let grid = grid?;
     let mut timing = Vec::new();

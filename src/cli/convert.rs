@@ -2,12 +2,13 @@
 //! records, so that later runs skip text parsing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
 use clap::ValueEnum;
-use densebin::binning::Bounds;
 use densebin::convert::{Container, Dtype, convert};
+use densebin::read::Bounds;
 
 use super::Global;
 use super::args::{self, InputArgs, thousands};
@@ -40,7 +41,7 @@ pub enum DtypeArg {
     F64,
 }
 
-pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let started = Instant::now();
     let ext = args
         .output
@@ -59,15 +60,9 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
         ))),
     };
     let inputs = args.input.open(&args.inputs)?;
-    let bar = Bar::new(global.quiet);
-    let done = convert(
-        &inputs,
-        &args.output,
-        dtype,
-        container,
-        global.threads,
-        Some(&bar),
-    );
+    let bar = Arc::new(Bar::new(global.quiet));
+    let ctx = global.ctx.clone().with_progress(bar.clone());
+    let done = convert(&inputs, &args.output, dtype, container, &ctx);
     bar.finish();
     let done = args::writing(done, &args.output)?;
     if !global.quiet {
@@ -120,8 +115,8 @@ mod tests {
     fn range_flags_for_the_bounds_found() {
         let mut b = Bounds::default();
         assert_eq!(range_flags(&b), "");
-        b.x = Some(densebin::binning::Extent { lo: -1.5, hi: 2.0 });
-        b.z = Some(densebin::binning::Extent { lo: 3.0, hi: 3.0 });
+        b.x = Some(densebin::read::Extent { lo: -1.5, hi: 2.0 });
+        b.z = Some(densebin::read::Extent { lo: 3.0, hi: 3.0 });
         assert_eq!(range_flags(&b), "--x-range=-1.5,2.0 --z-range=2.5,3.5");
     }
 }

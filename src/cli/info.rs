@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use densebin::binning::format_bytes;
 use densebin::store::{GridHeader, read_count, read_header};
+use densebin::sys::format_bytes;
 
 use super::args::thousands;
 

@@ -20,7 +20,7 @@ pub struct Args {
     pub output: PathBuf,
 }
 
-pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let (first, rest) = args.inputs.split_first().context("no grids to merge")?;
     let mut grid = read_grid(first)?;
     for path in rest {
@@ -28,7 +28,7 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
         grid.merge(&other)
             .with_context(|| format!("{}", path.display()))?;
     }
-    args::writing(write_grid(&grid, &args.output), &args.output)?;
+    args::writing(write_grid(&grid, &args.output, &global.ctx), &args.output)?;
     if !global.quiet {
         eprintln!(
             "merged {} grids ({} points binned) into {}",

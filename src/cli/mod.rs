@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use clap::{Parser, Subcommand};
+use densebin::RunContext;
 
 /// Out-of-core density binning: stream huge point files into per-pixel
 /// grids (HDF5), then shade them.
@@ -48,11 +49,12 @@ enum Command {
     Convert(Box<convert::Args>),
 }
 
-/// Options every subcommand sees.
-#[derive(Clone, Copy, Debug)]
+/// Options every subcommand sees, and the run's context: its threads
+/// (`--threads`) and the cancellation token that SIGINT and SIGTERM trip.
+#[derive(Clone, Debug)]
 pub struct Global {
-    pub threads: Option<usize>,
     pub quiet: bool,
+    pub ctx: RunContext,
 }
 
 /// Parses the command line and runs the subcommand.
@@ -63,30 +65,40 @@ pub fn run() -> anyhow::Result<()> {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return Err(UsageError(one_line(&e)).into()),
     };
-    catch_signals();
+    // Everything parallel (binning's workers aside: merging, writing
+    // grids, shading) runs on the context's threads.
+    let ctx = RunContext::new().with_threads(cli.threads)?;
+    catch_signals(&ctx);
     catch_sigbus();
     let global = Global {
-        threads: cli.threads,
         quiet: cli.quiet,
+        ctx: ctx.clone(),
     };
-    if let Some(n) = cli.threads {
-        densebin::binning::threads(Some(n))?;
-        // Everything else that runs in parallel (merging, writing grids,
-        // shading) takes rayon's global pool: the same number of threads.
-        // It cannot have been started yet; were it, it would just keep its
-        // size.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-    }
-    match cli.command {
-        Command::Bin(args) => bin::run(*args, global),
-        Command::Shade(args) => shade::run(*args, global),
-        Command::Render(args) => render::run(*args, global),
+    ctx.install(move || match cli.command {
+        Command::Bin(args) => bin::run(*args, &global),
+        Command::Shade(args) => shade::run(*args, &global),
+        Command::Render(args) => render::run(*args, &global),
         Command::Info(args) => info::run(args),
-        Command::Merge(args) => merge::run(args, global),
-        Command::Convert(args) => convert::run(*args, global),
-    }
+        Command::Merge(args) => merge::run(args, &global),
+        Command::Convert(args) => convert::run(*args, &global),
+    })
+}
+
+/// How the command line spells a library parameter: `--z-bins`.
+pub fn flag(p: densebin::Param) -> String {
+    format!("--{}", p.name().replace('_', "-"))
+}
+
+/// The error and its causes on one line, as anyhow's `{:#}` shows them,
+/// with the library's parameters spelled as flags.
+pub fn message(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| match e.downcast_ref::<densebin::Error>() {
+            Some(e) => e.render(flag),
+            None => e.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// The signal that cancelled the run, 0 before any.
@@ -103,15 +115,15 @@ fn caught() -> &'static Arc<AtomicUsize> {
 /// damaged format 1 grid) checks nothing.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// SIGINT and SIGTERM cancel the run (`densebin::cancel`): it stops at the
+/// SIGINT and SIGTERM cancel the run (`ctx`'s token): it stops at the
 /// next chunk or before renaming an output into place, removes its
 /// temporary files, and exits with 128 + the signal. A second signal, or
 /// [`GRACE`] passing without the run stopping, ends the process at once,
 /// with the same status, after removing the temporary files of writes
 /// under way.
-fn catch_signals() {
+fn catch_signals(ctx: &RunContext) {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let cancel = densebin::cancel::flag();
+    let cancel = ctx.cancel_token().flag();
     for sig in [SIGINT, SIGTERM] {
         // Registration fails only for forbidden signals, which these are
         // not.
@@ -121,6 +133,7 @@ fn catch_signals() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
         return;
     };
+    let ctx = ctx.clone();
     std::thread::spawn(move || {
         let Some(sig) = signals.forever().next() else {
             return;
@@ -138,7 +151,7 @@ fn catch_signals() {
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         };
-        densebin::cancel::remove_temporaries();
+        ctx.remove_temporaries();
         eprintln!("densebin: {why}");
         // SAFETY: _exit(2) has no preconditions. It skips atexit handlers
         // on purpose: libhdf5's would close files under a call that another

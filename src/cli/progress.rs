@@ -24,7 +24,7 @@ impl Bar {
     }
 }
 
-impl densebin::binning::Progress for Bar {
+impl densebin::Progress for Bar {
     fn begin(&self, phase: &str, total: Option<u64>) {
         let template = if total.is_some() {
             "{msg} [{wide_bar}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}"

@@ -39,7 +39,7 @@ pub struct Args {
     pub shading: ShadeArgs,
 }
 
-pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let shading = args.shading.shading();
     shading.validate()?;
     let inputs: Vec<Input> = args.input.open(&args.inputs)?;
@@ -54,15 +54,15 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
         }
         (None, None) => needed,
     };
-    let mut request = args::bin_request(&args.geometry, &args.layers, global.threads);
+    let mut request = args::bin_request(&args.geometry, &args.layers);
     request.layers = Some(layers);
-    let (grid, mut timing) = bin_inputs(inputs, &request, global)?;
+    let (grid, mut timing) = bin_inputs(inputs, &request, args.layers.max_memory, global)?;
     if let Some(path) = &args.save_grid {
         let started = Instant::now();
-        args::writing(densebin::store::write_grid(&grid, path), path)?;
+        args::writing(densebin::store::write_grid(&grid, path, &global.ctx), path)?;
         timing.push(("saved grid", started.elapsed()));
     }
-    shade_and_write(&grid, &args.shading, &args.output, &mut timing)?;
+    shade_and_write(&grid, &args.shading, &args.output, &mut timing, global)?;
     if !global.quiet {
         report(&grid, &args.output, &timing);
     }

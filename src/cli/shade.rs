@@ -27,7 +27,7 @@ pub struct Args {
     pub shading: ShadeArgs,
 }
 
-pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
+pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let shading = args.shading.shading();
     shading.validate()?;
     let started = Instant::now();
@@ -35,7 +35,7 @@ pub fn run(args: Args, global: Global) -> anyhow::Result<()> {
     // the z histogram.
     let grid = densebin::store::read_grid_layers(&args.grid, Some(shading.required_layers()))?;
     let mut timing = vec![("read", started.elapsed())];
-    shade_and_write(&grid, &args.shading, &args.output, &mut timing)?;
+    shade_and_write(&grid, &args.shading, &args.output, &mut timing, global)?;
     if !global.quiet {
         eprintln!(
             "{}: {}x{} {} image; {}",
@@ -55,6 +55,7 @@ pub fn shade_and_write(
     shade_args: &ShadeArgs,
     output: &Path,
     timing: &mut Timing,
+    global: &Global,
 ) -> anyhow::Result<()> {
     let shading = shade_args.shading();
     let started = Instant::now();
@@ -63,7 +64,7 @@ pub fn shade_and_write(
     let started = Instant::now();
     let text = args::png_text(grid, &shading);
     args::writing(
-        write_png(&img, output, shade_args.compression, &text),
+        write_png(&img, output, shade_args.compression, &text, &global.ctx),
         output,
     )?;
     timing.push(("encoded", started.elapsed()));

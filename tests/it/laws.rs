@@ -3,6 +3,7 @@
 //! driver with any number of threads and chunk sizes — give the same grid.
 
 use densebin::Grid;
+use densebin::RunContext;
 use densebin::binning::BinRequest;
 use densebin::read::{Input, ReadOptions};
 use proptest::prelude::*;
@@ -120,11 +121,12 @@ fn bin_file(path: &std::path::Path, threads: usize, chunk: Option<usize>) -> Gri
         layers: Some("count,sum,minmax,std,zhist".parse().unwrap()),
         z_bins: CANVAS.zhist.unwrap().0,
         z_range: Some(CANVAS.zhist.unwrap().1),
-        threads: Some(threads),
         chunk_size: chunk,
-        ..BinRequest::default()
     };
-    req.run(&mut inputs, None).expect("bin")
+    let ctx = RunContext::new()
+        .with_threads(Some(threads))
+        .expect("threads");
+    req.run(&mut inputs, &ctx).expect("bin")
 }
 
 proptest! {

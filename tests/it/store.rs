@@ -43,7 +43,7 @@ fn grids_round_trip_exactly() {
     ]);
     let g = s.grid("a.h5");
     assert!(g.has_distinct_count_z());
-    write_grid(&g, &s.path("b.h5")).unwrap();
+    write_grid(&g, &s.path("b.h5"), &densebin::RunContext::new()).unwrap();
     let back = read_grid(&s.path("b.h5")).unwrap();
     assert!(back == g, "read back differs");
     assert_eq!(back.inputs()[0].name, "p.txt");

@@ -6,7 +6,7 @@
 //! increments into a grid larger than the caches are memory-latency bound;
 //! a loop that does nothing but those increments keeps many misses in
 //! flight at once, where a loop that also computed indices and touched
-//! every layer per point serialised them (`benches/binning.rs`: count,
+//! every layer per point serialised them (`benches/binning.rs` of this crate: count,
 //! 1000 x 1000, one core, from ~50 to ~95 Mpts/s, then ~2x again with the
 //! branch-free mapping). Partitioning the indices by tile before
 //! incrementing was measured too and gained nothing at 4000 x 4000 on top
@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec};
+use crate::param::Param;
 use crate::read::Points;
 
 /// Where a batch's z-histogram counts go: `None` for the grid's own
@@ -359,11 +360,15 @@ impl Grid {
     /// The error for a z-histogram bin of pixel `p` that passed `u32::MAX`.
     fn zhist_overflow(&self, p: usize) -> Error {
         Error::Overflow(format!(
-            "a z-histogram bin of pixel ({}, {}) exceeded {} points; use more --z-bins or a \
-             larger --width/--height, or leave zhist out of --layers",
+            "a z-histogram bin of pixel ({}, {}) exceeded {} points; use more {} or a \
+             larger {}/{}, or leave zhist out of {}",
             p / self.spec.width(),
             p % self.spec.width(),
-            u32::MAX
+            u32::MAX,
+            Param::ZBins.mark(),
+            Param::Width.mark(),
+            Param::Height.mark(),
+            Param::Layers.mark()
         ))
     }
 
@@ -636,6 +641,7 @@ pub(crate) fn flat<T, D: ndarray::Dimension>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::flag;
 
     fn points(n: usize, seed: u64) -> Points {
         let mut s = seed;
@@ -801,10 +807,10 @@ mod tests {
                        --z-bins or a larger --width/--height, or leave zhist out of --layers";
         // The 256th point carries, past the limit.
         let err = overflowing(u32::MAX - 200, 256).unwrap_err();
-        assert_eq!(err.to_string(), message);
+        assert_eq!(err.render(flag), message);
         // 20 points stay in the u8 part until the end.
         let err = overflowing(u32::MAX - 10, 20).unwrap_err();
-        assert_eq!(err.to_string(), message);
+        assert_eq!(err.render(flag), message);
         // Exactly u32::MAX is fine.
         let g = overflowing(u32::MAX - 256 - 20, 276).unwrap();
         assert_eq!(g.zhist().unwrap().as_slice().unwrap()[slot], u32::MAX);

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Zip};
 
 use crate::error::{Error, Result};
+use crate::param::Param;
 
 /// One axis of the canvas: `len` pixels (or z bins) over `[lo, hi]`.
 ///
@@ -474,15 +475,20 @@ impl GridSpec {
         };
         if (self.x, self.y) != (other.x, other.y) {
             format!(
-                "canvas {} vs {}; merge only grids binned with the same --width, --height, \
-                 --x-range and --y-range",
+                "canvas {} vs {}; merge only grids binned with the same {}, {}, {} and {}",
                 geometry(self),
-                geometry(other)
+                geometry(other),
+                Param::Width.mark(),
+                Param::Height.mark(),
+                Param::XRange.mark(),
+                Param::YRange.mark()
             )
         } else if self.layers != other.layers {
             format!(
-                "layers {} vs {}; merge only grids binned with the same --layers",
-                self.layers, other.layers
+                "layers {} vs {}; merge only grids binned with the same {}",
+                self.layers,
+                other.layers,
+                Param::Layers.mark()
             )
         } else {
             let z = |s: &GridSpec| {
@@ -491,10 +497,11 @@ impl GridSpec {
                     .unwrap_or_default()
             };
             format!(
-                "z histograms {} vs {}; merge only grids binned with the same --z-bins and \
-                 --z-range",
+                "z histograms {} vs {}; merge only grids binned with the same {} and {}",
                 z(self),
-                z(other)
+                z(other),
+                Param::ZBins.mark(),
+                Param::ZRange.mark()
             )
         }
     }

@@ -18,6 +18,7 @@
 //!   case.
 
 use crate::error::{Error, Result, quote_field};
+use crate::param::Param;
 
 use super::{
     BATCH, BadLine, Chunk, ChunkError, ChunkStats, ColumnNames, Delimiter, HeaderMode, Input,
@@ -192,7 +193,7 @@ impl TextLayout {
             no_names_because: "no header line: select columns by 0-based index",
             // One column where x and y need two: the delimiter is likely
             // not the one the file uses.
-            split_by: (self.ncols == 1).then_some("--delimiter"),
+            split_by: (self.ncols == 1).then_some(Param::Delimiter),
         }
     }
 

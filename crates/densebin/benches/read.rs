@@ -60,7 +60,8 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes));
         let inputs = vec![Input::open(path, &ReadOptions::default()).unwrap()];
         group.bench_function(*name, |b| {
-            b.iter(|| data_bounds(&inputs, None, None, 1, None, None).unwrap())
+            let ctx = densebin::RunContext::new();
+            b.iter(|| data_bounds(&inputs, None, None, 1, None, &ctx).unwrap())
         });
     }
     group.finish();

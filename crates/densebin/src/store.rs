@@ -27,7 +27,7 @@
 //! under the real name.
 
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use hdf5::filters::Filter;
@@ -36,7 +36,9 @@ use hdf5::{Dataset, Datatype, File, H5Type, Location};
 use ndarray::{Array, Array2, ArrayD, ArrayView, ArrayViewD, Dimension, IxDyn, Slice};
 use rayon::prelude::*;
 
+use crate::context::RunContext;
 use crate::error::{Error, Result};
+use crate::fsio::write_atomically;
 use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 
 /// The `format` attribute of every grid file.
@@ -59,15 +61,18 @@ const DEFLATE: u8 = 2;
 /// Edge of a storage chunk, in pixels.
 const CHUNK: usize = 512;
 
-/// Writes `grid` to `path` atomically: into a temporary file in the same
-/// folder, synced, then renamed over `path`.
-pub fn write_grid(grid: &Grid, path: &Path) -> Result<()> {
-    write_atomically(path, |tmp| {
+/// Writes `grid` to `path` atomically ([`write_atomically`]): into a
+/// temporary file in the same folder, synced, then renamed over `path`.
+/// Chunks are compressed on `ctx`'s threads; a cancelled `ctx` stops the
+/// write between waves of chunks.
+pub fn write_grid(grid: &Grid, path: &Path, ctx: &RunContext) -> Result<()> {
+    write_atomically(path, ctx, |tmp| {
         let file = options().create(tmp).map_err(|e| Error::hdf5(path, e))?;
-        write_contents(grid, &file).map_err(|e| match crate::cancel::check() {
-            Err(cancelled) => cancelled,
-            Ok(()) => Error::hdf5(path, e),
-        })?;
+        ctx.install(|| write_contents(grid, &file, ctx))
+            .map_err(|e| match ctx.check_cancelled() {
+                Err(cancelled) => cancelled,
+                Ok(()) => Error::hdf5(path, e),
+            })?;
         file.close().map_err(|e| Error::hdf5(path, e))
     })
 }
@@ -92,44 +97,6 @@ pub fn options() -> hdf5::file::FileBuilder {
     let mut b = File::with_options();
     b.with_fapl(|p| p.file_locking(false).libver_v110());
     b
-}
-
-/// Runs `write` on a temporary path next to `path`, then syncs it and
-/// renames it to `path`. On any failure the temporary file is removed and
-/// `path` is untouched; so too when the run was cancelled
-/// ([`crate::cancel`]) before the rename.
-pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::request(format!("{}: not a file name", path.display())))?;
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // open(2) applies the umask to this mode, as for any new file.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
-    // For a program that has to end without unwinding (see
-    // `cancel::remove_temporaries`).
-    let _registered = crate::cancel::Temporary::new(tmp.path());
-    write(tmp.path())?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    // Cancelled while writing: the temporary file goes with `tmp`.
-    crate::cancel::check()?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Make the rename itself durable; failure here loses nothing.
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 fn attr_scalar<T: H5Type>(loc: &Location, name: &str, v: T) -> hdf5::Result<()> {
@@ -279,7 +246,7 @@ fn attr_array<T: H5Type, D: Dimension>(
     loc.new_attr_builder().with_data(v).create(name).map(drop)
 }
 
-fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
+fn write_contents(grid: &Grid, file: &File, ctx: &RunContext) -> hdf5::Result<()> {
     let spec = grid.spec();
     let (h, w) = (spec.height(), spec.width());
     attr_str(file, "format", FORMAT_NAME)?;
@@ -327,9 +294,16 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     };
 
     let scales = [&y, &x];
-    layer2(file, "count", "points per pixel", grid.count(), &scales)?;
+    layer2(
+        file,
+        "count",
+        "points per pixel",
+        grid.count(),
+        &scales,
+        ctx,
+    )?;
     if let Some(v) = grid.sum_z() {
-        layer2(file, "sum_z", "sum of finite z", v, &scales)?;
+        layer2(file, "sum_z", "sum of finite z", v, &scales, ctx)?;
     }
     if grid.has_distinct_count_z()
         && let Some(v) = grid.count_z()
@@ -340,6 +314,7 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
             "points with finite z per pixel",
             v,
             &scales,
+            ctx,
         )?;
     }
     let floats = [
@@ -354,7 +329,7 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
     ];
     for (name, long, layer) in floats {
         if let Some(v) = layer {
-            layer2(file, name, long, v, &scales)?;
+            layer2(file, name, long, v, &scales, ctx)?;
         }
     }
     if let (Some(hist), Some(zb)) = (grid.zhist(), &zb) {
@@ -371,7 +346,7 @@ fn write_contents(grid: &Grid, file: &File) -> hdf5::Result<()> {
         // Only the chunks that hold a point: most z bins are empty in most
         // places, unwritten chunks cost nothing, and they read back as the
         // fill value, 0.
-        write_chunks(&ds, hist.into_dyn(), &chunk, true)?;
+        write_chunks(&ds, hist.into_dyn(), &chunk, true, ctx)?;
         attr_str(&ds, "long_name", "points per z bin per pixel")?;
         attach(&ds, &[zb, &y, &x])?;
     }
@@ -386,6 +361,7 @@ fn layer2<T: Stored>(
     long: &str,
     data: ndarray::ArrayView2<'_, T>,
     scales: &[&Dataset; 2],
+    ctx: &RunContext,
 ) -> hdf5::Result<()> {
     let (h, w) = data.dim();
     let chunk = [h.min(CHUNK), w.min(CHUNK)];
@@ -397,7 +373,7 @@ fn layer2<T: Stored>(
         .empty::<T>()
         .shape((h, w))
         .create(name)?;
-    write_chunks(&ds, data.into_dyn(), &chunk, false)?;
+    write_chunks(&ds, data.into_dyn(), &chunk, false, ctx)?;
     attr_str(&ds, "long_name", long)?;
     attach(&ds, scales)
 }
@@ -460,6 +436,7 @@ fn write_chunks<T: Stored>(
     data: ArrayViewD<'_, T>,
     chunk: &[usize],
     skip_zeros: bool,
+    ctx: &RunContext,
 ) -> hdf5::Result<()> {
     let grid = ChunkGrid::new(data.shape(), chunk);
     let raw_bytes = grid.chunk_len * std::mem::size_of::<T>();
@@ -467,7 +444,7 @@ fn write_chunks<T: Stored>(
     for wave in grid.waves(raw_bytes) {
         // A large grid takes seconds to write: stop between waves when the
         // run was cancelled (`write_grid` reports it as such).
-        if crate::cancel::requested() {
+        if ctx.check_cancelled().is_err() {
             return Err(hdf5::Error::from("interrupted"));
         }
         let stored: Vec<(Vec<usize>, Vec<u8>)> = wave
@@ -862,7 +839,7 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
         .transpose()
         .map_err(&bad)?;
     let need = spec.grid_bytes().unwrap_or(u64::MAX);
-    if let Some(free) = crate::binning::available_memory()
+    if let Some(free) = crate::sys::available_memory()
         && need > free
     {
         return Err(Error::OutOfMemory(format!(
@@ -1107,7 +1084,7 @@ mod tests {
         let path = dir.path().join("g.h5");
         let g = full_grid();
         assert!(g.has_distinct_count_z());
-        write_grid(&g, &path).unwrap();
+        write_grid(&g, &path, &RunContext::new()).unwrap();
         let back = read_grid(&path).unwrap();
         assert!(back == g, "{back:?}\nvs\n{g:?}");
         let header = read_header(&path).unwrap();
@@ -1146,7 +1123,7 @@ mod tests {
         assert!(g.has_distinct_count_z());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.h5");
-        write_grid(&g, &path).unwrap();
+        write_grid(&g, &path, &RunContext::new()).unwrap();
         let back = read_grid(&path).unwrap();
         assert!(back == g, "the grid read back differs");
     }
@@ -1156,7 +1133,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.h5");
         let g = full_grid();
-        write_grid(&g, &path).unwrap();
+        write_grid(&g, &path, &RunContext::new()).unwrap();
         {
             let f = File::open_rw(&path).unwrap();
             // count: deflate without shuffle; sum_z: not chunked at all;
@@ -1187,7 +1164,7 @@ mod tests {
     fn corrupt_chunks_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.h5");
-        write_grid(&full_grid(), &path).unwrap();
+        write_grid(&full_grid(), &path, &RunContext::new()).unwrap();
         {
             let f = File::open_rw(&path).unwrap();
             write_chunk(&f.dataset("max_z").unwrap(), &[0, 0], b"not zlib", 0).unwrap();
@@ -1204,37 +1181,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.h5");
         let g = Grid::empty(GridSpec::new(2, 2, (0.0, 1.0), (0.0, 1.0)).unwrap());
-        write_grid(&g, &path).unwrap();
+        write_grid(&g, &path, &RunContext::new()).unwrap();
         assert!(read_grid(&path).unwrap() == g);
-    }
-
-    #[test]
-    fn failed_writes_leave_the_old_file_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.bin");
-        std::fs::write(&path, b"old").unwrap();
-        let err = write_atomically(&path, |tmp| {
-            std::fs::write(tmp, b"half").unwrap();
-            Err(Error::request("disk full"))
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), "disk full");
-        assert_eq!(std::fs::read(&path).unwrap(), b"old");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "the temporary file is gone");
-
-        write_atomically(&path, |tmp| {
-            std::fs::write(tmp, b"new").map_err(|e| Error::io(tmp, e))
-        })
-        .unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"new");
     }
 
     #[test]
     fn missing_layers_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.h5");
-        write_grid(&full_grid(), &path).unwrap();
+        write_grid(&full_grid(), &path, &RunContext::new()).unwrap();
         {
             let f = options().open_rw(&path).unwrap();
             f.unlink("sum_w").unwrap();

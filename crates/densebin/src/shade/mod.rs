@@ -32,6 +32,7 @@ pub use norm::{How, Scale, normalize};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Layer, LayerSet};
 use crate::image::{Image, Premultiplied};
+use crate::param::Param;
 
 /// What a pixel's colour shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,50 +172,55 @@ impl Shading {
 
     /// Checks the settings against each other.
     pub fn validate(&self) -> Result<()> {
-        let unit = |name: &str, v: f64| {
+        let unit = |name: Param, v: f64| {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
                 Err(Error::request(format!(
-                    "{name} {v} must be between 0 and 1"
+                    "{} {v} must be between 0 and 1",
+                    name.mark()
                 )))
             }
         };
-        unit("--alpha", self.alpha)?;
+        unit(Param::Alpha, self.alpha)?;
         if let Some(m) = self.min_alpha {
-            unit("--min-alpha", m)?;
+            unit(Param::MinAlpha, m)?;
         }
-        for (name, span) in [("--span", self.span), ("--z-span", self.z_span)] {
+        for (name, span) in [(Param::Span, self.span), (Param::ZSpan, self.z_span)] {
             if let Some((lo, hi)) = span
                 && !(lo.is_finite() && hi.is_finite() && lo < hi)
             {
                 return Err(Error::request(format!(
-                    "{name} {lo},{hi} must be two finite numbers, the first below the second"
+                    "{} {lo},{hi} must be two finite numbers, the first below the second",
+                    name.mark()
                 )));
             }
         }
-        let only = |what: &str, modes: &str| {
+        let only = |what: Param, modes: &str| {
             Err(Error::request(format!(
-                "{what} has no effect in {} mode (it applies to {modes}); drop it, or choose \
-                 another --mode",
-                self.mode
+                "{} has no effect in {} mode (it applies to {modes}); drop it, or choose \
+                 another {}",
+                what.mark(),
+                self.mode,
+                Param::Mode.mark()
             )))
         };
+        let z_stats = "density and the z statistics";
         match self.mode {
-            Mode::Scatter if self.how.is_some() => only("--how", "density and the z statistics"),
-            Mode::Scatter if self.min_alpha.is_some() => {
-                only("--min-alpha", "density and the z statistics")
-            }
-            Mode::Scatter if self.span.is_some() => only("--span", "density and the z statistics"),
+            Mode::Scatter if self.how.is_some() => only(Param::How, z_stats),
+            Mode::Scatter if self.min_alpha.is_some() => only(Param::MinAlpha, z_stats),
+            Mode::Scatter if self.span.is_some() => only(Param::Span, z_stats),
             Mode::Density if self.z_span.is_some() => {
-                only("--z-span", "mean, min, max, std and scatter")
+                only(Param::ZSpan, "mean, min, max, std and scatter")
             }
-            m if m != Mode::Density && self.weighted => only("--weighted", "density"),
-            m if m.is_z_stat() && self.how.is_none() && self.span.is_some() => Err(Error::request(
-                "--span applies to the count, which shapes opacity only with --how in z-statistic \
-                 modes; add --how, or drop --span"
-                    .to_string(),
-            )),
+            m if m != Mode::Density && self.weighted => only(Param::Weighted, "density"),
+            m if m.is_z_stat() && self.how.is_none() && self.span.is_some() => {
+                let (span, how) = (Param::Span.mark(), Param::How.mark());
+                Err(Error::request(format!(
+                    "{span} applies to the count, which shapes opacity only with {how} in \
+                     z-statistic modes; add {how}, or drop {span}"
+                )))
+            }
             _ => Ok(()),
         }
     }
@@ -283,7 +289,7 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
         .collect();
     if !missing.is_empty() {
         return Err(Error::request(format!(
-            "{} mode needs the {} layer{}, and this grid has {}; bin with --layers {},{}",
+            "{} mode needs the {} layer{}, and this grid has {}; bin with {} {},{}",
             if s.weighted {
                 "weighted density"
             } else {
@@ -292,6 +298,7 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
             missing.join(", "),
             if missing.len() == 1 { "" } else { "s" },
             grid.spec().layers(),
+            Param::Layers.mark(),
             grid.spec().layers(),
             missing.join(",")
         )));
@@ -497,6 +504,7 @@ pub fn spread(img: &Image, r: usize) -> Image {
 mod tests {
     use super::*;
     use crate::GridSpec;
+    use crate::error::flag;
     use crate::read::Points;
 
     /// A 3 x 2 grid: counts 1, 2, 4 in the bottom row, 0, 8, 0 on top.
@@ -729,14 +737,14 @@ mod tests {
             },
         )
         .unwrap_err()
-        .to_string();
+        .render(flag);
         assert!(err.contains("scatter mode needs the zhist layer"), "{err}");
         assert!(err.contains("--layers count,zhist"), "{err}");
     }
 
     #[test]
     fn validation() {
-        let bad = |s: Shading| s.validate().unwrap_err().to_string();
+        let bad = |s: Shading| s.validate().unwrap_err().render(flag);
         assert!(
             bad(Shading {
                 alpha: 1.5,

@@ -5,17 +5,22 @@
 //! what to do. [`Error::is_bad_input`] separates problems with the input or
 //! the request (the command line exits with 2) from runtime failures such as
 //! I/O or HDF5 errors (exit 1).
+//!
+//! Messages that say what to change name a [`Param`], never a command-line
+//! flag: [`Error::render`] spells each the way the front end showing the
+//! error wants (`--z-bins` on the command line, `z_bins=` in Python), and
+//! `Display` spells it as its name in backticks.
 
+use std::fmt;
 use std::path::PathBuf;
 
+use crate::param::{self, Param};
+
 /// Everything that can go wrong in densebin.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// A text field that should hold a number does not.
-    #[error(
-        "{path}:{line}:{column}: expected a number, found {found}; fix the line, or skip such lines with --skip-bad-lines"
-    )]
     Parse {
         /// The input's display name.
         path: String,
@@ -29,9 +34,6 @@ pub enum Error {
 
     /// A text line with a different number of columns than the file's first
     /// data line (or header).
-    #[error(
-        "{path}:{line}:{column}: expected {expected} columns, found {found}; fix the line, or skip such lines with --skip-bad-lines"
-    )]
     ColumnCount {
         /// The input's display name.
         path: String,
@@ -47,10 +49,6 @@ pub enum Error {
 
     /// A quoted CSV field that does not close on its line or is followed
     /// by something other than the delimiter.
-    #[error(
-        "{path}:{line}:{column}: {what}: a quoted field must close on its line and be followed by the delimiter; {}",
-        fix_or_skip(*.skippable)
-    )]
     BadQuote {
         /// The input's display name.
         path: String,
@@ -60,13 +58,12 @@ pub enum Error {
         column: u64,
         /// What is wrong.
         what: String,
-        /// Whether `--skip-bad-lines` would skip the line: not so for the
+        /// Whether skipping bad lines would skip the line: not so for the
         /// first line, which sets the columns.
         skippable: bool,
     },
 
     /// A column named on the command line that the input does not have.
-    #[error("{path}: no column {column}; {available}; {remedy}")]
     MissingColumn {
         /// The input's display name.
         path: String,
@@ -80,10 +77,6 @@ pub enum Error {
     },
 
     /// A raw binary input whose size is not a whole number of records.
-    #[error(
-        "{path}: {size} bytes is not a whole number of {record_size}-byte records \
-         ({fields} fields of {value_size} bytes); check --format and --fields"
-    )]
     RecordSize {
         /// The input's display name.
         path: String,
@@ -98,7 +91,6 @@ pub enum Error {
     },
 
     /// An `.npy` file this reader cannot use.
-    #[error("{path}: {reason}")]
     Npy {
         /// The input's display name.
         path: String,
@@ -107,7 +99,6 @@ pub enum Error {
     },
 
     /// An input with no points at all.
-    #[error("{path}: {what}")]
     EmptyInput {
         /// The input's display name.
         path: String,
@@ -116,25 +107,18 @@ pub enum Error {
     },
 
     /// An impossible or inconsistent request (ranges, sizes, layers, flags).
-    #[error("{0}")]
     InvalidRequest(String),
 
     /// The grid would not fit in the memory that is available.
-    #[error("{0}")]
     OutOfMemory(String),
 
     /// Two grids that cannot be merged.
-    #[error("cannot merge grids: {0}")]
     SpecMismatch(String),
 
     /// A per-pixel counter that would exceed its type.
-    #[error("{0}")]
     Overflow(String),
 
     /// An input file changed while densebin read it.
-    #[error(
-        "{path}: the file changed during the run ({what}); inputs must not change while densebin reads them, run again"
-    )]
     InputChanged {
         /// The input's display name.
         path: String,
@@ -142,14 +126,12 @@ pub enum Error {
         what: String,
     },
 
-    /// The run was cancelled (see [`crate::cancel`]): it stopped at the
+    /// The run was cancelled (see [`crate::CancelToken`]): it stopped at the
     /// next chunk, or before renaming a finished file into place, and
     /// wrote nothing under an output's name.
-    #[error("interrupted; nothing was written")]
     Interrupted,
 
     /// A file that is not a densebin grid, or one this version cannot read.
-    #[error("{path}: {reason}")]
     GridFormat {
         /// The grid file.
         path: String,
@@ -158,7 +140,6 @@ pub enum Error {
     },
 
     /// An operating-system I/O failure.
-    #[error("{path}: {err}")]
     Io {
         /// The file involved.
         path: PathBuf,
@@ -167,7 +148,6 @@ pub enum Error {
     },
 
     /// A failure inside libhdf5.
-    #[error("{path}: HDF5: {message}")]
     Hdf5 {
         /// The grid file.
         path: PathBuf,
@@ -177,6 +157,80 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message, with every parameter it names spelled by `spell`: the
+    /// command line passes `|p| format!("--{}", p.name().replace('_', "-"))`.
+    pub fn render(&self, spell: impl Fn(Param) -> String) -> String {
+        param::spell(&self.raw(), &spell)
+    }
+
+    /// The message with its parameters as placeholders, for a message that
+    /// embeds this one (see [`Param::mark`]).
+    pub(crate) fn raw(&self) -> String {
+        let skip = Param::SkipBadLines.mark();
+        match self {
+            Error::Parse {
+                path,
+                line,
+                column,
+                found,
+            } => format!(
+                "{path}:{line}:{column}: expected a number, found {found}; fix the line, or skip \
+                 such lines with {skip}"
+            ),
+            Error::ColumnCount {
+                path,
+                line,
+                column,
+                expected,
+                found,
+            } => format!(
+                "{path}:{line}:{column}: expected {expected} columns, found {found}; fix the \
+                 line, or skip such lines with {skip}"
+            ),
+            Error::BadQuote {
+                path,
+                line,
+                column,
+                what,
+                skippable,
+            } => format!(
+                "{path}:{line}:{column}: {what}: a quoted field must close on its line and be \
+                 followed by the delimiter; {}",
+                fix_or_skip(*skippable)
+            ),
+            Error::MissingColumn {
+                path,
+                column,
+                available,
+                remedy,
+            } => format!("{path}: no column {column}; {available}; {remedy}"),
+            Error::RecordSize {
+                path,
+                size,
+                record_size,
+                fields,
+                value_size,
+            } => format!(
+                "{path}: {size} bytes is not a whole number of {record_size}-byte records \
+                 ({fields} fields of {value_size} bytes); check {} and {}",
+                Param::Format.mark(),
+                Param::Fields.mark()
+            ),
+            Error::Npy { path, reason } => format!("{path}: {reason}"),
+            Error::EmptyInput { path, what } => format!("{path}: {what}"),
+            Error::InvalidRequest(m) | Error::OutOfMemory(m) | Error::Overflow(m) => m.clone(),
+            Error::SpecMismatch(m) => format!("cannot merge grids: {m}"),
+            Error::InputChanged { path, what } => format!(
+                "{path}: the file changed during the run ({what}); inputs must not change while \
+                 densebin reads them, run again"
+            ),
+            Error::Interrupted => "interrupted; nothing was written".to_string(),
+            Error::GridFormat { path, reason } => format!("{path}: {reason}"),
+            Error::Io { path, err } => format!("{}: {err}", path.display()),
+            Error::Hdf5 { path, message } => format!("{}: HDF5: {message}", path.display()),
+        }
+    }
+
     /// True when the input or the request is at fault (malformed data,
     /// missing columns, impossible ranges, a grid too large to allocate),
     /// false for runtime failures (I/O, HDF5) that the user did not cause.
@@ -205,6 +259,15 @@ impl Error {
         Error::InvalidRequest(msg.into())
     }
 }
+
+impl fmt::Display for Error {
+    /// The message, parameters named in backticks: `` `z_bins` ``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|p| format!("`{}`", p.name())))
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// libhdf5's description on one line: where it reports a failed system
 /// call (a full disk, a file-size limit) with a time, a file descriptor
@@ -235,12 +298,22 @@ fn without_path(err: std::io::Error) -> std::io::Error {
 }
 
 /// The advice that ends a malformed-line message.
-fn fix_or_skip(skippable: bool) -> &'static str {
+fn fix_or_skip(skippable: bool) -> String {
     if skippable {
-        "fix the line, or skip such lines with --skip-bad-lines"
+        format!(
+            "fix the line, or skip such lines with {}",
+            Param::SkipBadLines.mark()
+        )
     } else {
-        "fix the line (the first line sets the columns and cannot be skipped)"
+        "fix the line (the first line sets the columns and cannot be skipped)".to_string()
     }
+}
+
+/// How the command line spells a parameter: `--z-bins`. For tests that
+/// check messages as the command line shows them.
+#[cfg(test)]
+pub(crate) fn flag(p: Param) -> String {
+    format!("--{}", p.name().replace('_', "-"))
 }
 
 /// `Result` with this crate's [`Error`].
@@ -269,7 +342,7 @@ mod tests {
             found: quote_field(b"1.2.3"),
         };
         assert_eq!(
-            e.to_string(),
+            e.render(flag),
             "data.txt:1042:7: expected a number, found \"1.2.3\"; fix the line, or skip such \
              lines with --skip-bad-lines"
         );

@@ -8,6 +8,7 @@
 //! held in memory: mapped files are paged in by the kernel as the workers
 //! touch them, and a stream is read one block at a time.
 
+mod bounds;
 mod npy;
 mod records;
 mod text;
@@ -23,7 +24,9 @@ use memmap2::Mmap;
 
 use crate::error::{Error, Result};
 use crate::grid::InputInfo;
+use crate::param::Param;
 
+pub use bounds::{Bounds, Extent};
 pub use npy::parse_header as parse_npy_header;
 pub use npy::{NpyDescr, NpyField, NpyHeader};
 use records::RecordLayout;
@@ -236,14 +239,14 @@ struct ColumnNames {
     names: Option<Vec<String>>,
     /// Why names are missing (for the error message).
     no_names_because: &'static str,
-    /// The flag that decides how the input splits into columns, where a
-    /// missing column may be its fault.
-    split_by: Option<&'static str>,
+    /// The parameter that decides how the input splits into columns,
+    /// where a missing column may be its fault.
+    split_by: Option<Param>,
 }
 
 impl ColumnNames {
-    /// The index of column `col`, which the user gave with `flag`.
-    fn resolve(&self, path: &str, flag: &str, col: &Column) -> Result<usize> {
+    /// The index of column `col`, which the user gave as `param`.
+    fn resolve(&self, path: &str, param: Param, col: &Column) -> Result<usize> {
         let found = match col {
             Column::Index(i) => (*i < self.count).then_some(*i),
             Column::Name(n) => self.names.as_ref().and_then(|names| {
@@ -258,8 +261,12 @@ impl ColumnNames {
             column: col.to_string(),
             available: self.describe(),
             remedy: match self.split_by {
-                Some(split) => format!("choose one with {flag}, or check {split}"),
-                None => format!("choose one with {flag}"),
+                Some(split) => format!(
+                    "choose one with {}, or check {}",
+                    param.mark(),
+                    split.mark()
+                ),
+                None => format!("choose one with {}", param.mark()),
             },
         })
     }
@@ -367,7 +374,7 @@ impl Input {
         // memory-mapped reader. densebin documents that inputs must not be
         // modified during a run. What it buys: zero-copy parallel access to
         // inputs far larger than memory, paged in and out by the kernel
-        // (see `benches/read.rs` for read throughput).
+        // (see `crates/densebin/benches/read.rs` for read throughput).
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
@@ -436,7 +443,8 @@ impl Input {
         let (layout, names, stream, data_start, lines_before_data) = match format {
             Format::Npy => {
                 return Err(Error::request(format!(
-                    "{name}: .npy input cannot be streamed; give a file, or raw records with --format f32"
+                    "{name}: .npy input cannot be streamed; give a file, or raw records with {} f32",
+                    Param::Format.mark()
                 )));
             }
             Format::F32 | Format::F64 => {
@@ -635,7 +643,7 @@ fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayou
         count: fields,
         names: None,
         no_names_because: "raw binary records have no names: use 0-based indices",
-        split_by: Some("--fields"),
+        split_by: Some(Param::Fields),
     };
     Ok((layout, names))
 }
@@ -658,16 +666,16 @@ fn resolve_columns(
     opts: &ReadOptions,
     layout: &Layout,
 ) -> Result<Columns> {
-    let x = names.resolve(name, "--x", &opts.x)?;
-    let y = names.resolve(name, "--y", &opts.y)?;
+    let x = names.resolve(name, Param::X, &opts.x)?;
+    let y = names.resolve(name, Param::Y, &opts.y)?;
     let z = match &opts.z {
-        Some(c) => Some(names.resolve(name, "--z", c)?),
+        Some(c) => Some(names.resolve(name, Param::Z, c)?),
         None => (names.count > 2).then_some(2),
     };
     let w = opts
         .weight
         .as_ref()
-        .map(|c| names.resolve(name, "--weight", c))
+        .map(|c| names.resolve(name, Param::Weight, c))
         .transpose()?;
     let columns = Columns { x, y, z, w };
     if let Layout::Records(r) = layout {

@@ -80,16 +80,19 @@
 //! Reading files goes through [`read::Input`] and [`binning::BinRequest`]:
 //!
 //! ```no_run
+//! use densebin::RunContext;
 //! use densebin::binning::BinRequest;
 //! use densebin::read::{Input, ReadOptions};
 //! use densebin::shade::{Shading, shade};
 //!
 //! # fn main() -> Result<(), densebin::Error> {
+//! // One context per run: threads, memory, progress, cancellation.
+//! let ctx = RunContext::new();
 //! let mut inputs = vec![Input::open("points.txt", &ReadOptions::default())?];
-//! let grid = BinRequest::default().run(&mut inputs, None)?;
-//! densebin::store::write_grid(&grid, "points.h5".as_ref())?;
+//! let grid = BinRequest::default().run(&mut inputs, &ctx)?;
+//! densebin::store::write_grid(&grid, "points.h5".as_ref(), &ctx)?;
 //! let img = shade(&grid, &Shading::default())?;
-//! densebin::encode::write_png(&img, "points.png".as_ref(), Default::default(), &[])?;
+//! densebin::encode::write_png(&img, "points.png".as_ref(), Default::default(), &[], &ctx)?;
 //! # Ok(())
 //! # }
 //! ```
@@ -98,16 +101,21 @@
 
 pub mod binning;
 mod cache;
-pub mod cancel;
+pub mod context;
 pub mod convert;
 pub mod encode;
 pub mod error;
+pub mod fsio;
 pub mod grid;
 pub mod image;
+pub mod param;
 pub mod read;
 pub mod shade;
 pub mod store;
+pub mod sys;
 
+pub use context::{CancelToken, Progress, RunContext};
 pub use error::{Error, Result};
 pub use grid::{Axis, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+pub use param::Param;
 pub use read::Input;

@@ -12,17 +12,12 @@ mod kernel;
 
 pub use kernel::{Accumulator, SharedZhist};
 
+use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec, InputInfo, Layer, LayerSet};
-use crate::read::{BadLine, ChunkQueue, Input, Points};
-
-/// Reports progress of long phases (the command line draws a bar).
-pub trait Progress: Sync {
-    /// A phase begins over `total` bytes, when known.
-    fn begin(&self, phase: &str, total: Option<u64>);
-    /// `bytes` more bytes are done.
-    fn advance(&self, bytes: u64);
-}
+use crate::param::Param;
+use crate::read::{BadLine, Bounds, ChunkQueue, Extent, Input, Points};
+use crate::sys::format_bytes;
 
 /// What the readers counted per input.
 #[derive(Debug, Default)]
@@ -42,37 +37,6 @@ impl InputTally {
     }
 }
 
-/// The most worker threads densebin starts: past the number of cores they
-/// add nothing but memory (a private grid each), and a hundred thousand
-/// made thread creation itself fail.
-pub const MAX_THREADS: usize = 1024;
-
-/// The worker threads for a request of `requested` (every core when
-/// `None`), checked to be between 1 and [`MAX_THREADS`].
-pub fn threads(requested: Option<usize>) -> Result<usize> {
-    match requested {
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-        Some(0) => Err(Error::request("--threads must be at least 1")),
-        Some(n) if n > MAX_THREADS => Err(Error::request(format!(
-            "--threads {n} is more than {MAX_THREADS}; use at most the number of cores"
-        ))),
-        Some(n) => Ok(n),
-    }
-}
-
-/// A pool of `workers` threads named `densebin-N`.
-pub(crate) fn worker_pool(workers: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .thread_name(|i| format!("densebin-{i}"))
-        .build()
-        .map_err(|e| {
-            Error::request(format!(
-                "cannot start {workers} threads: {e}; lower --threads"
-            ))
-        })
-}
-
 /// Runs `fold` over every chunk of `inputs` on every thread of `pool`, each
 /// with its own accumulator from `make`; returns the accumulators and the
 /// readers' tallies per input. The first error in input order wins, so the
@@ -81,7 +45,7 @@ fn for_each_chunk<A, Make, Fold>(
     inputs: &[Input],
     pool: &rayon::ThreadPool,
     chunk_size: Option<usize>,
-    progress: Option<&dyn Progress>,
+    ctx: &RunContext,
     make: Make,
     fold: Fold,
 ) -> Result<(Vec<A>, Vec<InputTally>)>
@@ -104,11 +68,12 @@ where
     };
     let has_z = inputs.iter().any(Input::has_z);
     let has_w = inputs.iter().any(Input::has_weight);
+    let progress = ctx.progress();
     let work = || {
         let mut acc = make();
         let mut tallies: Vec<InputTally> = inputs.iter().map(|_| InputTally::default()).collect();
         let mut pts = Points::with_capacity(has_z, has_w);
-        while !failed.load(Ordering::Relaxed) && !crate::cancel::requested() {
+        while !failed.load(Ordering::Relaxed) && ctx.check_cancelled().is_ok() {
             let chunk = match queue.next() {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
@@ -133,7 +98,7 @@ where
         (acc, tallies)
     };
     let results = pool.broadcast(|_| work());
-    crate::cancel::check()?;
+    ctx.check_cancelled()?;
     inputs.iter().try_for_each(Input::check_unchanged)?;
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
@@ -152,65 +117,19 @@ where
     Ok((accs, tallies))
 }
 
-/// Finite minimum and maximum of a sequence of values.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Extent {
-    /// Smallest value seen.
-    pub lo: f64,
-    /// Largest value seen.
-    pub hi: f64,
-}
-
-impl Extent {
-    pub(crate) fn add(this: &mut Option<Extent>, v: f64) {
-        match this {
-            Some(e) => {
-                e.lo = e.lo.min(v);
-                e.hi = e.hi.max(v);
-            }
-            None => *this = Some(Extent { lo: v, hi: v }),
-        }
-    }
-
-    pub(crate) fn merge(this: &mut Option<Extent>, other: Option<Extent>) {
-        if let Some(o) = other {
-            Extent::add(this, o.lo);
-            Extent::add(this, o.hi);
-        }
-    }
-
-    /// The extent as a range, widened by 0.5 on each side when it is a
-    /// single value.
-    pub fn range(&self) -> (f64, f64) {
-        if self.lo == self.hi {
-            (self.lo - 0.5, self.hi + 0.5)
-        } else {
-            (self.lo, self.hi)
-        }
-    }
-}
-
-/// Finite bounds of the data, from [`data_bounds`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Bounds {
-    /// x of points whose x and y are finite.
-    pub x: Option<Extent>,
-    /// y of points whose x and y are finite.
-    pub y: Option<Extent>,
-    /// Finite z of points inside the canvas (the given ranges, or all
-    /// points with finite x and y).
-    pub z: Option<Extent>,
-}
-
 /// Reads every point of `inputs`, in order, on the calling thread, handing
 /// `f` batches of at most [`BATCH`](crate::read::BATCH) points: for small
 /// inputs, tests and fuzzing, where starting a pool of workers would cost
 /// more than the reading. Stops at the first error, as [`bin`] does.
-pub fn read_points(inputs: &[Input], mut f: impl FnMut(&Points) -> Result<()>) -> Result<()> {
+pub fn read_points(
+    inputs: &[Input],
+    ctx: &RunContext,
+    mut f: impl FnMut(&Points) -> Result<()>,
+) -> Result<()> {
     let queue = ChunkQueue::new(inputs, 1 << 20);
     let mut pts = Points::default();
     while let Some(chunk) = queue.next()? {
-        crate::cancel::check()?;
+        ctx.check_cancelled()?;
         inputs[chunk.input]
             .read_chunk(&chunk, &mut pts, &mut f)
             .map_err(|e| e.error)?;
@@ -227,17 +146,17 @@ pub fn data_bounds(
     y_range: Option<(f64, f64)>,
     workers: usize,
     chunk_size: Option<usize>,
-    progress: Option<&dyn Progress>,
+    ctx: &RunContext,
 ) -> Result<Bounds> {
-    if let Some(p) = progress {
+    if let Some(p) = ctx.progress() {
         p.begin("scanning ranges", total_bytes(inputs));
     }
     let inside = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(lo, hi)| lo <= v && v <= hi);
     let (accs, _) = for_each_chunk(
         inputs,
-        &worker_pool(workers)?,
+        &crate::context::pool(workers)?,
         chunk_size,
-        progress,
+        ctx,
         Bounds::default,
         |b: &mut Bounds, pts: &Points| {
             for i in 0..pts.len() {
@@ -260,9 +179,7 @@ pub fn data_bounds(
     )?;
     let mut total = Bounds::default();
     for b in accs {
-        Extent::merge(&mut total.x, b.x);
-        Extent::merge(&mut total.y, b.y);
-        Extent::merge(&mut total.z, b.z);
+        total.merge(b);
     }
     Ok(total)
 }
@@ -271,55 +188,11 @@ fn total_bytes(inputs: &[Input]) -> Option<u64> {
     inputs.iter().map(Input::data_len).sum()
 }
 
-/// Memory the system can give this process now, in bytes: the smaller of
-/// `MemAvailable` and the cgroup's remaining limit; `None` where unknown.
-pub fn available_memory() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
-    let avail = meminfo.as_deref().and_then(|m| {
-        m.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    });
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-    };
-    let cgroup = match (
-        read("/sys/fs/cgroup/memory.max"),
-        read("/sys/fs/cgroup/memory.current"),
-    ) {
-        (Some(max), Some(cur)) => Some(max.saturating_sub(cur)),
-        _ => None,
-    };
-    match (avail, cgroup) {
-        (Some(a), Some(c)) => Some(a.min(c)),
-        (a, c) => a.or(c),
-    }
-}
-
 /// A refused request with what to do appended; other errors as they are.
-fn with_remedy(e: Error, remedy: &str) -> Error {
+fn with_remedy(e: Error, remedy: String) -> Error {
     match e {
         Error::InvalidRequest(m) => Error::InvalidRequest(format!("{m}; {remedy}")),
         e => e,
-    }
-}
-
-/// Human-readable bytes: `1.5 GiB`.
-pub fn format_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -337,9 +210,11 @@ pub fn check_memory(
 ) -> Result<usize> {
     let too_large = || {
         Error::OutOfMemory(format!(
-            "a {}x{} grid is too large to address; lower --width/--height",
+            "a {}x{} grid is too large to address; lower {}/{}",
             spec.width(),
-            spec.height()
+            spec.height(),
+            Param::Width.mark(),
+            Param::Height.mark()
         ))
     };
     let per_grid = Accumulator::bytes(spec).ok_or_else(too_large)?;
@@ -360,18 +235,19 @@ pub fn check_memory(
         // A byte per bin per worker, besides the shared bins.
         let per_worker = shared / 4;
         hints.push(format!(
-            "--z-bins (the {}-bin zhist takes {} plus {} per worker)",
+            "{} (the {}-bin zhist takes {} plus {} per worker)",
+            Param::ZBins.mark(),
             z.len(),
             format_bytes(shared),
             format_bytes(per_worker)
         ));
     }
-    hints.push("--width/--height".to_string());
+    hints.push(format!("{}/{}", Param::Width.mark(), Param::Height.mark()));
     if workers > 1 {
-        hints.push("--threads".to_string());
+        hints.push(Param::Threads.mark().to_string());
     }
     if layers != LayerSet::count_only() {
-        hints.push(format!("--layers (now {layers})"));
+        hints.push(format!("{} (now {layers})", Param::Layers.mark()));
     }
     let shared_note = if shared > 0 {
         format!(" and {} shared", format_bytes(shared))
@@ -412,10 +288,6 @@ pub struct BinRequest {
     pub z_bins: usize,
     /// The z-histogram range; `None` takes the finite bounds of z.
     pub z_range: Option<(f64, f64)>,
-    /// Worker threads; `None` uses every core.
-    pub threads: Option<usize>,
-    /// Memory the grids may use, in bytes; `None` asks the system.
-    pub max_memory: Option<u64>,
     /// Bytes per chunk of input handed to a worker; `None` adapts to the
     /// input size (64 KiB to 4 MiB).
     pub chunk_size: Option<usize>,
@@ -431,8 +303,6 @@ impl Default for BinRequest {
             layers: None,
             z_bins: BinRequest::DEFAULT_Z_BINS,
             z_range: None,
-            threads: None,
-            max_memory: None,
             chunk_size: None,
         }
     }
@@ -458,18 +328,26 @@ impl BinRequest {
 
     /// Resolves layers, ranges (scanning the inputs when a range is
     /// missing), the spec and the number of workers, without binning.
-    pub fn plan(&self, inputs: &mut [Input], progress: Option<&dyn Progress>) -> Result<Plan> {
+    /// The threads and memory come from `ctx`.
+    pub fn plan(&self, inputs: &mut [Input], ctx: &RunContext) -> Result<Plan> {
         if inputs.is_empty() {
             return Err(Error::request("no inputs"));
         }
         let layers = self.layers_for(inputs)?;
         if self.width == 0 || self.height == 0 {
-            return Err(Error::request("--width and --height must be at least 1"));
+            return Err(Error::request(format!(
+                "{} and {} must be at least 1",
+                Param::Width.mark(),
+                Param::Height.mark()
+            )));
         }
         if layers.contains(Layer::ZHist) && self.z_bins == 0 {
-            return Err(Error::request("--z-bins must be at least 1"));
+            return Err(Error::request(format!(
+                "{} must be at least 1",
+                Param::ZBins.mark()
+            )));
         }
-        let threads = threads(self.threads)?;
+        let threads = ctx.threads();
         // No more workers than chunks: a small input needs no 16 grids.
         let chunk_size = self
             .chunk_size
@@ -479,29 +357,31 @@ impl BinRequest {
             .unwrap_or(threads);
         let workers = threads.min(chunks);
 
-        let [x_range, y_range, z_range] = self.ranges_for(inputs, layers, workers, progress)?;
+        let [x_range, y_range, z_range] = self.ranges_for(inputs, layers, workers, ctx)?;
         let zhist = layers
             .contains(Layer::ZHist)
             .then_some((self.z_bins, z_range));
         let spec = GridSpec::new(self.width, self.height, x_range, y_range)
             .map_err(|e| with_remedy(e, self.canvas_remedy(x_range)))?
             .with_layers(layers, zhist)
-            .map_err(|e| with_remedy(e, "check --z-bins and --z-range"))?;
+            .map_err(|e| {
+                with_remedy(
+                    e,
+                    format!("check {} and {}", Param::ZBins.mark(), Param::ZRange.mark()),
+                )
+            })?;
 
         // Each extra worker costs a grid to fill and merge; on a small input
         // that costs more than the parsing it shares. Unless the threads were
         // asked for, another worker is added for every grid's worth of input
         // bytes (the 3 MB sample with an 81 MB worker grid gets one; 600 MB
         // of records with a 400 MB one, count and sum at 4000², get two).
-        let workers = match (self.threads, total_bytes(inputs), Accumulator::bytes(&spec)) {
-            (None, Some(data), Some(grid)) => workers.min(1 + (data / grid.max(1)) as usize),
+        let fixed = ctx.threads_fixed();
+        let workers = match (fixed, total_bytes(inputs), Accumulator::bytes(&spec)) {
+            (false, Some(data), Some(grid)) => workers.min(1 + (data / grid.max(1)) as usize),
             _ => workers,
         };
-        let available = match (self.max_memory, available_memory()) {
-            (Some(m), Some(a)) => Some(m.min(a)),
-            (m, a) => m.or(a),
-        };
-        let workers = check_memory(&spec, workers, self.threads.is_some(), available)?;
+        let workers = check_memory(&spec, workers, fixed, ctx.available_memory())?;
         let dense = match (total_bytes(inputs), Accumulator::bytes(&spec)) {
             (Some(data), Some(grid)) => data >= grid,
             _ => true,
@@ -516,14 +396,15 @@ impl BinRequest {
 
     /// The flags to check when [`GridSpec::new`] refuses this canvas: the
     /// size when it has too many pixels, else the axis that fails.
-    fn canvas_remedy(&self, x_range: (f64, f64)) -> &'static str {
+    fn canvas_remedy(&self, x_range: (f64, f64)) -> String {
         let pixels = self.width as u128 * self.height as u128;
+        let (w, h) = (Param::Width.mark(), Param::Height.mark());
         if pixels > u128::from(GridSpec::MAX_PIXELS) {
-            "lower --width/--height"
+            format!("lower {w}/{h}")
         } else if Axis::new(x_range.0, x_range.1, self.width).is_err() {
-            "check --width and --x-range"
+            format!("check {w} and {}", Param::XRange.mark())
         } else {
-            "check --height and --y-range"
+            format!("check {h} and {}", Param::YRange.mark())
         }
     }
 
@@ -539,8 +420,10 @@ impl BinRequest {
             if let Some(input) = inputs.iter().find(|i| !i.has_z()) {
                 return Err(Error::request(format!(
                     "{}: the layers {layers} need a z column and this input has none; \
-                     name one with --z or choose --layers count",
-                    input.info().name
+                     name one with {} or choose {} count",
+                    input.info().name,
+                    Param::Z.mark(),
+                    Param::Layers.mark()
                 )));
             }
         } else {
@@ -550,8 +433,9 @@ impl BinRequest {
             && let Some(input) = inputs.iter().find(|i| !i.has_weight())
         {
             return Err(Error::request(format!(
-                "{}: the weight layer needs a weight column: name it with --weight",
-                input.info().name
+                "{}: the weight layer needs a weight column: name it with {}",
+                input.info().name,
+                Param::Weight.mark()
             )));
         }
         Ok(layers)
@@ -565,7 +449,7 @@ impl BinRequest {
         inputs: &[Input],
         layers: LayerSet,
         workers: usize,
-        progress: Option<&dyn Progress>,
+        ctx: &RunContext,
     ) -> Result<[(f64, f64); 3]> {
         // Used only when nothing in the grid needs z.
         const NO_Z: (f64, f64) = (-0.5, 0.5);
@@ -576,9 +460,15 @@ impl BinRequest {
         if let Some(s) = inputs.iter().find(|i| i.is_stream()) {
             return Err(Error::request(format!(
                 "{}: a stream can be read only once, so its ranges cannot be scanned first; \
-                 give --x-range and --y-range{}",
+                 give {} and {}{}",
                 s.info().name,
-                if need_z { " and --z-range" } else { "" }
+                Param::XRange.mark(),
+                Param::YRange.mark(),
+                if need_z {
+                    format!(" and {}", Param::ZRange.mark())
+                } else {
+                    String::new()
+                }
             )));
         }
         let b = data_bounds(
@@ -587,25 +477,26 @@ impl BinRequest {
             self.y_range,
             workers,
             self.chunk_size,
-            progress,
+            ctx,
         )?;
-        let no_finite = |axis: &str| Error::EmptyInput {
+        let no_finite = |axis: &str, range: Param| Error::EmptyInput {
             path: inputs
                 .iter()
                 .map(|i| i.info().name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             what: format!(
-                "no point has a finite {axis}, so no {axis} range can be derived; give --{axis}-range"
+                "no point has a finite {axis}, so no {axis} range can be derived; give {}",
+                range.mark()
             ),
         };
         let x = match self.x_range {
             Some(r) => r,
-            None => b.x.ok_or_else(|| no_finite("x"))?.range(),
+            None => b.x.ok_or_else(|| no_finite("x", Param::XRange))?.range(),
         };
         let y = match self.y_range {
             Some(r) => r,
-            None => b.y.ok_or_else(|| no_finite("y"))?.range(),
+            None => b.y.ok_or_else(|| no_finite("y", Param::YRange))?.range(),
         };
         // Without any finite z inside the canvas the histogram stays empty;
         // any range will do.
@@ -614,27 +505,27 @@ impl BinRequest {
     }
 
     /// Plans and bins: the whole read → bin pipeline.
-    pub fn run(&self, inputs: &mut [Input], progress: Option<&dyn Progress>) -> Result<Grid> {
-        let plan = self.plan(inputs, progress)?;
-        bin(inputs, &plan, progress)
+    pub fn run(&self, inputs: &mut [Input], ctx: &RunContext) -> Result<Grid> {
+        let plan = self.plan(inputs, ctx)?;
+        bin(inputs, &plan, ctx)
     }
 }
 
 /// Bins every point of `inputs` into a grid of `plan.spec`, with
 /// `plan.workers` threads each folding chunks into a private grid, then
 /// merging.
-pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Result<Grid> {
+pub fn bin(inputs: &[Input], plan: &Plan, ctx: &RunContext) -> Result<Grid> {
     let spec = &plan.spec;
-    if let Some(p) = progress {
+    if let Some(p) = ctx.progress() {
         p.begin("binning", total_bytes(inputs));
     }
-    let pool = worker_pool(plan.workers.max(1))?;
+    let pool = crate::context::pool(plan.workers.max(1))?;
     let shared = SharedZhist::new(spec);
     let (accumulators, tallies) = for_each_chunk(
         inputs,
         &pool,
         plan.chunk_size,
-        progress,
+        ctx,
         || Accumulator::new(spec.clone(), plan.dense, Arc::clone(&shared)),
         |a: &mut Accumulator, pts: &Points| a.append(pts),
     )?;
@@ -662,6 +553,7 @@ pub fn bin(inputs: &[Input], plan: &Plan, progress: Option<&dyn Progress>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::flag;
 
     #[test]
     fn read_points_reads_every_point_in_order_or_fails() {
@@ -672,16 +564,17 @@ mod tests {
         };
         let text: String = (0..10_000).map(|i| format!("{i} 1 2\n")).collect();
         let mut xs = Vec::new();
-        read_points(&[open(&text), open("-1 0 0\n")], |p| {
+        let ctx = RunContext::new();
+        read_points(&[open(&text), open("-1 0 0\n")], &ctx, |p| {
             xs.extend_from_slice(&p.x);
             Ok(())
         })
         .unwrap();
         let want: Vec<f64> = (0..10_000).map(f64::from).chain([-1.0]).collect();
         assert_eq!(xs, want);
-        let err = read_points(&[open("1 2 3\n4 x 6\n")], |_| Ok(())).unwrap_err();
+        let err = read_points(&[open("1 2 3\n4 x 6\n")], &ctx, |_| Ok(())).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            err.render(flag),
             "t:2:3: expected a number, found \"x\"; fix the line, or skip such lines with \
              --skip-bad-lines"
         );
@@ -794,7 +687,7 @@ mod tests {
         assert_eq!(check_memory(&s, 4, true, None).unwrap(), 4);
         let err = check_memory(&s, 4, true, Some(shared + per * 4 - 1))
             .unwrap_err()
-            .to_string();
+            .render(flag);
         assert!(
             err.contains("--z-bins") && err.contains("--threads"),
             "{err}"
@@ -803,23 +696,10 @@ mod tests {
         assert!(err.contains("122.1 MiB shared"), "{err}");
         let err = check_memory(&s, 1, false, Some(shared + per / 2))
             .unwrap_err()
-            .to_string();
+            .render(flag);
         assert!(
             err.contains("--width/--height") && !err.contains("--threads"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn extent_widens_single_values() {
-        assert_eq!(Extent { lo: 3.0, hi: 3.0 }.range(), (2.5, 3.5));
-        assert_eq!(Extent { lo: 1.0, hi: 3.0 }.range(), (1.0, 3.0));
-    }
-
-    #[test]
-    fn bytes_format() {
-        assert_eq!(format_bytes(512), "512 B");
-        assert_eq!(format_bytes(1536), "1.5 KiB");
-        assert_eq!(format_bytes(3 << 30), "3.0 GiB");
     }
 }

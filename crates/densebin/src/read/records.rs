@@ -3,6 +3,7 @@
 
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
+use crate::param::Param;
 
 use super::npy::{AS_FLOATS, corrupt};
 use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points, resize_for_overwrite};
@@ -77,11 +78,12 @@ impl RecordLayout {
     /// `n` values of type `ty` per record (raw binary files).
     pub fn uniform(ty: ValueType, n: usize) -> std::result::Result<RecordLayout, String> {
         if n == 0 {
-            return Err("--fields must be at least 1".to_string());
+            return Err(format!("{} must be at least 1", Param::Fields.mark()));
         }
         if n > MAX_FIELDS {
             return Err(format!(
-                "--fields {n} is more than the {MAX_FIELDS} values a record may have"
+                "{} {n} is more than the {MAX_FIELDS} values a record may have",
+                Param::Fields.mark()
             ));
         }
         Ok(RecordLayout {
@@ -251,13 +253,18 @@ impl RecordLayout {
         c: &Columns,
         z_explicit: bool,
     ) -> Result<Option<usize>> {
-        let not_float = |i: usize, flag: &str| {
+        let not_float = |i: usize, param: Param| {
             Error::request(format!(
                 "{name}: column {i} is not a float32 or float64 field and cannot be binned; \
-                 choose a float field with {flag}"
+                 choose a float field with {}",
+                param.mark()
             ))
         };
-        for (i, flag) in [(Some(c.x), "--x"), (Some(c.y), "--y"), (c.w, "--weight")] {
+        for (i, flag) in [
+            (Some(c.x), Param::X),
+            (Some(c.y), Param::Y),
+            (c.w, Param::Weight),
+        ] {
             if let Some(i) = i
                 && !self.fields[i].ty.is_float()
             {
@@ -267,7 +274,7 @@ impl RecordLayout {
         match c.z {
             Some(z) if !self.fields[z].ty.is_float() => {
                 if z_explicit {
-                    Err(not_float(z, "--z"))
+                    Err(not_float(z, Param::Z))
                 } else {
                     Ok(None)
                 }
@@ -505,7 +512,7 @@ mod tests {
             e.starts_with("70000 columns is more than the 65536 values a record may have; save"),
             "{e}"
         );
-        assert!(!e.contains("--fields"), "{e}");
+        assert!(!e.contains(Param::Fields.name()), "{e}");
         assert!(RecordLayout::from_npy(&header(3)).is_ok());
     }
 

@@ -4,9 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::context::RunContext;
 use crate::error::{Error, Result};
+use crate::fsio::write_atomically;
 use crate::image::Image;
-use crate::store::write_atomically;
 
 /// How hard to compress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +88,7 @@ pub fn write_png(
     path: &Path,
     compression: Compression,
     text: &[(String, String)],
+    ctx: &RunContext,
 ) -> Result<()> {
     if img.width() == 0
         || img.height() == 0
@@ -100,7 +102,7 @@ pub fn write_png(
             img.height()
         )));
     }
-    write_atomically(path, |tmp| {
+    write_atomically(path, ctx, |tmp| {
         let file = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
         let mut buf = std::io::BufWriter::with_capacity(1 << 20, file);
         encode_png(img, &mut buf, compression, text).map_err(|e| match e {
@@ -125,7 +127,7 @@ mod tests {
         let path = dir.path().join("i.png");
         let text = vec![("densebin:mode".to_string(), "density — ünïcode".to_string())];
         for c in [Compression::None, Compression::Fast, Compression::Level(9)] {
-            write_png(&img, &path, c, &text).unwrap();
+            write_png(&img, &path, c, &text, &RunContext::new()).unwrap();
             let decoder =
                 png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
             let mut reader = decoder.read_info().unwrap();

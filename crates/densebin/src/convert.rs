@@ -10,12 +10,12 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::binning::{Bounds, Extent, Progress};
-use crate::error::{Error, Result};
 use rayon::prelude::*;
 
-use crate::read::{Chunk, ChunkQueue, Input, Points};
-use crate::store::write_atomically;
+use crate::context::RunContext;
+use crate::error::{Error, Result};
+use crate::fsio::write_atomically;
+use crate::read::{Bounds, Chunk, ChunkQueue, Extent, Input, Points};
 
 /// The value type of converted records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,15 +56,14 @@ const NPY_HEADER: usize = 128;
 
 /// Writes every point of `inputs`, in input order, as records of x, y and
 /// (when present) z and the weight, to `out` atomically. Chunks are parsed
-/// by `threads` workers (all cores when `None`) a window at a time and
-/// written in order, so memory stays at a few chunks per worker.
+/// by `ctx`'s worker threads a window at a time and written in order, so
+/// memory stays at a few chunks per worker.
 pub fn convert(
     inputs: &[Input],
     out: &Path,
     dtype: Dtype,
     container: Container,
-    threads: Option<usize>,
-    progress: Option<&dyn Progress>,
+    ctx: &RunContext,
 ) -> Result<Converted> {
     let has_z = inputs.iter().all(Input::has_z);
     let has_w = inputs.iter().all(Input::has_weight);
@@ -79,8 +78,9 @@ pub fn convert(
         )));
     }
     let fields = 2 + usize::from(has_z) + usize::from(has_w);
-    let workers = crate::binning::threads(threads)?;
-    let pool = crate::binning::worker_pool(workers)?;
+    let workers = ctx.threads();
+    let pool = crate::context::pool(workers)?;
+    let progress = ctx.progress();
     if let Some(p) = progress {
         p.begin("converting", inputs.iter().map(Input::data_len).sum());
     }
@@ -89,7 +89,7 @@ pub fn convert(
         fields,
         bounds: Bounds::default(),
     };
-    write_atomically(out, |tmp| {
+    write_atomically(out, ctx, |tmp| {
         let io = |e: std::io::Error| Error::io(out, e);
         let file = File::create(tmp).map_err(io)?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -98,7 +98,7 @@ pub fn convert(
         }
         let queue = ChunkQueue::new(inputs, 4 << 20);
         loop {
-            crate::cancel::check()?;
+            ctx.check_cancelled()?;
             let window = (0..2 * workers)
                 .map_while(|_| queue.next().transpose())
                 .collect::<Result<Vec<_>>>()?;
@@ -116,9 +116,7 @@ pub fn convert(
                 let e = e?;
                 w.write_all(&e.bytes).map_err(io)?;
                 result.points += e.points;
-                Extent::merge(&mut result.bounds.x, e.bounds.x);
-                Extent::merge(&mut result.bounds.y, e.bounds.y);
-                Extent::merge(&mut result.bounds.z, e.bounds.z);
+                result.bounds.merge(e.bounds);
                 if let Some(p) = progress {
                     p.advance(chunk.data.len() as u64);
                 }

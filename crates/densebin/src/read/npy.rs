@@ -68,9 +68,10 @@ const MAX_DEPTH: usize = 16;
 /// Parses the header at the start of `bytes`.
 pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, String> {
     if !bytes.starts_with(MAGIC) {
-        return Err(
-            "not an .npy file: the magic string \\x93NUMPY is missing; check --format".to_string(),
-        );
+        return Err(format!(
+            "not an .npy file: the magic string \\x93NUMPY is missing; check {}",
+            crate::param::Param::Format.mark()
+        ));
     }
     let (major, minor) = match bytes.get(6..8) {
         Some(&[a, b]) => (a, b),

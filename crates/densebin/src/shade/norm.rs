@@ -35,7 +35,8 @@ impl FromStr for How {
             "cbrt" => Ok(How::Cbrt),
             "eq_hist" => Ok(How::EqHist),
             _ => Err(Error::request(format!(
-                "unknown --how {s:?}; use linear, log, cbrt or eq_hist"
+                "unknown {} {s:?}; use linear, log, cbrt or eq_hist",
+                crate::param::Param::How.mark()
             ))),
         }
     }
