@@ -59,7 +59,7 @@ pub fn shade_and_write(
 ) -> anyhow::Result<()> {
     let shading = shade_args.shading();
     let started = Instant::now();
-    let img = shade(grid, &shading)?;
+    let img = shade(grid, &shading)?.image;
     timing.push(("shaded", started.elapsed()));
     let started = Instant::now();
     let text = args::png_text(grid, &shading);

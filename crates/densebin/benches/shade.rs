@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
     for (name, s) in &cases {
         group.bench_function(*name, |b| b.iter(|| shade(&g, s).unwrap()));
     }
-    let img = shade(&g, &cases[0].1).unwrap();
+    let img = shade(&g, &cases[0].1).unwrap().image;
     for (name, level) in [
         ("png_fast", Compression::Fast),
         ("png_level3", Compression::Level(3)),
@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
     }
     group.bench_function("density_eq_hist_and_png_level3", |b| {
         b.iter(|| {
-            let img = shade(&g, &cases[0].1).unwrap();
+            let img = shade(&g, &cases[0].1).unwrap().image;
             let mut out = Vec::with_capacity(64 << 20);
             encode_png(&img, &mut out, Compression::Level(3), &[]).unwrap();
             out.len()

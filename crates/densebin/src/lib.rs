@@ -68,7 +68,7 @@
 //!     cmap: "turbo".parse()?,
 //!     ..Shading::default()
 //! };
-//! let img = shade(&a, &shading)?;
+//! let img = shade(&a, &shading)?.image;
 //! // Image row 0 is the top: the bottom-left pixel holds a point, the
 //! // top-left one is empty and transparent.
 //! assert_eq!(img.pixel(0, 1).a, 1.0);
@@ -91,7 +91,7 @@
 //! let mut inputs = vec![Input::open("points.txt", &ReadOptions::default())?];
 //! let grid = BinRequest::default().run(&mut inputs, &ctx)?;
 //! densebin::store::write_grid(&grid, "points.h5".as_ref(), &ctx)?;
-//! let img = shade(&grid, &Shading::default())?;
+//! let img = shade(&grid, &Shading::default())?.image;
 //! densebin::encode::write_png(&img, "points.png".as_ref(), Default::default(), &[], &ctx)?;
 //! # Ok(())
 //! # }

@@ -27,7 +27,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
-pub use norm::{How, Scale, normalize};
+pub use norm::{EqHistTable, How, Scale, normalize};
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Layer, LayerSet};
@@ -278,8 +278,69 @@ impl Shading {
     }
 }
 
-/// Shades `grid` into an image of the grid's size, row 0 at the top.
-pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
+/// An image and what its colours mean.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Shaded {
+    /// The image, of the grid's size, row 0 at the top.
+    pub image: Image,
+    /// What shading fitted.
+    pub legend: Legend,
+}
+
+/// What shading fitted to the grid, kept so that a figure can draw and
+/// label a colorbar without fitting again: a colour at `t` on the bar is
+/// `cmap.eval(t)`, and the value it stands for is `colour.value_at(t)`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Legend {
+    /// What the colour shows, as a colorbar would be labelled: `count`,
+    /// `sum of weight`, `mean of z`, `min of z`, `max of z`, `std of z`,
+    /// or `z` (scatter).
+    pub quantity: String,
+    /// The colour scale: values to `t` and back, with its normalisation,
+    /// span, domain and eq_hist table.
+    pub colour: Scale,
+    /// How opacity was chosen.
+    pub opacity: Opacity,
+    /// The colormap.
+    pub cmap: Colormap,
+    /// The colour table the pixels took their colours from (density and the
+    /// z statistics; scatter evaluates the colormap at each z bin's centre).
+    pub lut: Lut,
+}
+
+/// How shading chose each pixel's opacity.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Opacity {
+    /// Every non-empty pixel has this opacity.
+    Constant(f64),
+    /// From `min` to `max` along the colour scale's `t` (density).
+    AlongColour {
+        /// Opacity at `t = 0`.
+        min: f64,
+        /// Opacity at `t = 1`.
+        max: f64,
+    },
+    /// From `min` to `max` along `scale`, a scale of the count (the z
+    /// statistics with a `how`: colour by z, fade by density).
+    AlongCount {
+        /// The count's scale.
+        scale: Scale,
+        /// Opacity at `t = 0`.
+        min: f64,
+        /// Opacity at `t = 1`.
+        max: f64,
+    },
+    /// Each point adds this opacity, so `n` points make `1 - (1 - a)^n`
+    /// (scatter).
+    PerPoint(f64),
+}
+
+/// Shades `grid` into an image of the grid's size, row 0 at the top, and
+/// says what its colours mean.
+pub fn shade(grid: &Grid, s: &Shading) -> Result<Shaded> {
     s.validate()?;
     let missing: Vec<&str> = s
         .required_layers()
@@ -307,19 +368,33 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Image> {
     let mut img = Image::new(w, h);
     // Without spread the background is composited in the same pass.
     let bg = s.background.filter(|_| s.spread == 0);
-    match s.mode {
-        Mode::Density => density(grid, s, &mut img, bg),
+    let lut = s.cmap.lut();
+    let (quantity, colour, opacity) = match s.mode {
+        Mode::Density => density(grid, s, &lut, &mut img, bg),
         Mode::Scatter => scatter(grid, s, &mut img, bg),
-        _ => z_stat(grid, s, &mut img, bg),
-    }
+        _ => z_stat(grid, s, &lut, &mut img, bg),
+    };
     if s.spread > 0 {
         img = spread(&img, s.spread);
         if let Some(bg) = s.background {
             img.over_background(bg);
         }
     }
-    Ok(img)
+    Ok(Shaded {
+        image: img,
+        legend: Legend {
+            quantity,
+            colour,
+            opacity,
+            cmap: s.cmap.clone(),
+            lut,
+        },
+    })
 }
+
+/// What a mode fitted: the quantity's name, the colour scale and the
+/// opacity.
+type Fitted = (String, Scale, Opacity);
 
 /// Fills `img` row by row in parallel: `fill(grid_row, out)` writes the
 /// pixels of grid row `grid_row` (grid row 0 is the bottom, image row 0 the
@@ -367,7 +442,7 @@ fn count_at(count: &[u64]) -> impl Fn(usize) -> f64 + Sync + '_ {
     }
 }
 
-fn density(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
+fn density(grid: &Grid, s: &Shading, lut: &Lut, img: &mut Image, bg: Option<Rgb>) -> Fitted {
     let count = flat(grid.count());
     let weights = grid.sum_w().filter(|_| s.weighted).map(flat);
     let value = |i: usize| match weights {
@@ -376,7 +451,6 @@ fn density(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
         None => count_at(count)(i),
     };
     let scale = Scale::fit(count.len(), value, s.how.unwrap_or(How::EqHist), s.span);
-    let lut = s.cmap.lut();
     let min_alpha = s.min_alpha_for(Mode::Density);
     paint_pixels(img, bg, |i| {
         let t = scale.t(value(i));
@@ -386,9 +460,19 @@ fn density(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
             Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
         }
     });
+    let quantity = if weights.is_some() {
+        "sum of weight"
+    } else {
+        "count"
+    };
+    let opacity = Opacity::AlongColour {
+        min: min_alpha,
+        max: s.alpha,
+    };
+    (quantity.to_string(), scale, opacity)
 }
 
-fn z_stat(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
+fn z_stat(grid: &Grid, s: &Shading, lut: &Lut, img: &mut Image, bg: Option<Rgb>) -> Fitted {
     let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
     let n = grid.count_z().map(flat);
     let (sum, m2) = (grid.sum_z().map(flat), grid.m2_z().map(flat));
@@ -412,7 +496,6 @@ fn z_stat(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
     let opacity = s
         .how
         .map(|how| Scale::fit(len, count_at(count), how, s.span));
-    let lut = s.cmap.lut();
     let min_alpha = s.min_alpha_for(s.mode);
     paint_pixels(img, bg, |i| {
         let t = colour.t(stat(i));
@@ -425,12 +508,23 @@ fn z_stat(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
         };
         Premultiplied::from_straight(lut.get(t), a)
     });
+    let opacity = match opacity {
+        Some(scale) => Opacity::AlongCount {
+            scale,
+            min: min_alpha,
+            max: s.alpha,
+        },
+        None => Opacity::Constant(s.alpha),
+    };
+    (format!("{} of z", s.mode), colour, opacity)
 }
 
-fn scatter(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
+fn scatter(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) -> Fitted {
     let hist = grid.zhist().expect("layers checked");
     let zbins = grid.spec().zbins().expect("zhist has bins");
     let (lo, hi) = s.z_span.unwrap_or((zbins.lo(), zbins.hi()));
+    // Colour is linear in z from lo to hi (the span of the colormap).
+    let colour = Scale::fit(2, |i| [lo, hi][i], How::Linear, None);
     // The colour of each z bin, at its centre, from the continuous map.
     let colors: Vec<Rgb> = (0..zbins.len())
         .map(|k| s.cmap.eval((zbins.centre(k) - lo) / (hi - lo)))
@@ -469,6 +563,7 @@ fn scatter(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) {
             };
         }
     });
+    ("z".to_string(), colour, Opacity::PerPoint(s.alpha))
 }
 
 /// Grows every non-empty pixel into a disc of radius `r` (offsets with
@@ -547,6 +642,62 @@ mod tests {
     }
 
     #[test]
+    fn the_legend_is_what_the_pixels_were_shaded_with() {
+        let g = grid("count,sum,minmax,zhist");
+        let counts = [1.0, 2.0, 4.0, 8.0];
+        for how in [How::Linear, How::Log, How::Cbrt, How::EqHist] {
+            let s = Shading {
+                how: Some(how),
+                ..Shading::default()
+            };
+            let Shaded { image, legend } = shade(&g, &s).unwrap();
+            assert_eq!(legend.quantity, "count");
+            assert_eq!(legend.colour.how(), how);
+            assert_eq!(legend.colour.domain(), Some((1.0, 8.0)), "{how}");
+            assert_eq!(legend.colour.eq_hist().is_some(), how == How::EqHist);
+            assert_eq!(legend.colour.value_at(1.0), 8.0);
+            assert!(matches!(legend.opacity, Opacity::AlongColour { .. }));
+            // A figure can colour its bar exactly as the pixels are.
+            for ((x, y), n) in [(0, 1), (1, 1), (2, 1), (1, 0)].into_iter().zip(counts) {
+                let t = legend.colour.t(n);
+                let want = Premultiplied::from_straight(legend.lut.get(t), 1.0);
+                assert!(close(px(&image, x, y), want), "{how} ({x},{y})");
+            }
+        }
+        let s = Shading {
+            mode: Mode::Mean,
+            how: Some(How::Log),
+            ..Shading::default()
+        };
+        let legend = shade(&g, &s).unwrap().legend;
+        assert_eq!(legend.quantity, "mean of z");
+        let Opacity::AlongCount { scale, min, max } = &legend.opacity else {
+            panic!("{:?}", legend.opacity);
+        };
+        assert_eq!(scale.domain(), Some((1.0, 8.0)));
+        assert_eq!((*min, *max), (DEFAULT_MIN_ALPHA, 1.0));
+        let s = Shading {
+            mode: Mode::Max,
+            ..Shading::default()
+        };
+        assert!(matches!(
+            shade(&g, &s).unwrap().legend.opacity,
+            Opacity::Constant(1.0)
+        ));
+        let s = Shading {
+            mode: Mode::Scatter,
+            alpha: 0.1,
+            z_span: Some((-1.0, 5.0)),
+            ..Shading::default()
+        };
+        let legend = shade(&g, &s).unwrap().legend;
+        assert_eq!(legend.quantity, "z");
+        assert_eq!(legend.colour.domain(), Some((-1.0, 5.0)));
+        assert_eq!(legend.colour.value_at(0.5), 2.0);
+        assert!(matches!(legend.opacity, Opacity::PerPoint(a) if a == 0.1));
+    }
+
+    #[test]
     fn density_linear_matches_the_formula() {
         let g = grid("count");
         let cmap: Colormap = "#000000,#ffffff".parse().unwrap();
@@ -555,7 +706,7 @@ mod tests {
             how: Some(How::Linear),
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         // Image row 1 is grid row 0 (the bottom).
         let lut = cmap.lut();
         for (x, y, n) in [(0, 1, 1.0), (1, 1, 2.0), (2, 1, 4.0), (1, 0, 8.0)] {
@@ -576,7 +727,7 @@ mod tests {
             span: Some((2.0, 4.0)),
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         let t = |n: f64| ((n.ln_1p() - 2f64.ln_1p()) / (4f64.ln_1p() - 2f64.ln_1p())) as f32;
         let lut = s.cmap.lut();
         assert!(
@@ -607,7 +758,7 @@ mod tests {
             how: Some(How::Linear),
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         let a = |n: f64| (DEFAULT_MIN_ALPHA + (n - 1.0) / 7.0 * (1.0 - DEFAULT_MIN_ALPHA)) as f32;
         assert!(close(
             px(&img, 0, 1),
@@ -632,7 +783,7 @@ mod tests {
             cmap: "#000000,#ffffff".parse().unwrap(),
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         // Weight sums 0.5, 1, 2 / 4: the same ranks as the counts.
         let lut = s.cmap.lut();
         let t = ((1.0 - 0.5) / 3.5) as f32;
@@ -653,7 +804,7 @@ mod tests {
             alpha: 0.8,
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         let lut = cmap.lut();
         // Means: 0.5, 2.5, 2.5 bottom; 3.0 top.
         for (x, y, mean) in [(0, 1, 0.5), (1, 1, 2.5), (2, 1, 2.5), (1, 0, 3.0)] {
@@ -666,7 +817,7 @@ mod tests {
             min_alpha: Some(0.2),
             ..s
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         let t = |n: f64| (n.ln_1p() - 2f64.ln()) / (9f64.ln() - 2f64.ln());
         for (x, y, n) in [(0, 1, 1.0), (1, 1, 2.0), (2, 1, 4.0), (1, 0, 8.0)] {
             let a = (0.2 + t(n) * 0.6) as f32;
@@ -684,7 +835,7 @@ mod tests {
                 z_span: Some((0.0, 4.0)),
                 ..Shading::default()
             };
-            let img = shade(&g, &s).unwrap();
+            let img = shade(&g, &s).unwrap().image;
             let got = px(&img, 1, 1);
             let expect = Premultiplied::from_straight(s.cmap.lut().get((want / 4.0) as f32), 1.0);
             assert!(close(got, expect), "{mode}: {got:?} vs {expect:?}");
@@ -701,7 +852,7 @@ mod tests {
             alpha: 0.3,
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         // Bins over [0, 4]: centres 0.5, 1.5, 2.5, 3.5; colours at z/4.
         let col = |z: f64| cmap.eval(z / 4.0);
         let opacity = |n: i32| 1.0 - 0.7f64.powi(n);
@@ -726,7 +877,7 @@ mod tests {
             background: Some([1.0, 1.0, 1.0]),
             ..Shading::default()
         };
-        let img = shade(&g, &s).unwrap();
+        let img = shade(&g, &s).unwrap().image;
         assert_eq!(px(&img, 0, 0), Premultiplied::from_straight([1.0; 3], 1.0));
         assert!(img.pixels().all(|p| p.a == 1.0));
         let err = shade(

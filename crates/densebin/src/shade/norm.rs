@@ -59,11 +59,32 @@ const EQ_HIST_BINS: usize = 1 << 16;
 /// Integer values spanning at most this many levels are equalised exactly.
 const EQ_HIST_MAX_LEVELS: f64 = (1 << 22) as f64;
 
-/// A fitted scale: maps values to `t` in `[0, 1]` (see [`Scale::fit`]).
+/// A fitted scale: maps values to `t` in `[0, 1]` (see [`Scale::fit`]) and
+/// back ([`Scale::value_at`]), which is what a colorbar needs to label
+/// its colours.
+#[derive(Clone, Debug)]
 pub struct Scale {
+    how: How,
     span: Option<(f64, f64)>,
+    /// The values that map to 0 and 1; `None` when no value was finite.
+    domain: Option<(f64, f64)>,
     /// `None` when no value was finite: everything maps to NaN.
     mapper: Option<Mapper>,
+}
+
+/// The table behind an eq_hist [`Scale`]: `cdf[i]` is the fraction of the
+/// fitted values in bins `0..=i`, bins of `width` from `lo` (one per
+/// integer when `integral`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EqHistTable<'a> {
+    /// Lower edge of the first bin.
+    pub lo: f64,
+    /// Bin width.
+    pub width: f64,
+    /// True when the values were integers, one bin each.
+    pub integral: bool,
+    /// The cumulative fractions, one per bin.
+    pub cdf: &'a [f64],
 }
 
 impl Scale {
@@ -110,6 +131,10 @@ impl Scale {
                 |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2),
             );
         let stats = (stats.0 <= stats.1).then_some(stats);
+        let domain = stats.map(|(lo, hi, _)| match how {
+            How::EqHist => (lo, hi),
+            _ => span.unwrap_or((lo, hi)),
+        });
         let mapper = stats.map(|(lo, hi, integral)| match how {
             How::EqHist => Mapper::eq_hist(len, &value, clip, lo, hi, integral),
             _ => {
@@ -122,7 +147,99 @@ impl Scale {
                 }
             }
         });
-        Scale { span, mapper }
+        Scale {
+            how,
+            span,
+            domain,
+            mapper,
+        }
+    }
+
+    /// The normalisation.
+    pub fn how(&self) -> How {
+        self.how
+    }
+
+    /// The span values were clipped to, when one was given.
+    pub fn span(&self) -> Option<(f64, f64)> {
+        self.span
+    }
+
+    /// The values that map to `t = 0` and `t = 1` (the span, or the
+    /// extremes of the finite values); `None` when no value was finite.
+    pub fn domain(&self) -> Option<(f64, f64)> {
+        self.domain
+    }
+
+    /// The eq_hist table, for an eq_hist scale that saw finite values.
+    pub fn eq_hist(&self) -> Option<EqHistTable<'_>> {
+        match &self.mapper {
+            Some(Mapper::EqHist {
+                lo,
+                width,
+                integral,
+                cdf,
+            }) => Some(EqHistTable {
+                lo: *lo,
+                width: *width,
+                integral: *integral,
+                cdf,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The value at `t` on the scale (clamped to `[0, 1]`; the domain's
+    /// ends at 0 and 1): the inverse of [`Scale::t`], for labelling a
+    /// colorbar. For eq_hist of integer
+    /// values, the smallest value whose `t` is at least `t`. NaN when no
+    /// value was finite; the domain's one value when it is a single value.
+    pub fn value_at(&self, t: f64) -> f64 {
+        let (Some((lo, hi)), Some(mapper)) = (self.domain, &self.mapper) else {
+            return f64::NAN;
+        };
+        // The ends exactly, whatever the transform's rounding.
+        if t <= 0.0 {
+            return lo;
+        }
+        if t >= 1.0 {
+            return hi;
+        }
+        let v = match mapper {
+            Mapper::Scale { flo, fhi, .. } => {
+                if fhi > flo {
+                    inverse(self.how)(flo + t * (fhi - flo))
+                } else {
+                    lo
+                }
+            }
+            Mapper::EqHist {
+                lo: from,
+                width,
+                integral,
+                cdf,
+            } => {
+                let first = cdf[0];
+                if first >= 1.0 || *width <= 0.0 {
+                    return lo;
+                }
+                let c = first + t * (1.0 - first);
+                // The first bin whose fraction reaches c (cdf is monotone).
+                let i = cdf.partition_point(|&f| f < c).min(cdf.len() - 1);
+                if *integral {
+                    from + i as f64
+                } else if i == 0 {
+                    from + 0.5 * width
+                } else {
+                    // Between the centres of bins i - 1 and i, as Scale::t
+                    // interpolates.
+                    let (a, b) = (cdf[i - 1], cdf[i]);
+                    let frac = if b > a { (c - a) / (b - a) } else { 0.0 };
+                    from + (i as f64 - 1.0 + frac + 0.5) * width
+                }
+            }
+        };
+        v.clamp(lo, hi)
     }
 
     /// `t` of a value: in `[0, 1]`, or NaN when `v` is not finite.
@@ -183,7 +300,19 @@ fn transform(how: How) -> fn(f64) -> f64 {
     }
 }
 
+/// The inverse of [`transform`].
+fn inverse(how: How) -> fn(f64) -> f64 {
+    match how {
+        How::Linear | How::EqHist => |v| v,
+        How::Log => |v| {
+            if v >= 0.0 { v.exp_m1() } else { -(-v).exp_m1() }
+        },
+        How::Cbrt => |v| v * v * v,
+    }
+}
+
 /// A value's place on the scale.
+#[derive(Clone, Debug)]
 enum Mapper {
     /// `(f(v) - flo) / (fhi - flo)`.
     Scale {
@@ -384,6 +513,61 @@ mod tests {
         let mut sorted = t.clone();
         sorted.sort_by(f32::total_cmp);
         assert_eq!(sorted, t, "monotone");
+    }
+
+    #[test]
+    fn value_at_inverts_t() {
+        let v: Vec<f64> = (0..5000)
+            .map(|i| ((i as f64 / 400.0).exp()).floor() + 0.25 * (i % 3) as f64)
+            .collect();
+        let ints: Vec<f64> = v.iter().map(|x| x.floor()).collect();
+        for how in [How::Linear, How::Log, How::Cbrt, How::EqHist] {
+            for (values, span) in [(&v, None), (&v, Some((2.0, 500.0))), (&ints, None)] {
+                let s = Scale::fit(values.len(), |i| values[i], how, span);
+                let (lo, hi) = s.domain().unwrap();
+                assert_eq!(s.value_at(0.0), lo, "{how} {span:?}");
+                assert_eq!(s.value_at(1.0), hi, "{how} {span:?}");
+                let mut last = f64::NEG_INFINITY;
+                for k in 0..=100 {
+                    let t = k as f64 / 100.0;
+                    let x = s.value_at(t);
+                    assert!(x >= last, "{how}: monotone at {t}");
+                    last = x;
+                    let back = f64::from(s.t(x));
+                    let integral = s.eq_hist().is_some_and(|e| e.integral);
+                    if integral {
+                        // A step function: the value reaches at least t.
+                        assert!(back >= t - 1e-6, "{how} {span:?}: t({x}) = {back} < {t}");
+                    } else {
+                        assert!(
+                            (back - t).abs() < 1e-4,
+                            "{how} {span:?}: t({x}) = {back} vs {t}"
+                        );
+                    }
+                }
+            }
+        }
+        let empty = Scale::fit(2, |_| f64::NAN, How::EqHist, None);
+        assert!(empty.value_at(0.5).is_nan() && empty.domain().is_none());
+        let one = Scale::fit(2, |_| 4.0, How::Log, None);
+        assert_eq!((one.value_at(0.0), one.value_at(1.0)), (4.0, 4.0));
+    }
+
+    #[test]
+    fn eq_hist_table_is_exposed() {
+        let v = [1.0, 1.0, 1.0, 2.0, 2.0, 7.0];
+        let s = Scale::fit(v.len(), |i| v[i], How::EqHist, None);
+        let table = s.eq_hist().unwrap();
+        assert!(table.integral);
+        assert_eq!(table.lo, 1.0);
+        assert_eq!(table.cdf.len(), 7);
+        assert_eq!(table.cdf[0], 0.5);
+        assert_eq!(*table.cdf.last().unwrap(), 1.0);
+        assert!(
+            Scale::fit(v.len(), |i| v[i], How::Log, None)
+                .eq_hist()
+                .is_none()
+        );
     }
 
     #[test]
