@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
-use crate::grid::{Axis, Grid, GridSpec};
+use crate::grid::{ArrayData, ArrayId, Axis, Grid, GridSpec, flat};
 use crate::param::Param;
 use crate::read::Points;
 
@@ -45,7 +45,7 @@ impl Grid {
     pub fn append(&mut self, pts: &Points) -> Result<()> {
         let mut pix = Vec::new();
         self.map_points(pts, &mut pix)?;
-        increment(self.count.as_slice_mut().expect("standard layout"), &pix);
+        increment(self.flat_mut::<u64>(ArrayId::Count).expect("a count"), &pix);
         let nonfinite = self.nonfinite_z(pts, &pix);
         self.append_layers(pts, &pix, true, nonfinite, None)
     }
@@ -90,7 +90,7 @@ impl Grid {
         // (GridSpec::MAX_PIXELS), and a z is not finite when every exponent
         // bit of its high word is set. Counted per 64 K points, so that the
         // u32 sums cannot overflow.
-        let len = self.count.len() as u32;
+        let len = self.spec.pixels() as u32;
         let nonfinite = |z: &f64| ((z.to_bits() >> 32) as u32 & 0x7FFF_FFFF) >= 0x7FF0_0000;
         pix.chunks(1 << 16)
             .zip(pts.z.chunks(1 << 16))
@@ -121,7 +121,10 @@ impl Grid {
         if self.spec.layers().needs_z() {
             self.append_z(pix, &pts.z, counted, nonfinite, carried)?;
         }
-        if let Some(sw) = flat(&mut self.sum_w).filter(|_| !pts.w.is_empty()) {
+        if let Some(sw) = self
+            .flat_mut::<f64>(ArrayId::SumW)
+            .filter(|_| !pts.w.is_empty())
+        {
             let mut nonfinite = 0;
             for (&p, &w) in pix.iter().zip(&pts.w) {
                 if let Some(s) = sw.get_mut(p as usize) {
@@ -147,23 +150,23 @@ impl Grid {
         nonfinite: u64,
         carried: Carried<'_>,
     ) -> Result<()> {
-        let len = self.count.len();
+        let len = self.spec.pixels();
         let binned = |p: u32| (p as usize) < len;
         self.counters.nonfinite_z += nonfinite;
         if self.starts_count_z(nonfinite) {
             // From now on count_z differs from count (or Welford needs its
             // own counter): materialise it as count before this batch.
-            let mut cz = self.count.clone();
+            self.materialise(ArrayId::CountZ, ArrayId::Count);
             if counted {
-                let cs = cz.as_slice_mut().expect("standard layout");
+                let cs = self.flat_mut::<u64>(ArrayId::CountZ).expect("just made");
                 for &p in pix.iter().filter(|&&p| binned(p)) {
                     cs[p as usize] -= 1;
                 }
             }
-            self.count_z = Some(cz);
         }
-        if let Some(sum) = flat(&mut self.sum_z) {
-            match (flat(&mut self.m2_z), flat(&mut self.count_z)) {
+        let [sum, m2, cz] = self.arrays_mut([ArrayId::SumZ, ArrayId::M2Z, ArrayId::CountZ]);
+        if let Some(sum) = flat::<f64>(sum) {
+            match (flat::<f64>(m2), flat::<u64>(cz)) {
                 (Some(m2), Some(cz)) => {
                     for (&p, &z) in pix.iter().zip(zs) {
                         let p = p as usize;
@@ -207,7 +210,8 @@ impl Grid {
                 }
             }
         }
-        if let (Some(lo), Some(hi)) = (flat(&mut self.min_z), flat(&mut self.max_z)) {
+        let [lo, hi] = self.arrays_mut([ArrayId::MinZ, ArrayId::MaxZ]);
+        if let (Some(lo), Some(hi)) = (flat::<f64>(lo), flat::<f64>(hi)) {
             for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {
                 if let Some(&q) = pix.get(i + AHEAD) {
                     prefetch(lo, q as usize);
@@ -220,8 +224,9 @@ impl Grid {
                 }
             }
         }
-        if let Some(za) = self.spec.zbins() {
-            let (clipped, overflow) = match (carried, flat(&mut self.zhist)) {
+        if let Some(&za) = self.spec.zbins() {
+            let za = &za;
+            let (clipped, overflow) = match (carried, self.flat_mut::<u32>(ArrayId::ZHist)) {
                 (Some((small, shared)), _) => each_zbin(pix, zs, za, len, |slot, ahead| {
                     prefetch(small, ahead);
                     let c = &mut small[slot];
@@ -376,7 +381,9 @@ impl Grid {
     /// finite, makes `count_z` differ from `count` (or Welford's update
     /// needs its own counter) for the first time.
     fn starts_count_z(&self, nonfinite: u64) -> bool {
-        self.sum_z.is_some() && self.count_z.is_none() && (self.m2_z.is_some() || nonfinite > 0)
+        self.has(ArrayId::SumZ)
+            && !self.has(ArrayId::CountZ)
+            && (self.has(ArrayId::M2Z) || nonfinite > 0)
     }
 }
 
@@ -494,7 +501,7 @@ impl Accumulator {
     pub fn new(spec: GridSpec, dense: bool, shared: Arc<SharedZhist>) -> Accumulator {
         let pixels = spec.width() * spec.height();
         let mut grid = Grid::empty(spec);
-        let zhist = vec![0; grid.zhist.take().map_or(0, |h| h.len())];
+        let zhist = vec![0; grid.take_array(ArrayId::ZHist).map_or(0, |h| h.len())];
         assert_eq!(zhist.len(), shared.bins.len(), "the shared bins' spec");
         let mut acc = Accumulator {
             grid,
@@ -508,10 +515,10 @@ impl Accumulator {
             let g = &mut acc.grid;
             touch(&mut acc.count);
             touch(&mut acc.zhist);
-            touch(g.count.as_slice_mut().expect("standard layout"));
+            touch(g.flat_mut::<u64>(ArrayId::Count).expect("a count"));
             // min_z and max_z were written when they were made (±inf).
-            for layer in [&mut g.sum_z, &mut g.m2_z, &mut g.sum_w] {
-                if let Some(a) = flat(layer) {
+            for id in [ArrayId::SumZ, ArrayId::M2Z, ArrayId::SumW] {
+                if let Some(a) = g.flat_mut::<f64>(id) {
                     touch(a);
                 }
             }
@@ -532,7 +539,7 @@ impl Accumulator {
         let carried = Some((&mut self.zhist[..], &self.shared.bins[..]));
         self.grid
             .append_layers(pts, &pix, false, nonfinite, carried)?;
-        let total = self.grid.count.as_slice_mut().expect("standard layout");
+        let total = self.grid.flat_mut::<u64>(ArrayId::Count).expect("a count");
         increment_carry(&mut self.count, total, &pix);
         self.pix = pix;
         self.pending = true;
@@ -541,7 +548,7 @@ impl Accumulator {
 
     /// Adds the pending `u8` counts into the grid's `u64` layer.
     fn flush_count(&mut self) {
-        let count = self.grid.count.as_slice_mut().expect("standard layout");
+        let count = self.grid.flat_mut::<u64>(ArrayId::Count).expect("a count");
         for (total, c) in count.iter_mut().zip(&mut self.count) {
             *total += u64::from(*c);
             *c = 0;
@@ -588,7 +595,7 @@ impl Accumulator {
                 Err(s) => s.bins.iter().map(|b| b.load(Ordering::Relaxed)).collect(),
             };
             const STEP: usize = 1 << 16;
-            let len = grid.count.len();
+            let len = grid.spec.pixels();
             let overflow = bins
                 .par_chunks_mut(STEP)
                 .enumerate()
@@ -609,10 +616,11 @@ impl Accumulator {
             if let Some(slot) = overflow {
                 return Err(grid.zhist_overflow(slot % len));
             }
-            let shape = (za.len(), grid.spec.height(), grid.spec.width());
-            grid.zhist = Some(
-                ndarray::Array3::from_shape_vec(shape, bins).expect("bins of the spec's shape"),
-            );
+            let shape = [za.len(), grid.spec.height(), grid.spec.width()];
+            let bins = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), bins)
+                .expect("bins of the spec's shape");
+            grid.set_array(ArrayId::ZHist, ArrayData::U32(bins))
+                .expect("the spec's histogram");
         }
         Ok(Some(grid))
     }
@@ -628,14 +636,6 @@ fn touch<T: Copy + Default>(v: &mut [T]) {
         // keeps the compiler from removing the store as redundant.
         v[i] = std::hint::black_box(T::default());
     }
-}
-
-/// A layer as one flat slice (grids are always in standard layout).
-pub(crate) fn flat<T, D: ndarray::Dimension>(
-    a: &mut Option<ndarray::Array<T, D>>,
-) -> Option<&mut [T]> {
-    a.as_mut()
-        .map(|a| a.as_slice_mut().expect("grids are in standard layout"))
 }
 
 #[cfg(test)]

@@ -659,7 +659,7 @@ mod tests {
     #[test]
     fn zhist_overflow_is_an_error() {
         let mut g = Grid::empty(spec("count,zhist"));
-        g.zhist.as_mut().unwrap()[[0, 0, 0]] = u32::MAX;
+        g.flat_mut::<u32>(crate::grid::ArrayId::ZHist).unwrap()[0] = u32::MAX;
         let err = g.append(&points(&[(0.5, 0.5, 0.1)])).unwrap_err();
         assert!(matches!(err, Error::Overflow(_)), "{err}");
     }

@@ -44,7 +44,10 @@ use h5::{
 use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
-use crate::grid::{Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
+use crate::grid::layers::{Element, Shape};
+use crate::grid::{
+    ArrayData, ArrayInfo, ArrayView, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet, Presence,
+};
 
 /// The `format` attribute of every grid file.
 pub const FORMAT_NAME: &str = "densebin-grid";
@@ -143,89 +146,49 @@ fn write_contents(grid: &Grid, file: &File, ctx: &RunContext) -> hdf5::Result<()
         None => None,
     };
 
-    let scales = [&y, &x];
-    layer2(
-        file,
-        "count",
-        "points per pixel",
-        grid.count(),
-        &scales,
-        ctx,
-    )?;
-    if let Some(v) = grid.sum_z() {
-        layer2(file, "sum_z", "sum of finite z", v, &scales, ctx)?;
-    }
-    if grid.has_distinct_count_z()
-        && let Some(v) = grid.count_z()
-    {
-        layer2(
-            file,
-            "count_z",
-            "points with finite z per pixel",
-            v,
-            &scales,
-            ctx,
-        )?;
-    }
-    let floats = [
-        (
-            "m2_z",
-            "sum of squared deviations from the mean of z",
-            grid.m2_z(),
-        ),
-        ("min_z", "smallest finite z (+inf where none)", grid.min_z()),
-        ("max_z", "largest finite z (-inf where none)", grid.max_z()),
-        ("sum_w", "sum of finite weights", grid.sum_w()),
-    ];
-    for (name, long, layer) in floats {
-        if let Some(v) = layer {
-            layer2(file, name, long, v, &scales, ctx)?;
-        }
-    }
-    if let (Some(hist), Some(zb)) = (grid.zhist(), &zb) {
-        let k = hist.shape()[0];
-        let chunk = [1, h.min(CHUNK), w.min(CHUNK)];
-        let ds = file
-            .new_dataset_builder()
-            .chunk(chunk)
-            .shuffle()
-            .deflate(DEFLATE)
-            .empty::<u32>()
-            .shape((k, h, w))
-            .create("zhist")?;
-        // Only the chunks that hold a point: most z bins are empty in most
-        // places, unwritten chunks cost nothing, and they read back as the
-        // fill value, 0.
-        write_chunks(&ds, hist.into_dyn(), &chunk, true, ctx)?;
-        attr_str(&ds, "long_name", "points per z bin per pixel")?;
-        attach(&ds, &[zb, &y, &x])?;
+    for (info, data) in grid.layers() {
+        let axes: Vec<&Dataset> = match info.shape {
+            Shape::Plane => vec![&y, &x],
+            Shape::PerZBin => vec![zb.as_ref().expect("a histogram has z bins"), &y, &x],
+        };
+        let ds = match data {
+            ArrayView::U32(v) => layer(file, info, v, ctx)?,
+            ArrayView::U64(v) => layer(file, info, v, ctx)?,
+            ArrayView::F64(v) => layer(file, info, v, ctx)?,
+        };
+        attach(&ds, &axes)?;
     }
     Ok(())
 }
 
-/// A chunked, compressed (H, W) layer with its axes attached to `scales`
-/// (y, x).
-fn layer2<T: Stored>(
+/// Array `info` of a grid as a chunked, compressed dataset: chunks of
+/// 512 x 512 pixels (one z bin each for histograms); for a sparse array,
+/// only the chunks that hold a point (unwritten chunks cost nothing and
+/// read back as the fill value, 0).
+fn layer<T: Stored>(
     file: &File,
-    name: &str,
-    long: &str,
-    data: ndarray::ArrayView2<'_, T>,
-    scales: &[&Dataset; 2],
+    info: &ArrayInfo,
+    data: ndarray::ArrayViewD<'_, T>,
     ctx: &RunContext,
-) -> hdf5::Result<()> {
-    let (h, w) = data.dim();
-    let chunk = [h.min(CHUNK), w.min(CHUNK)];
+) -> hdf5::Result<Dataset> {
+    let shape = data.shape().to_vec();
+    let rank = shape.len();
+    let chunk: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(axis, &n)| if axis + 2 < rank { 1 } else { n.min(CHUNK) })
+        .collect();
     let ds = file
         .new_dataset_builder()
-        .chunk(chunk)
+        .chunk(chunk.clone())
         .shuffle()
         .deflate(DEFLATE)
         .empty::<T>()
-        .shape((h, w))
-        .create(name)?;
-    write_chunks(&ds, data.into_dyn(), &chunk, false, ctx)?;
-    attr_str(&ds, "long_name", long)?;
-    attach(&ds, scales)
+        .shape(shape)
+        .create(info.name)?;
+    write_chunks(&ds, data, &chunk, info.sparse, ctx)?;
+    attr_str(&ds, "long_name", info.long_name)?;
+    Ok(ds)
 }
 
 fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
@@ -301,34 +264,19 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
         reason,
     };
     let spec = header.spec.clone();
-    let layers = spec.layers();
     // A corrupt width or height could ask for terabytes (found by
-    // fuzzing): every layer is opened and its shape checked, and the grid
-    // must fit in memory, before anything is allocated.
-    let plane = [spec.height(), spec.width()];
-    let mut names = vec!["count"];
-    for (layer, more) in [
-        (Layer::Sum, &["sum_z"][..]),
-        (Layer::Std, &["m2_z"]),
-        (Layer::MinMax, &["min_z", "max_z"]),
-        (Layer::Weight, &["sum_w"]),
-    ] {
-        if layers.contains(layer) {
-            names.extend_from_slice(more);
+    // fuzzing): every array is opened and its shape checked, and the grid
+    // must fit in memory, before anything is allocated. An array kept
+    // only where it differs from another (count_z) may be absent.
+    let mut datasets = Vec::new();
+    for a in spec.layers().arrays() {
+        let optional = matches!(a.presence, Presence::UntilDistinctFrom(_));
+        if optional && !file.link_exists(a.name) {
+            continue;
         }
+        let ds = dataset_of_shape(&file, a.name, &spec.array_shape(a)).map_err(&bad)?;
+        datasets.push((a, ds));
     }
-    if layers.contains(Layer::Sum) && file.link_exists("count_z") {
-        names.push("count_z");
-    }
-    let mut planes = std::collections::HashMap::new();
-    for name in names {
-        planes.insert(name, dataset_of_shape(&file, name, &plane).map_err(&bad)?);
-    }
-    let zhist = spec
-        .zbins()
-        .map(|z| dataset_of_shape(&file, "zhist", &[z.len(), plane[0], plane[1]]))
-        .transpose()
-        .map_err(&bad)?;
     let need = spec.grid_bytes().unwrap_or(u64::MAX);
     if let Some(free) = crate::sys::available_memory()
         && need > free
@@ -339,26 +287,15 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
             need
         )));
     }
-    let mut grid = Grid::empty(spec.clone());
-    let f64s = |name: &str| -> Result<Option<Array2<f64>>> {
-        planes
-            .get(name)
-            .map(|ds| read_layer(ds, name).map_err(&bad))
-            .transpose()
-    };
-    grid.count = read_layer(&planes["count"], "count").map_err(&bad)?;
-    grid.count_z = planes
-        .get("count_z")
-        .map(|ds| read_layer(ds, "count_z").map_err(&bad))
-        .transpose()?;
-    grid.sum_z = f64s("sum_z")?;
-    grid.m2_z = f64s("m2_z")?;
-    grid.min_z = f64s("min_z")?;
-    grid.max_z = f64s("max_z")?;
-    grid.sum_w = f64s("sum_w")?;
-    grid.zhist = zhist
-        .map(|ds| read_layer(&ds, "zhist").map_err(&bad))
-        .transpose()?;
+    let mut grid = Grid::empty(spec);
+    for (a, ds) in datasets {
+        let data = match a.element {
+            Element::U32 => ArrayData::U32(read_layer(&ds, a.name).map_err(&bad)?),
+            Element::U64 => ArrayData::U64(read_layer(&ds, a.name).map_err(&bad)?),
+            Element::F64 => ArrayData::F64(read_layer(&ds, a.name).map_err(&bad)?),
+        };
+        grid.set_array(a.id, data).map_err(|e| bad(e.to_string()))?;
+    }
     grid.counters = header.counters;
     grid.inputs = header.inputs;
     Ok(grid)
@@ -530,6 +467,40 @@ mod tests {
         assert_eq!(header.format_version, FORMAT_VERSION);
         assert_eq!(header.densebin_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(read_count(&path).unwrap(), g.count());
+    }
+
+    #[test]
+    fn the_layer_table_round_trips_every_array() {
+        use crate::grid::layers::{ARRAYS, LAYERS};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.h5");
+        let ctx = RunContext::new();
+        let g = full_grid();
+        write_grid(&g, &path, &ctx).unwrap();
+        let names: Vec<&str> = g.layers().map(|(a, _)| a.name).collect();
+        let table: Vec<&str> = ARRAYS.iter().map(|a| a.name).collect();
+        assert_eq!(names, table, "the full grid holds every array of the table");
+        let back = read_grid(&path).unwrap();
+        assert_eq!(back.layers().count(), ARRAYS.len());
+        for ((a, v), (b, w)) in g.layers().zip(back.layers()) {
+            assert_eq!(a.id, b.id);
+            assert!(v == w, "{} differs", a.name);
+        }
+        // Each layer alone, written and read back alone.
+        for l in &LAYERS {
+            let only = LayerSet::count_only().with(l.layer);
+            let part = read_grid_layers(&path, Some(only)).unwrap();
+            let want: Vec<&str> = only
+                .arrays()
+                .map(|a| a.name)
+                .filter(|n| *n != "count_z" || g.has_distinct_count_z())
+                .collect();
+            let got: Vec<&str> = part.layers().map(|(a, _)| a.name).collect();
+            assert_eq!(got, want, "{}", l.name);
+            let alone = dir.path().join(format!("{}.h5", l.name));
+            write_grid(&part, &alone, &ctx).unwrap();
+            assert!(read_grid(&alone).unwrap() == part, "{}", l.name);
+        }
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! What happened to every point and line, and where the points came from.
+
+use std::ops::AddAssign;
+
+/// Declares [`Counters`] once: the fields, their names in grid files, and
+/// the sum.
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        /// What happened to every point and line: nothing is dropped
+        /// silently.
+        ///
+        /// For every grid, `points_read == points_binned + nonfinite_xy +
+        /// out_of_range`.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Counters {
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+
+        impl Counters {
+            /// The names and values, in a stable order (as stored in grid
+            /// files).
+            pub fn fields(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($name), self.$name)),*]
+            }
+
+            /// Sets the counter called `name`; false when there is none.
+            pub fn set(&mut self, name: &str, value: u64) -> bool {
+                match name {
+                    $(stringify!($name) => self.$name = value,)*
+                    _ => return false,
+                }
+                true
+            }
+        }
+
+        impl AddAssign for Counters {
+            fn add_assign(&mut self, o: Counters) {
+                $(self.$name += o.$name;)*
+            }
+        }
+    };
+}
+
+counters! {
+    /// Points read from the inputs (records, or text lines with data).
+    points_read,
+    /// Points that landed in a pixel.
+    points_binned,
+    /// Points with a NaN or infinite x or y.
+    nonfinite_xy,
+    /// Finite points outside the x or y range.
+    out_of_range,
+    /// Binned points whose z is NaN or infinite (left out of every z layer).
+    nonfinite_z,
+    /// Binned points whose weight is NaN or infinite (left out of `sum_w`).
+    nonfinite_w,
+    /// Binned points whose finite z lies outside the histogram's z range
+    /// (counted in its first or last bin).
+    z_clipped,
+    /// Text lines without data: blank lines, comments, headers.
+    lines_ignored,
+    /// Malformed text lines skipped because skipping was asked for.
+    bad_lines,
+}
+
+/// Where a grid's points came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputInfo {
+    /// The path as given (`-` for standard input).
+    pub name: String,
+    /// Size in bytes, when known.
+    pub size: Option<u64>,
+    /// Modification time in seconds since the Unix epoch, when known.
+    pub mtime: Option<i64>,
+    /// Line numbers of the first malformed lines skipped (at most
+    /// [`InputInfo::MAX_BAD_LINES`]).
+    pub bad_lines: Vec<u64>,
+}
+
+impl InputInfo {
+    /// How many skipped line numbers are kept per input.
+    pub const MAX_BAD_LINES: usize = 5;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_set_and_list_every_field() {
+        let mut a = Counters::default();
+        let names: Vec<&str> = a.fields().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), 9);
+        assert_eq!(names[0], "points_read");
+        for (i, n) in names.iter().enumerate() {
+            assert!(a.set(n, i as u64 + 1));
+        }
+        assert!(!a.set("bogus", 1));
+        let mut b = a;
+        b += a;
+        for (i, (_, v)) in b.fields().into_iter().enumerate() {
+            assert_eq!(v, 2 * (i as u64 + 1));
+        }
+    }
+}
