@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use densebin::Input;
+use densebin::{Input, PointSource};
 
 use super::Global;
 use super::args::{self, Geometry, InputArgs, LayerArgs, ShadeArgs};

@@ -152,3 +152,67 @@ proptest! {
         }
     }
 }
+
+/// Bins borrowed columns through the driver, as the Python package will
+/// hand over numpy arrays.
+fn bin_arrays(points: densebin::read::PointsRef<'_>, threads: usize, chunk: usize) -> Grid {
+    let req = BinRequest {
+        width: CANVAS.width,
+        height: CANVAS.height,
+        x_range: Some(CANVAS.x),
+        y_range: Some(CANVAS.y),
+        layers: Some(LAYERS.parse().unwrap()),
+        z_bins: CANVAS.zhist.unwrap().0,
+        z_range: Some(CANVAS.zhist.unwrap().1),
+        chunk_size: Some(chunk),
+    };
+    let ctx = RunContext::new()
+        .with_threads(Some(threads))
+        .expect("threads");
+    let mut sources = [densebin::read::ArraySource::new("arrays", points)];
+    req.run(&mut sources, &ctx).expect("bin")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Column views of one (N, 4) array — strided, as `X, Y, Z, W =
+    /// memmap.T` gives them — bin to the grid of the owned copy, in f64 and
+    /// in f32, with any number of threads and chunk size: integer layers
+    /// exactly, float layers to rounding.
+    #[test]
+    fn borrowed_strided_views_bin_like_the_owned_copy(pts in cloud(3000), chunk in 1usize..200) {
+        use densebin::read::{ColumnRef, PointsRef};
+        use ndarray::Array2;
+        let n = pts.len();
+        let wide = Array2::from_shape_fn((n, 4), |(i, j)| [pts[i].0, pts[i].1, pts[i].2, pts[i].3][j]);
+        let narrow = wide.mapv(|v| v as f32);
+        let wcol = |j: usize| ColumnRef::F64(wide.column(j));
+        let f64s = PointsRef::new(wcol(0), wcol(1), Some(wcol(2)), Some(wcol(3))).unwrap();
+        // And contiguous columns, which are binned in place.
+        let columns = wide.t().as_standard_layout().into_owned();
+        let ccol = |j: usize| ColumnRef::F64(columns.row(j));
+        let contiguous = PointsRef::new(ccol(0), ccol(1), Some(ccol(2)), Some(ccol(3))).unwrap();
+        let col = |j: usize| ColumnRef::F32(narrow.column(j));
+        let f32s = PointsRef::new(col(0), col(1), Some(col(2)), Some(col(3))).unwrap();
+        let widened: Vec<(f64, f64, f64, f64)> = narrow
+            .rows()
+            .into_iter()
+            .map(|r| (f64::from(r[0]), f64::from(r[1]), f64::from(r[2]), f64::from(r[3])))
+            .collect();
+        for (points, owned) in [(f64s, pts.clone()), (contiguous, pts.clone()), (f32s, widened)] {
+            let reference = grid_of(&owned);
+            Oracle::bin(CANVAS, &owned).assert_matches(&reference, "owned");
+            for threads in [1, 3] {
+                for chunk in [chunk, chunk * 97] {
+                    let g = bin_arrays(points.clone(), threads, chunk);
+                    let what = format!("{threads} threads, chunk {chunk}");
+                    prop_assert_eq!(g.count(), reference.count(), "{}", what);
+                    prop_assert_eq!(g.count_z(), reference.count_z(), "{}", what);
+                    prop_assert_eq!(g.zhist(), reference.zhist(), "{}", what);
+                    assert_grids_close(&g, &reference, &what);
+                }
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
-use crate::read::{Bounds, Chunk, ChunkQueue, Extent, Input, Points};
+use crate::read::{Batch, Bounds, Chunk, ChunkQueue, Extent, PointSource, Points};
 
 /// The value type of converted records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,15 +58,15 @@ const NPY_HEADER: usize = 128;
 /// (when present) z and the weight, to `out` atomically. Chunks are parsed
 /// by `ctx`'s worker threads a window at a time and written in order, so
 /// memory stays at a few chunks per worker.
-pub fn convert(
-    inputs: &[Input],
+pub fn convert<S: PointSource>(
+    inputs: &[S],
     out: &Path,
     dtype: Dtype,
     container: Container,
     ctx: &RunContext,
 ) -> Result<Converted> {
-    let has_z = inputs.iter().all(Input::has_z);
-    let has_w = inputs.iter().all(Input::has_weight);
+    let has_z = inputs.iter().all(S::has_z);
+    let has_w = inputs.iter().all(S::has_weight);
     if let Some(i) = inputs
         .iter()
         .find(|i| i.has_z() != has_z || i.has_weight() != has_w)
@@ -82,7 +82,7 @@ pub fn convert(
     let pool = crate::context::pool(workers)?;
     let progress = ctx.progress();
     if let Some(p) = progress {
-        p.begin("converting", inputs.iter().map(Input::data_len).sum());
+        p.begin("converting", inputs.iter().map(S::data_len).sum());
     }
     let mut result = Converted {
         points: 0,
@@ -118,11 +118,11 @@ pub fn convert(
                 result.points += e.points;
                 result.bounds.merge(e.bounds);
                 if let Some(p) = progress {
-                    p.advance(chunk.data.len() as u64);
+                    p.advance(chunk.size());
                 }
             }
         }
-        inputs.iter().try_for_each(Input::check_unchanged)?;
+        inputs.iter().try_for_each(S::check_unchanged)?;
         if container == Container::Npy {
             let header = npy_header(dtype, result.points, fields);
             w.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -140,8 +140,8 @@ struct Encoded {
     bounds: Bounds,
 }
 
-fn encode(
-    input: &Input,
+fn encode<S: PointSource>(
+    input: &S,
     chunk: &Chunk<'_>,
     dtype: Dtype,
     has_z: bool,
@@ -153,7 +153,7 @@ fn encode(
         bounds: Bounds::default(),
     };
     let mut pts = Points::with_capacity(has_z, has_w);
-    let mut sink = |p: &Points| -> Result<()> {
+    let mut sink = |p: Batch<'_>| -> Result<()> {
         for i in 0..p.len() {
             let (x, y) = (p.x[i], p.y[i]);
             let z = p.z.get(i).copied();

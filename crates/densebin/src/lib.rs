@@ -118,4 +118,4 @@ pub use context::{CancelToken, Progress, RunContext};
 pub use error::{Error, Result};
 pub use grid::{Axis, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet};
 pub use param::Param;
-pub use read::Input;
+pub use read::{Input, PointSource};

@@ -21,7 +21,7 @@ use crate::cache::prefetch;
 use crate::error::{Error, Result};
 use crate::grid::{ArrayData, ArrayId, Axis, Grid, GridSpec, flat};
 use crate::param::Param;
-use crate::read::Points;
+use crate::read::Batch;
 
 /// Where a batch's z-histogram counts go: `None` for the grid's own
 /// histogram, or an [`Accumulator`]'s `u8` bins and the [`SharedZhist`]
@@ -42,7 +42,8 @@ impl Grid {
     /// Fails when the columns of `pts` differ in length, when the grid has z
     /// layers and `pts` has no z, and when a z-histogram bin would exceed
     /// `u32::MAX` points.
-    pub fn append(&mut self, pts: &Points) -> Result<()> {
+    pub fn append<'b>(&mut self, pts: impl Into<Batch<'b>>) -> Result<()> {
+        let pts = pts.into();
         let mut pix = Vec::new();
         self.map_points(pts, &mut pix)?;
         increment(self.flat_mut::<u64>(ArrayId::Count).expect("a count"), &pix);
@@ -53,10 +54,10 @@ impl Grid {
     /// Checks the batch, then writes the pixel index of every point
     /// (row-major from the bottom row), or [`DROPPED`], and counts the
     /// points' fates.
-    fn map_points(&mut self, pts: &Points, pix: &mut Vec<u32>) -> Result<()> {
+    fn map_points(&mut self, pts: Batch<'_>, pix: &mut Vec<u32>) -> Result<()> {
         let n = pts.len();
-        let sized = |v: &Vec<f64>| v.is_empty() || v.len() == n;
-        if pts.y.len() != n || !sized(&pts.z) || !sized(&pts.w) {
+        let sized = |v: &[f64]| v.is_empty() || v.len() == n;
+        if pts.y.len() != n || !sized(pts.z) || !sized(pts.w) {
             return Err(Error::request(
                 "append: x, y, z and w must have the same length",
             ));
@@ -69,7 +70,7 @@ impl Grid {
         }
         // `map` writes every index.
         crate::read::resize_for_overwrite(pix, n, DROPPED);
-        let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), &pts.x, &pts.y, pix);
+        let (binned, nonfinite) = map(self.spec.x(), self.spec.y(), pts.x, pts.y, pix);
         let (binned, nonfinite) = (u64::from(binned), u64::from(nonfinite));
         let c = &mut self.counters;
         c.points_read += n as u64;
@@ -81,7 +82,7 @@ impl Grid {
 
     /// Binned points of the batch whose z is NaN or infinite (0 when no
     /// layer reads z).
-    fn nonfinite_z(&self, pts: &Points, pix: &[u32]) -> u64 {
+    fn nonfinite_z(&self, pts: Batch<'_>, pix: &[u32]) -> u64 {
         if !self.spec.layers().needs_z() {
             return 0;
         }
@@ -112,21 +113,21 @@ impl Grid {
     /// they carry into.
     fn append_layers(
         &mut self,
-        pts: &Points,
+        pts: Batch<'_>,
         pix: &[u32],
         counted: bool,
         nonfinite: u64,
         carried: Carried<'_>,
     ) -> Result<()> {
         if self.spec.layers().needs_z() {
-            self.append_z(pix, &pts.z, counted, nonfinite, carried)?;
+            self.append_z(pix, pts.z, counted, nonfinite, carried)?;
         }
         if let Some(sw) = self
             .flat_mut::<f64>(ArrayId::SumW)
             .filter(|_| !pts.w.is_empty())
         {
             let mut nonfinite = 0;
-            for (&p, &w) in pix.iter().zip(&pts.w) {
+            for (&p, &w) in pix.iter().zip(pts.w) {
                 if let Some(s) = sw.get_mut(p as usize) {
                     if w.is_finite() {
                         *s += w;
@@ -527,7 +528,8 @@ impl Accumulator {
     }
 
     /// Adds a batch of points, as [`Grid::append`] does.
-    pub fn append(&mut self, pts: &Points) -> Result<()> {
+    pub fn append<'b>(&mut self, pts: impl Into<Batch<'b>>) -> Result<()> {
+        let pts = pts.into();
         let mut pix = std::mem::take(&mut self.pix);
         self.grid.map_points(pts, &mut pix)?;
         let nonfinite = self.grid.nonfinite_z(pts, &pix);
@@ -642,6 +644,7 @@ fn touch<T: Copy + Default>(v: &mut [T]) {
 mod tests {
     use super::*;
     use crate::error::flag;
+    use crate::read::Points;
 
     fn points(n: usize, seed: u64) -> Points {
         let mut s = seed;

@@ -16,7 +16,7 @@ use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec, InputInfo, Layer, LayerSet};
 use crate::param::Param;
-use crate::read::{BadLine, Bounds, ChunkQueue, Extent, Input, Points};
+use crate::read::{BadLine, Batch, Bounds, ChunkQueue, Extent, PointSource, Points};
 use crate::sys::format_bytes;
 
 /// What the readers counted per input.
@@ -41,8 +41,8 @@ impl InputTally {
 /// with its own accumulator from `make`; returns the accumulators and the
 /// readers' tallies per input. The first error in input order wins, so the
 /// reported error does not depend on scheduling.
-fn for_each_chunk<A, Make, Fold>(
-    inputs: &[Input],
+fn for_each_chunk<S, A, Make, Fold>(
+    inputs: &[S],
     pool: &rayon::ThreadPool,
     chunk_size: Option<usize>,
     ctx: &RunContext,
@@ -52,7 +52,8 @@ fn for_each_chunk<A, Make, Fold>(
 where
     A: Send,
     Make: Fn() -> A + Sync,
-    Fold: Fn(&mut A, &Points) -> Result<()> + Sync,
+    S: PointSource,
+    Fold: Fn(&mut A, Batch<'_>) -> Result<()> + Sync,
 {
     let size =
         chunk_size.unwrap_or_else(|| ChunkQueue::chunk_size(inputs, pool.current_num_threads()));
@@ -66,8 +67,8 @@ where
             *slot = Some((key, e));
         }
     };
-    let has_z = inputs.iter().any(Input::has_z);
-    let has_w = inputs.iter().any(Input::has_weight);
+    let has_z = inputs.iter().any(S::has_z);
+    let has_w = inputs.iter().any(S::has_weight);
     let progress = ctx.progress();
     let work = || {
         let mut acc = make();
@@ -83,7 +84,7 @@ where
                 }
             };
             let input = &inputs[chunk.input];
-            let mut sink = |p: &Points| fold(&mut acc, p);
+            let mut sink = |b: Batch<'_>| fold(&mut acc, b);
             match input.read_chunk(&chunk, &mut pts, &mut sink) {
                 Ok(stats) => tallies[chunk.input].add(stats),
                 Err(e) => {
@@ -92,14 +93,14 @@ where
                 }
             }
             if let Some(p) = progress {
-                p.advance(chunk.data.len() as u64);
+                p.advance(chunk.size());
             }
         }
         (acc, tallies)
     };
     let results = pool.broadcast(|_| work());
     ctx.check_cancelled()?;
-    inputs.iter().try_for_each(Input::check_unchanged)?;
+    inputs.iter().try_for_each(S::check_unchanged)?;
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
@@ -121,10 +122,10 @@ where
 /// `f` batches of at most [`BATCH`](crate::read::BATCH) points: for small
 /// inputs, tests and fuzzing, where starting a pool of workers would cost
 /// more than the reading. Stops at the first error, as [`bin`] does.
-pub fn read_points(
-    inputs: &[Input],
+pub fn read_points<S: PointSource>(
+    inputs: &[S],
     ctx: &RunContext,
-    mut f: impl FnMut(&Points) -> Result<()>,
+    mut f: impl FnMut(Batch<'_>) -> Result<()>,
 ) -> Result<()> {
     let queue = ChunkQueue::new(inputs, 1 << 20);
     let mut pts = Points::default();
@@ -134,14 +135,14 @@ pub fn read_points(
             .read_chunk(&chunk, &mut pts, &mut f)
             .map_err(|e| e.error)?;
     }
-    inputs.iter().try_for_each(Input::check_unchanged)
+    inputs.iter().try_for_each(S::check_unchanged)
 }
 
 /// Scans the inputs once, in parallel, for the finite bounds of x and y and
 /// the bounds of z within `x_range` × `y_range` (each `None` meaning
 /// unbounded).
-pub fn data_bounds(
-    inputs: &[Input],
+pub fn data_bounds<S: PointSource>(
+    inputs: &[S],
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
     workers: usize,
@@ -158,7 +159,7 @@ pub fn data_bounds(
         chunk_size,
         ctx,
         Bounds::default,
-        |b: &mut Bounds, pts: &Points| {
+        |b: &mut Bounds, pts: Batch<'_>| {
             for i in 0..pts.len() {
                 let (x, y) = (pts.x[i], pts.y[i]);
                 if !(x.is_finite() && y.is_finite()) {
@@ -184,8 +185,8 @@ pub fn data_bounds(
     Ok(total)
 }
 
-fn total_bytes(inputs: &[Input]) -> Option<u64> {
-    inputs.iter().map(Input::data_len).sum()
+fn total_bytes<S: PointSource>(inputs: &[S]) -> Option<u64> {
+    inputs.iter().map(S::data_len).sum()
 }
 
 /// A refused request with what to do appended; other errors as they are.
@@ -329,7 +330,7 @@ impl BinRequest {
     /// Resolves layers, ranges (scanning the inputs when a range is
     /// missing), the spec and the number of workers, without binning.
     /// The threads and memory come from `ctx`.
-    pub fn plan(&self, inputs: &mut [Input], ctx: &RunContext) -> Result<Plan> {
+    pub fn plan<S: PointSource>(&self, inputs: &mut [S], ctx: &RunContext) -> Result<Plan> {
         if inputs.is_empty() {
             return Err(Error::request("no inputs"));
         }
@@ -410,10 +411,10 @@ impl BinRequest {
 
     /// The requested (or default) layers, checked against the inputs'
     /// columns; inputs stop reading z when no layer needs it.
-    fn layers_for(&self, inputs: &mut [Input]) -> Result<LayerSet> {
-        let all_z = inputs.iter().all(Input::has_z);
+    fn layers_for<S: PointSource>(&self, inputs: &mut [S]) -> Result<LayerSet> {
+        let all_z = inputs.iter().all(S::has_z);
         let mut layers = self.layers.unwrap_or_else(|| LayerSet::default_for(all_z));
-        if inputs.iter().any(Input::has_weight) {
+        if inputs.iter().any(S::has_weight) {
             layers = layers.with(Layer::Weight);
         }
         if layers.needs_z() {
@@ -427,7 +428,7 @@ impl BinRequest {
                 )));
             }
         } else {
-            inputs.iter_mut().for_each(Input::drop_z);
+            inputs.iter_mut().for_each(S::drop_z);
         }
         if layers.contains(Layer::Weight)
             && let Some(input) = inputs.iter().find(|i| !i.has_weight())
@@ -444,9 +445,9 @@ impl BinRequest {
     /// The x, y and z ranges, in that order: as requested, or the data's finite bounds
     /// from a scan of the inputs when one is missing. The z range is only
     /// scanned for when the layers include `zhist`.
-    fn ranges_for(
+    fn ranges_for<S: PointSource>(
         &self,
-        inputs: &[Input],
+        inputs: &[S],
         layers: LayerSet,
         workers: usize,
         ctx: &RunContext,
@@ -505,7 +506,7 @@ impl BinRequest {
     }
 
     /// Plans and bins: the whole read → bin pipeline.
-    pub fn run(&self, inputs: &mut [Input], ctx: &RunContext) -> Result<Grid> {
+    pub fn run<S: PointSource>(&self, inputs: &mut [S], ctx: &RunContext) -> Result<Grid> {
         let plan = self.plan(inputs, ctx)?;
         bin(inputs, &plan, ctx)
     }
@@ -514,7 +515,7 @@ impl BinRequest {
 /// Bins every point of `inputs` into a grid of `plan.spec`, with
 /// `plan.workers` threads each folding chunks into a private grid, then
 /// merging.
-pub fn bin(inputs: &[Input], plan: &Plan, ctx: &RunContext) -> Result<Grid> {
+pub fn bin<S: PointSource>(inputs: &[S], plan: &Plan, ctx: &RunContext) -> Result<Grid> {
     let spec = &plan.spec;
     if let Some(p) = ctx.progress() {
         p.begin("binning", total_bytes(inputs));
@@ -527,7 +528,7 @@ pub fn bin(inputs: &[Input], plan: &Plan, ctx: &RunContext) -> Result<Grid> {
         plan.chunk_size,
         ctx,
         || Accumulator::new(spec.clone(), plan.dense, Arc::clone(&shared)),
-        |a: &mut Accumulator, pts: &Points| a.append(pts),
+        |a: &mut Accumulator, pts: Batch<'_>| a.append(pts),
     )?;
     drop(shared);
     let merged = pool.install(|| Accumulator::merge_all(accumulators))?;
@@ -560,13 +561,14 @@ mod tests {
         let open = |text: &str| {
             let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
             let opts = crate::read::ReadOptions::default();
-            Input::open_stream(reader, "t".into(), crate::read::Format::Text, &opts).unwrap()
+            crate::read::Input::open_stream(reader, "t".into(), crate::read::Format::Text, &opts)
+                .unwrap()
         };
         let text: String = (0..10_000).map(|i| format!("{i} 1 2\n")).collect();
         let mut xs = Vec::new();
         let ctx = RunContext::new();
         read_points(&[open(&text), open("-1 0 0\n")], &ctx, |p| {
-            xs.extend_from_slice(&p.x);
+            xs.extend_from_slice(p.x);
             Ok(())
         })
         .unwrap();

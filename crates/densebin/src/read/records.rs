@@ -5,8 +5,11 @@ use crate::cache::prefetch;
 use crate::error::{Error, Result};
 use crate::param::Param;
 
+use super::input::Columns;
 use super::npy::{AS_FLOATS, corrupt};
-use super::{BATCH, ChunkStats, Columns, NpyDescr, NpyHeader, Points, resize_for_overwrite};
+use super::points::{Batch, Points};
+use super::source::ChunkStats;
+use super::{BATCH, NpyDescr, NpyHeader, resize_for_overwrite};
 
 /// The most values a record may have.
 const MAX_FIELDS: usize = 1 << 16;
@@ -289,7 +292,7 @@ impl RecordLayout {
         data: &[u8],
         cols: &Columns,
         pts: &mut Points,
-        sink: &mut dyn FnMut(&Points) -> Result<()>,
+        sink: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<ChunkStats> {
         let field = |i: usize| self.fields[i];
         let (fx, fy) = (field(cols.x), field(cols.y));
@@ -317,7 +320,7 @@ impl RecordLayout {
                 self.column(batch, field(w), &mut pts.w, n);
             }
             stats.points_read += n as u64;
-            sink(pts)?;
+            sink(pts.batch())?;
         }
         // The buffers keep their length from batch to batch (see
         // `resize_for_overwrite`);
@@ -565,7 +568,12 @@ mod tests {
         let mut got = Vec::new();
         let stats = r
             .read_chunk(&data, &cols, &mut pts, &mut |p| {
-                got.push(p.clone());
+                got.push(Points {
+                    x: p.x.to_vec(),
+                    y: p.y.to_vec(),
+                    z: p.z.to_vec(),
+                    w: p.w.to_vec(),
+                });
                 Ok(())
             })
             .unwrap();

@@ -20,10 +20,11 @@
 use crate::error::{Error, Result, quote_field};
 use crate::param::Param;
 
-use super::{
-    BATCH, BadLine, Chunk, ChunkError, ChunkStats, ColumnNames, Delimiter, HeaderMode, Input,
-    Points, ReadOptions,
-};
+use super::BATCH;
+use super::input::{ColumnNames, Input};
+use super::options::{Delimiter, HeaderMode, ReadOptions};
+use super::points::{Batch, Points};
+use super::source::{BadLine, Chunk, ChunkError, ChunkStats};
 
 /// Lines sampled to sniff the delimiter.
 const SNIFF_LINES: usize = 20;
@@ -242,9 +243,9 @@ impl TextLayout {
         input: &Input,
         chunk: &Chunk<'_>,
         pts: &mut Points,
-        sink: &mut dyn FnMut(&Points) -> Result<()>,
+        sink: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> std::result::Result<ChunkStats, ChunkError> {
-        let data: &[u8] = &chunk.data;
+        let data: &[u8] = chunk.as_bytes();
         let slots = input.columns.slots();
         let (has_z, has_w) = (input.columns.z.is_some(), input.columns.w.is_some());
         let mut stats = ChunkStats::default();
@@ -273,7 +274,7 @@ impl TextLayout {
                         pts.push(vals, has_z, has_w);
                         stats.points_read += 1;
                         if pts.len() == BATCH {
-                            sink(pts).map_err(|e| fail(pos, e))?;
+                            sink(pts.batch()).map_err(|e| fail(pos, e))?;
                             pts.clear();
                         }
                         local_line += 1;
@@ -299,7 +300,7 @@ impl TextLayout {
                         pts.push(vals, has_z, has_w);
                         stats.points_read += 1;
                         if pts.len() == BATCH {
-                            sink(pts).map_err(|e| fail(pos, e))?;
+                            sink(pts.batch()).map_err(|e| fail(pos, e))?;
                             pts.clear();
                         }
                     }
@@ -324,7 +325,7 @@ impl TextLayout {
             pos = end + 1;
         }
         if !pts.is_empty() {
-            sink(pts).map_err(|e| fail(data.len(), e))?;
+            sink(pts.batch()).map_err(|e| fail(data.len(), e))?;
             pts.clear();
         }
         Ok(stats)

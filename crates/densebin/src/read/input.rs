@@ -1,0 +1,547 @@
+//! Inputs read from files and streams: text, raw binary records and
+//! `.npy`, memory-mapped and cut into line- or record-aligned byte ranges,
+//! or read block by block from a stream. [`Input`] is their
+//! [`PointSource`].
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
+
+use memmap2::Mmap;
+
+use super::npy;
+use super::options::{Column, Delimiter, Format, ReadOptions};
+use super::points::{Batch, Points};
+use super::records::{RecordLayout, ValueType};
+use super::source::{BadLine, Chunk, ChunkError, ChunkStats, PointSource};
+use super::stream::{Stream, StreamCut, fill};
+use super::text::{self, TextLayout};
+use super::{STDIN, count_newlines};
+use crate::error::{Error, Result};
+use crate::grid::InputInfo;
+use crate::param::Param;
+
+/// Where the selected columns are: indices into a line's fields or a
+/// record's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Columns {
+    pub x: usize,
+    pub y: usize,
+    pub z: Option<usize>,
+    pub w: Option<usize>,
+}
+
+impl Columns {
+    /// The columns in slot order x, y, z, w.
+    pub(crate) fn slots(&self) -> [Option<usize>; 4] {
+        [Some(self.x), Some(self.y), self.z, self.w]
+    }
+}
+
+/// What one input's columns are called, for resolving and error messages.
+pub(crate) struct ColumnNames {
+    pub(crate) count: usize,
+    pub(crate) names: Option<Vec<String>>,
+    /// Why names are missing (for the error message).
+    pub(crate) no_names_because: &'static str,
+    /// The parameter that decides how the input splits into columns,
+    /// where a missing column may be its fault.
+    pub(crate) split_by: Option<Param>,
+}
+
+impl ColumnNames {
+    /// The index of column `col`, which the user gave as `param`.
+    fn resolve(&self, path: &str, param: Param, col: &Column) -> Result<usize> {
+        let found = match col {
+            Column::Index(i) => (*i < self.count).then_some(*i),
+            Column::Name(n) => self.names.as_ref().and_then(|names| {
+                names
+                    .iter()
+                    .position(|h| h == n)
+                    .or_else(|| names.iter().position(|h| h.eq_ignore_ascii_case(n)))
+            }),
+        };
+        found.ok_or_else(|| Error::MissingColumn {
+            path: path.to_string(),
+            column: col.to_string(),
+            available: self.describe(),
+            remedy: match self.split_by {
+                Some(split) => format!(
+                    "choose one with {}, or check {}",
+                    param.mark(),
+                    split.mark()
+                ),
+                None => format!("choose one with {}", param.mark()),
+            },
+        })
+    }
+
+    fn describe(&self) -> String {
+        let columns = match self.count {
+            1 => "1 column".to_string(),
+            n => format!("{n} columns"),
+        };
+        match &self.names {
+            Some(names) => format!(
+                "it has {columns}: {}",
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("{i}={n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!(
+                "it has {columns} (0 to {}) and {}",
+                self.count.saturating_sub(1),
+                self.no_names_because
+            ),
+        }
+    }
+}
+
+pub(crate) enum Layout {
+    Text(TextLayout),
+    Records(RecordLayout),
+}
+
+enum Source {
+    /// A memory-mapped file, with its size and modification time when it
+    /// was opened (see [`Input::check_unchanged`]).
+    Mapped(Mmap, u64, Option<std::time::SystemTime>),
+    Stream(Mutex<Stream>),
+}
+
+/// One opened input: its format, header and columns resolved.
+pub struct Input {
+    info: InputInfo,
+    path: PathBuf,
+    source: Source,
+    layout: Layout,
+    pub(crate) columns: Columns,
+    /// First byte of point data (after a BOM, header or `.npy` header).
+    data_start: u64,
+    /// Lines before `data_start` that hold no data (comments, header).
+    lines_before_data: u64,
+    pub(crate) skip_bad_lines: bool,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input")
+            .field("name", &self.info.name)
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Input {
+    /// Opens `path` (or standard input for `-`), maps it, and resolves the
+    /// format, the header, the delimiter and the columns.
+    pub fn open(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Input> {
+        let path = path.as_ref();
+        let name = path.to_string_lossy().into_owned();
+        let format = match opts.format {
+            Format::Auto => format_from_extension(path),
+            f => f,
+        };
+        if name == STDIN {
+            return Input::open_stream(Box::new(std::io::stdin()), name, format, opts);
+        }
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            return Err(Error::io(
+                path,
+                std::io::Error::other("is a directory, not a file"),
+            ));
+        }
+        let info = InputInfo {
+            name: name.clone(),
+            size: Some(meta.len()),
+            mtime: meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64),
+            bad_lines: Vec::new(),
+        };
+        // SAFETY: the map is read-only; another process truncating the file
+        // while it is mapped could make reads fault (SIGBUS), as for every
+        // memory-mapped reader. densebin documents that inputs must not be
+        // modified during a run. What it buys: zero-copy parallel access to
+        // inputs far larger than memory, paged in and out by the kernel
+        // (see `crates/densebin/benches/read.rs` for read throughput).
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        let bytes: &[u8] = &map;
+        let (layout, names, data_start, lines_before_data) = match format {
+            Format::Text | Format::Auto => {
+                let t = TextLayout::sniff(&name, bytes, true, opts)
+                    .map_err(text::SniffError::into_error)?;
+                let (start, lines) = (t.data_start, t.lines_before_data);
+                let names = t.column_names();
+                (Layout::Text(t), names, start, lines)
+            }
+            Format::F32 | Format::F64 => {
+                let (r, names) = raw_records(&name, format, opts.fields)?;
+                r.check_size(&name, bytes.len() as u64, 0)?;
+                (Layout::Records(r), names, 0, 0)
+            }
+            Format::Npy => {
+                let header = npy::parse_header(bytes).map_err(|reason| Error::Npy {
+                    path: name.clone(),
+                    reason,
+                })?;
+                let (r, names) = RecordLayout::from_npy(&header).map_err(|reason| Error::Npy {
+                    path: name.clone(),
+                    reason,
+                })?;
+                let start = header.data_offset as u64;
+                r.check_npy_size(&name, bytes.len() as u64, start, header.records())?;
+                let count = r.fields.len();
+                let names = ColumnNames {
+                    count,
+                    names,
+                    no_names_because: "a plain 2-D array has no field names: use 0-based indices",
+                    split_by: None,
+                };
+                (Layout::Records(r), names, start, 0)
+            }
+        };
+        let columns = resolve_columns(&name, &names, opts, &layout)?;
+        Ok(Input {
+            info,
+            path: path.to_path_buf(),
+            source: Source::Mapped(map, meta.len(), meta.modified().ok()),
+            layout,
+            columns,
+            data_start,
+            lines_before_data,
+            skip_bad_lines: opts.skip_bad_lines,
+        })
+    }
+
+    /// Opens a stream (standard input, or any reader) of text or raw binary
+    /// records. Its first block is read now to find the header and the
+    /// delimiter; the rest is read as the workers ask for it.
+    pub fn open_stream(
+        mut reader: Box<dyn Read + Send>,
+        name: String,
+        format: Format,
+        opts: &ReadOptions,
+    ) -> Result<Input> {
+        let path = PathBuf::from(&name);
+        let info = InputInfo {
+            name: name.clone(),
+            ..InputInfo::default()
+        };
+        let (layout, names, stream, data_start, lines_before_data) = match format {
+            Format::Npy => {
+                return Err(Error::request(format!(
+                    "{name}: .npy input cannot be streamed; give a file, or raw records with {} f32",
+                    Param::Format.mark()
+                )));
+            }
+            Format::F32 | Format::F64 => {
+                let (r, names) = raw_records(&name, format, opts.fields)?;
+                let cut = StreamCut::Records {
+                    size: r.record_size,
+                    fields: r.fields.len(),
+                    value_size: r.fields[0].ty.size(),
+                };
+                let stream = Stream::new(reader, Vec::new(), cut);
+                (Layout::Records(r), names, stream, 0, 0)
+            }
+            Format::Text | Format::Auto => {
+                // Read until the buffer holds a data line (or the stream ends).
+                let mut buf = Vec::new();
+                let mut eof = false;
+                let layout = loop {
+                    if !eof {
+                        eof = fill(&mut *reader, &mut buf, Stream::BLOCK)
+                            .map_err(|e| Error::io(&path, e))?;
+                    }
+                    match TextLayout::sniff(&name, &buf, eof, opts) {
+                        Ok(t) => break t,
+                        Err(text::SniffError::NeedMore) => {}
+                        Err(text::SniffError::Fatal(e)) => return Err(e),
+                    }
+                };
+                let start = layout.data_start as usize;
+                let lines = layout.lines_before_data;
+                let names = layout.column_names();
+                let mut stream = Stream::new(reader, buf.split_off(start), StreamCut::Lines);
+                stream.eof = eof;
+                stream.lines = lines;
+                stream.offset = start as u64;
+                (Layout::Text(layout), names, stream, start as u64, lines)
+            }
+        };
+        let columns = resolve_columns(&name, &names, opts, &layout)?;
+        Ok(Input {
+            info,
+            path,
+            source: Source::Stream(Mutex::new(stream)),
+            layout,
+            columns,
+            data_start,
+            lines_before_data,
+            skip_bad_lines: opts.skip_bad_lines,
+        })
+    }
+
+    /// The delimiter in use, for text inputs.
+    pub fn delimiter(&self) -> Option<Delimiter> {
+        match &self.layout {
+            Layout::Text(t) => Some(t.delimiter()),
+            Layout::Records(_) => None,
+        }
+    }
+
+    /// The header's column names, for text inputs that have one.
+    pub fn header(&self) -> Option<&[String]> {
+        match &self.layout {
+            Layout::Text(t) => t.header.as_deref(),
+            Layout::Records(_) => None,
+        }
+    }
+
+    /// The 1-based line number of the line with local index `local_line`
+    /// in `chunk`.
+    pub(crate) fn line_number(&self, chunk_start: u64, first_line: Option<u64>, local: u64) -> u64 {
+        let before = first_line.unwrap_or_else(|| match &self.source {
+            Source::Mapped(m, ..) => {
+                self.lines_before_data
+                    + count_newlines(&m[self.data_start as usize..chunk_start as usize])
+            }
+            Source::Stream(_) => 0,
+        });
+        before + local + 1
+    }
+}
+
+/// The layout and column names of raw `f32`/`f64` records of `fields`
+/// values.
+fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayout, ColumnNames)> {
+    let ty = if format == Format::F32 {
+        ValueType::F32Le
+    } else {
+        ValueType::F64Le
+    };
+    let layout = RecordLayout::uniform(ty, fields)
+        .map_err(|reason| Error::request(format!("{name}: {reason}")))?;
+    let names = ColumnNames {
+        count: fields,
+        names: None,
+        no_names_because: "raw binary records have no names: use 0-based indices",
+        split_by: Some(Param::Fields),
+    };
+    Ok((layout, names))
+}
+
+fn format_from_extension(path: &Path) -> Format {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("npy") => Format::Npy,
+        Some("f32") => Format::F32,
+        Some("f64") => Format::F64,
+        _ => Format::Text,
+    }
+}
+
+fn resolve_columns(
+    name: &str,
+    names: &ColumnNames,
+    opts: &ReadOptions,
+    layout: &Layout,
+) -> Result<Columns> {
+    let x = names.resolve(name, Param::X, &opts.x)?;
+    let y = names.resolve(name, Param::Y, &opts.y)?;
+    let z = match &opts.z {
+        Some(c) => Some(names.resolve(name, Param::Z, c)?),
+        None => (names.count > 2).then_some(2),
+    };
+    let w = opts
+        .weight
+        .as_ref()
+        .map(|c| names.resolve(name, Param::Weight, c))
+        .transpose()?;
+    let columns = Columns { x, y, z, w };
+    if let Layout::Records(r) = layout {
+        r.check_selected(name, &columns, opts.z.is_some())
+            .map(|z| Columns { z, ..columns })
+    } else {
+        Ok(columns)
+    }
+}
+
+impl PointSource for Input {
+    fn info(&self) -> &InputInfo {
+        &self.info
+    }
+
+    fn has_z(&self) -> bool {
+        self.columns.z.is_some()
+    }
+
+    fn has_weight(&self) -> bool {
+        self.columns.w.is_some()
+    }
+
+    fn drop_z(&mut self) {
+        self.columns.z = None;
+    }
+
+    fn is_stream(&self) -> bool {
+        matches!(self.source, Source::Stream(_))
+    }
+
+    fn data_len(&self) -> Option<u64> {
+        match &self.source {
+            Source::Mapped(m, ..) => Some(m.len() as u64 - self.data_start),
+            Source::Stream(_) => None,
+        }
+    }
+
+    fn lines_before_data(&self) -> u64 {
+        self.lines_before_data
+    }
+
+    fn start(&self) -> u64 {
+        self.data_start
+    }
+
+    /// A line-aligned (text) or record-aligned (binary) byte range of a
+    /// mapped file, or the next block of a stream.
+    fn next_chunk(&self, at: u64, target: usize) -> Result<Option<Chunk<'_>>> {
+        match &self.source {
+            Source::Mapped(map, ..) => {
+                let data: &[u8] = map;
+                let start = at as usize;
+                if start >= data.len() {
+                    return Ok(None);
+                }
+                let end = match &self.layout {
+                    Layout::Text(_) => text_cut(data, start, target),
+                    Layout::Records(r) => {
+                        let n = (target / r.record_size).max(1) * r.record_size;
+                        (start + n).min(data.len())
+                    }
+                };
+                Ok((end > start).then(|| Chunk::bytes(at, None, Cow::Borrowed(&data[start..end]))))
+            }
+            Source::Stream(stream) => {
+                let mut s = stream.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(s.next_block(&self.info.name, &self.path)?
+                    .map(|(start, lines, block)| {
+                        Chunk::bytes(start, Some(lines), Cow::Owned(block))
+                    }))
+            }
+        }
+    }
+
+    /// Parses one chunk, calling `sink` with batches of at most [`BATCH`](super::BATCH)
+    /// points.
+    fn read_chunk(
+        &self,
+        chunk: &Chunk<'_>,
+        pts: &mut Points,
+        sink: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> std::result::Result<ChunkStats, ChunkError> {
+        pts.clear();
+        match &self.layout {
+            Layout::Text(t) => t.read_chunk(self, chunk, pts, sink),
+            Layout::Records(r) => r
+                .read_chunk(chunk.as_bytes(), &self.columns, pts, sink)
+                .map_err(|error| ChunkError::at(chunk.start, error)),
+        }
+    }
+
+    /// Line numbers of skipped bad lines, first ones first, at most
+    /// [`InputInfo::MAX_BAD_LINES`].
+    fn bad_line_numbers(&self, mut bad: Vec<BadLine>) -> Vec<u64> {
+        bad.sort_by_key(|b| (b.chunk_start, b.local_line));
+        bad.truncate(InputInfo::MAX_BAD_LINES);
+        // Count newlines once, incrementally, up to the last chunk needed.
+        let mut counted_to = self.data_start;
+        let mut lines = self.lines_before_data;
+        bad.iter()
+            .map(|b| match (b.first_line, &self.source) {
+                (Some(first), _) => first + b.local_line + 1,
+                (None, Source::Mapped(m, ..)) => {
+                    lines += count_newlines(&m[counted_to as usize..b.chunk_start as usize]);
+                    counted_to = b.chunk_start;
+                    lines + b.local_line + 1
+                }
+                (None, Source::Stream(_)) => b.local_line + 1,
+            })
+            .collect()
+    }
+
+    /// Fails when the file changed since it was opened (another size or
+    /// modification time): its points may have been read half old, half
+    /// new. A file that shrinks while it is read can even make its mapped
+    /// pages vanish (SIGBUS; the command line reports it and exits).
+    /// Streams have nothing to compare.
+    fn check_unchanged(&self) -> Result<()> {
+        let Source::Mapped(_, len, modified) = &self.source else {
+            return Ok(());
+        };
+        let changed = |what: String| Error::InputChanged {
+            path: self.info.name.clone(),
+            what,
+        };
+        let meta = std::fs::metadata(&self.path)
+            .map_err(|e| changed(format!("it can no longer be read: {e}")))?;
+        if meta.len() != *len {
+            return Err(changed(format!("{} bytes, now {}", len, meta.len())));
+        }
+        if meta.modified().ok() != *modified {
+            return Err(changed("it was modified".to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// The end of a text chunk that starts at `start`: just after the first
+/// newline at or beyond `start + target`, or the end of the data.
+fn text_cut(data: &[u8], start: usize, target: usize) -> usize {
+    let from = start.saturating_add(target);
+    if from >= data.len() {
+        return data.len();
+    }
+    match memchr::memchr(b'\n', &data[from..]) {
+        Some(i) => from + i + 1,
+        None => data.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(format_from_extension(Path::new("a.NPY")), Format::Npy);
+        assert_eq!(format_from_extension(Path::new("a.f32")), Format::F32);
+        assert_eq!(format_from_extension(Path::new("a.f64")), Format::F64);
+        assert_eq!(format_from_extension(Path::new("a.csv")), Format::Text);
+        assert_eq!(format_from_extension(Path::new("a")), Format::Text);
+    }
+
+    #[test]
+    fn text_cut_ends_after_a_newline() {
+        let data = b"1 2\n3 4\n5 6\n";
+        assert_eq!(text_cut(data, 0, 1), 4);
+        assert_eq!(text_cut(data, 0, 4), 8);
+        assert_eq!(text_cut(data, 4, 100), 12);
+        assert_eq!(text_cut(b"1 2\n3 4", 0, 5), 7);
+    }
+}

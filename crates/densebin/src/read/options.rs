@@ -1,0 +1,134 @@
+//! How to read inputs: the format, the text delimiter and header, and the
+//! columns.
+
+/// The kind of an input file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// By extension: `.npy`, `.f32`, `.f64`; anything else is text.
+    #[default]
+    Auto,
+    /// Delimited or whitespace-separated text, one point per line.
+    Text,
+    /// Raw little-endian `f32` records of `fields` values.
+    F32,
+    /// Raw little-endian `f64` records of `fields` values.
+    F64,
+    /// A NumPy `.npy` file: a 2-D `(N, k)` float array, or a structured
+    /// array with named float fields.
+    Npy,
+}
+
+/// How text columns are separated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delimiter {
+    /// Sniffed from the first lines: comma, tab or semicolon when one occurs
+    /// (outside quotes) on every sampled line, else whitespace.
+    #[default]
+    Auto,
+    /// Runs of spaces and tabs.
+    Whitespace,
+    /// `,` (RFC 4180 CSV).
+    Comma,
+    /// A single tab.
+    Tab,
+    /// `;`.
+    Semicolon,
+}
+
+/// Whether a text file starts with a line of column names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderMode {
+    /// A header when the first line that is not blank or a comment has a
+    /// field that is not a number.
+    #[default]
+    Auto,
+    /// The first such line is a header.
+    Present,
+    /// There is no header.
+    Absent,
+}
+
+/// A column chosen on the command line: a 0-based index or a name from the
+/// header (text) or the field names (structured `.npy`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// 0-based position.
+    Index(usize),
+    /// A name from the header or the dtype.
+    Name(String),
+}
+
+impl std::str::FromStr for Column {
+    type Err = std::convert::Infallible;
+
+    /// All digits make an index; anything else is a name.
+    fn from_str(s: &str) -> std::result::Result<Column, Self::Err> {
+        Ok(match s.parse::<usize>() {
+            Ok(i) if s.bytes().all(|b| b.is_ascii_digit()) => Column::Index(i),
+            _ => Column::Name(s.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for Column {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Column::Index(i) => write!(f, "{i}"),
+            Column::Name(n) => write!(f, "{n:?}"),
+        }
+    }
+}
+
+/// How to read inputs.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// The file format.
+    pub format: Format,
+    /// Values per record of raw binary input.
+    pub fields: usize,
+    /// Text column separator.
+    pub delimiter: Delimiter,
+    /// Text header line.
+    pub header: HeaderMode,
+    /// The x column.
+    pub x: Column,
+    /// The y column.
+    pub y: Column,
+    /// The z column; `None` takes column 2 when the input has one.
+    pub z: Option<Column>,
+    /// An optional weight column.
+    pub weight: Option<Column>,
+    /// Count and skip malformed text lines instead of failing.
+    pub skip_bad_lines: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions {
+            format: Format::Auto,
+            fields: 3,
+            delimiter: Delimiter::Auto,
+            header: HeaderMode::Auto,
+            x: Column::Index(0),
+            y: Column::Index(1),
+            z: None,
+            weight: None,
+            skip_bad_lines: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_from_str() {
+        assert_eq!("3".parse::<Column>().unwrap(), Column::Index(3));
+        assert_eq!("lon".parse::<Column>().unwrap(), Column::Name("lon".into()));
+        assert_eq!("+3".parse::<Column>().unwrap(), Column::Name("+3".into()));
+    }
+}

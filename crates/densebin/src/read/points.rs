@@ -1,0 +1,299 @@
+//! Points in columns: owned batches ([`Points`]), the borrowed batches the
+//! binning kernel takes ([`Batch`]), and borrowed, strided columns of
+//! `f32` or `f64` of any length ([`PointsRef`]) — the way arrays handed
+//! over from numpy are binned without a copy.
+
+use ndarray::ArrayView1;
+
+use super::BATCH;
+use crate::error::{Error, Result};
+
+/// A batch of points in columns. `z` and `w` are empty when the input has no
+/// such column; otherwise all four have the same length.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Points {
+    /// x coordinates.
+    pub x: Vec<f64>,
+    /// y coordinates.
+    pub y: Vec<f64>,
+    /// z values (empty when there is no z column).
+    pub z: Vec<f64>,
+    /// Weights (empty when there is no weight column).
+    pub w: Vec<f64>,
+}
+
+impl Points {
+    /// The batch, borrowed: what the binning kernel takes.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            x: &self.x,
+            y: &self.y,
+            z: &self.z,
+            w: &self.w,
+        }
+    }
+
+    /// An empty batch with room for [`BATCH`] points.
+    pub fn with_capacity(has_z: bool, has_w: bool) -> Points {
+        let cap = |on: bool| Vec::with_capacity(if on { BATCH } else { 0 });
+        Points {
+            x: cap(true),
+            y: cap(true),
+            z: cap(has_z),
+            w: cap(has_w),
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Removes all points, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.z.clear();
+        self.w.clear();
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, v: [f64; 4], has_z: bool, has_w: bool) {
+        self.x.push(v[0]);
+        self.y.push(v[1]);
+        if has_z {
+            self.z.push(v[2]);
+        }
+        if has_w {
+            self.w.push(v[3]);
+        }
+    }
+}
+
+/// A batch of points borrowed as `f64` columns: what the binning kernel
+/// bins ([`crate::Grid::append`]). `z` and `w` are empty when there is no
+/// such column; otherwise all four have the same length.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Batch<'a> {
+    /// x coordinates.
+    pub x: &'a [f64],
+    /// y coordinates.
+    pub y: &'a [f64],
+    /// z values (empty when there is no z column).
+    pub z: &'a [f64],
+    /// Weights (empty when there is no weight column).
+    pub w: &'a [f64],
+}
+
+impl Batch<'_> {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+}
+
+impl<'a> From<&'a Points> for Batch<'a> {
+    fn from(p: &'a Points) -> Batch<'a> {
+        p.batch()
+    }
+}
+
+/// One borrowed column of values, of any stride: `f32` values are widened
+/// to `f64` a batch at a time (the pixel mapping is done in `f64`, as
+/// datashader does), `f64` values with unit stride are binned in place.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ColumnRef<'a> {
+    /// `f32` values.
+    F32(ArrayView1<'a, f32>),
+    /// `f64` values.
+    F64(ArrayView1<'a, f64>),
+}
+
+impl ColumnRef<'_> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnRef::F32(a) => a.len(),
+            ColumnRef::F64(a) => a.len(),
+        }
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes per value.
+    pub fn value_size(&self) -> usize {
+        match self {
+            ColumnRef::F32(_) => 4,
+            ColumnRef::F64(_) => 8,
+        }
+    }
+
+    /// Values `rows`, as a slice when they are contiguous `f64`, else
+    /// widened into `buf`.
+    fn rows<'b>(&'b self, rows: std::ops::Range<usize>, buf: &'b mut Vec<f64>) -> &'b [f64] {
+        let slice = ndarray::s![rows];
+        match self {
+            ColumnRef::F64(a) => {
+                let part = a.slice(slice);
+                if let Some(s) = part.to_slice() {
+                    return s;
+                }
+                buf.clear();
+                buf.extend(part.iter().copied());
+            }
+            ColumnRef::F32(a) => {
+                buf.clear();
+                buf.extend(a.slice(slice).iter().map(|&v| f64::from(v)));
+            }
+        }
+        buf
+    }
+}
+
+/// Borrowed columns of points, of one length: x and y, and optionally z
+/// and a weight. Built once from views of the caller's arrays (numpy
+/// arrays, a memory map) and binned without copying them.
+#[derive(Clone, Debug)]
+pub struct PointsRef<'a> {
+    x: ColumnRef<'a>,
+    y: ColumnRef<'a>,
+    z: Option<ColumnRef<'a>>,
+    w: Option<ColumnRef<'a>>,
+}
+
+impl<'a> PointsRef<'a> {
+    /// Columns x, y, z (optional) and a weight (optional), which must all
+    /// have the same length.
+    pub fn new(
+        x: ColumnRef<'a>,
+        y: ColumnRef<'a>,
+        z: Option<ColumnRef<'a>>,
+        w: Option<ColumnRef<'a>>,
+    ) -> Result<PointsRef<'a>> {
+        let n = x.len();
+        let lengths = [Some(&y), z.as_ref(), w.as_ref()];
+        if let Some(c) = lengths.into_iter().flatten().find(|c| c.len() != n) {
+            return Err(Error::request(format!(
+                "the columns must have one length: x has {n} values, another {}",
+                c.len()
+            )));
+        }
+        Ok(PointsRef { x, y, z, w })
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// True when there is a z column.
+    pub fn has_z(&self) -> bool {
+        self.z.is_some()
+    }
+
+    /// True when there is a weight column.
+    pub fn has_weight(&self) -> bool {
+        self.w.is_some()
+    }
+
+    /// Forgets the z column.
+    pub fn drop_z(&mut self) {
+        self.z = None;
+    }
+
+    /// Bytes of one point in the caller's arrays.
+    pub fn point_size(&self) -> usize {
+        [
+            Some(&self.x),
+            Some(&self.y),
+            self.z.as_ref(),
+            self.w.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(ColumnRef::value_size)
+        .sum()
+    }
+
+    /// Hands `sink` the points `rows` in batches of at most [`BATCH`];
+    /// `scratch` holds the values that must be widened or gathered.
+    pub fn for_each_batch(
+        &self,
+        rows: std::ops::Range<usize>,
+        scratch: &mut Points,
+        sink: &mut dyn FnMut(Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut at = rows.start;
+        while at < rows.end {
+            let part = at..(at + BATCH).min(rows.end);
+            let Points { x, y, z, w } = scratch;
+            let batch = Batch {
+                x: self.x.rows(part.clone(), x),
+                y: self.y.rows(part.clone(), y),
+                z: self.z.as_ref().map_or(&[], |c| c.rows(part.clone(), z)),
+                w: self.w.as_ref().map_or(&[], |c| c.rows(part.clone(), w)),
+            };
+            sink(batch)?;
+            at = part.end;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn batches_borrow_contiguous_f64_and_widen_the_rest() {
+        let records = Array2::from_shape_fn((10_000, 3), |(i, j)| (i * 3 + j) as f32);
+        let doubles = Array2::from_shape_fn((10_000, 2), |(i, j)| (i * 3 + j) as f64 * 0.5);
+        let wide: Vec<f64> = (0..10_000).map(|i| i as f64).collect();
+        let p = PointsRef::new(
+            ColumnRef::F32(records.column(0)),
+            ColumnRef::F64(doubles.column(1)),
+            Some(ColumnRef::F64(ArrayView1::from(&wide[..]))),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.point_size(), 4 + 8 + 8);
+        let mut seen = 0;
+        let mut scratch = Points::default();
+        p.for_each_batch(100..9_000, &mut scratch, &mut |b| {
+            assert!(b.len() <= BATCH);
+            for i in 0..b.len() {
+                let row = 100 + seen + i;
+                assert_eq!(b.x[i], (row * 3) as f64);
+                assert_eq!(b.y[i], (row * 3 + 1) as f64 * 0.5);
+                assert_eq!(b.z[i], row as f64);
+            }
+            assert!(b.w.is_empty());
+            seen += b.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 8_900);
+        let short = ArrayView1::from(&wide[..5]);
+        assert!(PointsRef::new(ColumnRef::F64(short), p.y.clone(), None, None).is_err());
+    }
+}
