@@ -106,6 +106,8 @@ def fmt_rate(v, unit):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--densebin", required=True)
+    ap.add_argument("--baseline", help="another densebin build, run alternately with --densebin "
+                    "in every densebin case (before/after comparisons)")
     ap.add_argument("--data", required=True)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--big", action="store_true", help="also the 6 GB motivating case")
@@ -124,6 +126,15 @@ def main():
         rows.append("| " + " | ".join(str(c) for c in cols) + " |")
         print(rows[-1], flush=True)
 
+    def emit_baseline(case, runs, best, amount, unit):
+        """The baseline build's row: its time over this build's (above 1: this one is faster)."""
+        if not runs:
+            return
+        b = min(runs, key=lambda r: r[0])
+        emit(case, "densebin --baseline (binning; whole run)", f"{b[0]:.3f} ({min(r[1] for r in runs):.2f})",
+             fmt_rate(amount / b[0], unit), f"{b[2]} anon, {b[3]} total",
+             f"**{b[0] / best[0]:.2f}x** (whole run {min(r[1] for r in runs) / best[1]:.2f}x)")
+
     print(f"{npts:,} points; best of {a.repeat}; {os.cpu_count()} cores", flush=True)
     emit("case", "tool", "time (s)", "rate", "peak RSS (MiB)", "densebin / tool")
     emit("---", "---", "---:", "---:", "---:", "---:")
@@ -132,16 +143,19 @@ def main():
     for case, layers, size in cases:
         warm(f32)
         args = ["bin", f32, "-o", out, *RANGES, "--layers", layers, "--width", str(size), "--height", str(size)]
-        db, others = [], {t: [] for t in PEERS}
+        db, base, others = [], [], {t: [] for t in PEERS}
         for rep in range(a.repeat):
             order = PEERS if rep % 2 == 0 else PEERS[::-1]
             db.append(densebin(a.densebin, args))
+            if a.baseline:
+                base.append(densebin(a.baseline, args))
             for tool in order:
                 others[tool].append(peer(python, tool, case, f32, 1))
         best = min(db, key=lambda r: r[0])
         rate = npts / best[0] / 1e6
         emit(case, "**densebin** (binning; whole run)", f"{best[0]:.3f} ({min(r[1] for r in db):.2f})",
              fmt_rate(rate, "Mpts/s"), f"{best[2]} anon, {best[3]} total", "")
+        emit_baseline(case, base, best, npts / 1e6, "Mpts/s")
         for tool in PEERS:
             ok = [r for r in others[tool] if not r.get("error")]
             if not ok:
@@ -155,14 +169,17 @@ def main():
     warm(txt10)
     size = os.path.getsize(txt10)
     args = ["bin", txt10, "-o", out, *RANGES, "--layers", "count"]
-    db, pandas, arrow = [], [], []
+    db, base, pandas, arrow = [], [], [], []
     for rep in range(a.repeat):
         db.append(densebin(a.densebin, args))
+        if a.baseline:
+            base.append(densebin(a.baseline, args))
         pandas.append(peer(python, "pandas", "csv", txt10, 1))
         arrow.append(peer(python, "pyarrow", "csv", txt10, 1))
     best = min(db, key=lambda r: r[0])
     emit("text, 10 M lines", "**densebin** ingest + bin", f"{best[0]:.3f} ({min(r[1] for r in db):.2f})",
          fmt_rate(size / best[0] / 1e6, "MB/s"), f"{best[2]} anon", "")
+    emit_baseline("text, 10 M lines", base, best, size / 1e6, "MB/s")
     for name, runs in [("pandas.read_csv (C engine), parse only", pandas),
                        ("pyarrow.csv.read_csv, parse only", arrow)]:
         ok = [r for r in runs if not r.get("error")]
@@ -179,6 +196,9 @@ def main():
             args = ["bin", f32, "-o", out, *RANGES, "--layers", layers, "--threads", str(threads)]
             t = min(densebin(a.densebin, args)[0] for _ in range(a.repeat))
             line.append(f"{threads}: {t:.3f} s ({npts / t / 1e6:,.0f} Mpts/s)")
+            if a.baseline:
+                tb = min(densebin(a.baseline, args)[0] for _ in range(a.repeat))
+                line[-1] += f" [baseline {tb:.3f} s]"
         print(f"  {layers}: " + ", ".join(line), flush=True)
 
     # Memory: the default layers, at 1 GB and (with --big) 6 GB of text.
@@ -186,9 +206,10 @@ def main():
     inputs = [txt50] + ([big] if a.big else [])
     for path in inputs:
         warm(path)
-        _, wall, anon, rss = densebin(a.densebin, ["bin", path, "-o", out, *RANGES, "--z-range=-2,3"])
-        print(f"  {os.path.basename(path)} ({os.path.getsize(path) / 1e9:.1f} GB): {wall:.1f} s, "
-              f"{anon} MiB anonymous, {rss} MiB resident with the mapped file", flush=True)
+        for label, exe in [("", a.densebin)] + ([(" [baseline]", a.baseline)] if a.baseline else []):
+            _, wall, anon, rss = densebin(exe, ["bin", path, "-o", out, *RANGES, "--z-range=-2,3"])
+            print(f"  {os.path.basename(path)} ({os.path.getsize(path) / 1e9:.1f} GB){label}: {wall:.1f} s, "
+                  f"{anon} MiB anonymous, {rss} MiB resident with the mapped file", flush=True)
 
     if a.big:
         warm(big)

@@ -4,11 +4,13 @@
 # 50 M structured points (float32 records and the same points as text), and
 # installs the peers into a virtualenv under target/ (never committed).
 #
-#   benches/compare/run.sh [--big] [--repeat N]
+#   benches/compare/run.sh [--big] [--repeat N] [--baseline OTHER-DENSEBIN]
 #
 # --big also generates the 6.2 GB text file of the motivating case (250 M
 # points) for the memory check and the end-to-end render. DATA overrides the
 # data folder (default target/compare; needs ~2 GB, ~8 GB with --big).
+# --baseline runs another densebin build alternately with this one in every
+# densebin case, for before/after comparisons in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

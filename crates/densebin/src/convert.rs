@@ -1,7 +1,7 @@
 //! Converting inputs once into binary records.
 //!
 //! Text is the slow part of a run: parsing costs far more than binning, and
-//! without `--x-range`/`--y-range` densebin parses a text input twice (once
+//! without x and y ranges densebin parses a text input twice (once
 //! for the data bounds, once to bin). Converting it once to raw `f32`
 //! records (or `.npy`) makes every later run read a memory map at memory
 //! speed, and the conversion reports the data bounds on the way.

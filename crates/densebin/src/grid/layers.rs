@@ -1,6 +1,6 @@
 //! The one table of layers.
 //!
-//! A *layer* is what a user asks for (`--layers count,sum`); it is stored
+//! A *layer* is what a user asks for (layers `count,sum`); it is stored
 //! as one or more *arrays* (`sum` is `sum_z`, with `count_z` once some z
 //! is not finite). Everything that depends on which layers exist comes
 //! from the two tables here, [`LAYERS`] and [`ARRAYS`]: parsing layer

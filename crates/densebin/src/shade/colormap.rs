@@ -53,7 +53,7 @@ const GRADIENTS: [(&str, &str, colorous::Gradient); 38] = [
     ("spectral", "Spectral", colorous::SPECTRAL),
 ];
 
-/// Every gradient name `--cmap` accepts (each also with `_r`).
+/// Every gradient name a colormap accepts (each also with `_r`).
 pub fn gradient_names() -> impl Iterator<Item = &'static str> {
     GRADIENTS.iter().map(|g| g.0)
 }
