@@ -219,10 +219,10 @@ impl Scale {
                 integral,
                 cdf,
             } => {
-                let first = cdf[0];
-                if first >= 1.0 || *width <= 0.0 {
+                if flat(cdf, *width) {
                     return lo;
                 }
+                let first = cdf[0];
                 let c = first + t * (1.0 - first);
                 // The first bin whose fraction reaches c (cdf is monotone).
                 let i = cdf.partition_point(|&f| f < c).min(cdf.len() - 1);
@@ -298,6 +298,12 @@ fn transform(how: How) -> fn(f64) -> f64 {
         },
         How::Cbrt => f64::cbrt,
     }
+}
+
+/// True when an eq_hist table has all its values in its first bin (or
+/// its bins have no width): the scale is flat, every value at its top.
+fn flat(cdf: &[f64], width: f64) -> bool {
+    cdf[0] >= 1.0 || width <= 0.0
 }
 
 /// The inverse of [`transform`].
@@ -403,10 +409,10 @@ impl Mapper {
                 integral,
                 cdf,
             } => {
-                let first = cdf[0];
-                if first >= 1.0 || *width <= 0.0 {
+                if flat(cdf, *width) {
                     return 1.0;
                 }
+                let first = cdf[0];
                 let last = cdf.len() - 1;
                 let c = if *integral {
                     // v - lo is a whole number here; the cast truncates.
