@@ -14,17 +14,26 @@
 //! .npy                          mergeable)       alpha
 //! ```
 //!
-//! - [`read`] opens inputs ([`read::Input`]) and cuts them into
-//!   independent line- or record-aligned chunks;
-//! - [`binning`] folds chunks into one private grid per worker and merges
-//!   them ([`binning::BinRequest`] runs the whole pipeline);
-//! - [`grid`] holds the canvas ([`GridSpec`]: datashader's pixel mapping)
-//!   and the layers (`count`, `sum_z`, `min_z`/`max_z`, `m2_z`, `zhist`,
-//!   `sum_w`); grids form a commutative monoid under [`Grid::merge`];
+//! - [`read`]: every format is a [`PointSource`], cut into independent
+//!   chunks that workers read in parallel — files and streams
+//!   ([`read::Input`]: text, raw records, `.npy`) and borrowed columns
+//!   ([`read::ArraySource`], e.g. numpy arrays, binned without a copy);
+//! - [`binning`] plans a run and folds chunks into one private grid per
+//!   worker, then merges them ([`binning::BinRequest`] runs the whole
+//!   pipeline);
+//! - [`grid`] holds the canvas ([`GridSpec`]: datashader's pixel mapping),
+//!   the one table of layers ([`grid::layers`]) and the [`Grid`], a
+//!   commutative monoid under [`Grid::merge`];
 //! - [`store`] writes and reads grid files atomically;
-//! - [`shade`] turns a grid into an [`image::Image`] (premultiplied RGBA):
-//!   density, z statistics with density fading, or matplotlib's scatter;
+//! - [`shade`] turns a grid into an [`image::Image`] (premultiplied RGBA) and
+//!   a [`shade::Legend`] of what it fitted: density, z statistics with
+//!   density fading, or matplotlib's scatter;
 //! - [`encode`] writes the image as PNG.
+//!
+//! Each run gets a [`RunContext`]: its threads, memory limit, progress
+//! sink and cancellation token. Errors are one [`Error`], whose messages
+//! name parameters ([`Param`]) that each front end spells its own way
+//! ([`Error::render`]).
 //!
 //! ## Example
 //!
