@@ -1,0 +1,321 @@
+//! The Python bindings: argument conversion and calls into the library,
+//! nothing else. Binning runs with the GIL released, on a thread of its
+//! own, while the calling thread watches for Ctrl-C and trips the run's
+//! cancellation token; library errors become the `densebin.errors`
+//! exception of their kind, with parameters spelled `name=`.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use densebin::binning::BinRequest;
+use densebin::grid::{ArrayId, ArrayView};
+use densebin::read::{ArraySource, ColumnRef, PointsRef};
+use densebin::{Grid as CoreGrid, LayerSet, Param, RunContext};
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use pyo3::exceptions::PyKeyboardInterrupt;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// How Python spells a parameter in messages: `z_bins=`.
+fn keyword(p: Param) -> String {
+    format!("{}=", p.name())
+}
+
+/// The `densebin.errors` exception for a library error.
+fn to_py(py: Python<'_>, e: densebin::Error) -> PyErr {
+    use densebin::Error as E;
+    if matches!(e, E::Interrupted) {
+        return PyKeyboardInterrupt::new_err("interrupted; nothing was written");
+    }
+    let class = match &e {
+        E::OutOfMemory(_) => "GridMemoryError",
+        E::Io { .. } | E::Hdf5 { .. } | E::InputChanged { .. } | E::GridFormat { .. } => {
+            "FileError"
+        }
+        _ => "InvalidInputError",
+    };
+    let message = e.render(keyword);
+    match py
+        .import("densebin.errors")
+        .and_then(|m| m.getattr(class))
+        .and_then(|c| c.call1((message.clone(),)))
+    {
+        Ok(err) => PyErr::from_value(err),
+        Err(import_failed) => import_failed,
+    }
+}
+
+/// Runs `work` with the GIL released, on a thread of its own; the calling
+/// thread checks for signals every 20 ms (Python runs its handlers only on
+/// the main thread) and cancels `ctx` when one raises.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    ctx: &RunContext,
+    work: impl FnOnce() -> densebin::Result<T> + Send,
+) -> PyResult<T> {
+    let (done, finished) = mpsc::channel();
+    // A Mutex makes the receiver shareable with the detached closure.
+    let finished = std::sync::Mutex::new(finished);
+    let mut raised = None;
+    let result = std::thread::scope(|s| {
+        let worker = s.spawn(move || {
+            let r = work();
+            let _ = done.send(());
+            r
+        });
+        loop {
+            let stopped = py.detach(|| {
+                let rx = finished.lock().unwrap_or_else(|p| p.into_inner());
+                rx.recv_timeout(Duration::from_millis(20))
+            });
+            if !matches!(stopped, Err(mpsc::RecvTimeoutError::Timeout)) {
+                break;
+            }
+            if raised.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                ctx.cancel_token().cancel();
+                raised = Some(e);
+            }
+        }
+        worker.join()
+    });
+    match (raised, result) {
+        (Some(signal), _) => Err(signal),
+        (None, Ok(r)) => r.map_err(|e| to_py(py, e)),
+        (None, Err(_)) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "densebin: the binning thread panicked; please report this",
+        )),
+    }
+}
+
+/// A column as the library's view: float64 or float32, any stride.
+enum Column<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+impl<'py> Column<'py> {
+    fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Column<'py>> {
+        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f64>>() {
+            return Ok(Column::F64(a));
+        }
+        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f32>>() {
+            return Ok(Column::F32(a));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name} must be a 1-D float32 or float64 array"
+        )))
+    }
+
+    fn view(&self) -> ColumnRef<'_> {
+        match self {
+            Column::F64(a) => ColumnRef::F64(a.as_array()),
+            Column::F32(a) => ColumnRef::F32(a.as_array()),
+        }
+    }
+}
+
+/// Bins columns of points into a grid; see `densebin.bin`.
+#[pyfunction]
+#[pyo3(signature = (x, y, z, weight, width, height, x_range, y_range, layers, z_bins, z_range, threads))]
+#[allow(clippy::too_many_arguments)]
+fn bin(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    z: Option<&Bound<'_, PyAny>>,
+    weight: Option<&Bound<'_, PyAny>>,
+    width: usize,
+    height: usize,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    layers: Option<String>,
+    z_bins: usize,
+    z_range: Option<(f64, f64)>,
+    threads: Option<usize>,
+) -> PyResult<Grid> {
+    let cols = (
+        Column::extract("x", x)?,
+        Column::extract("y", y)?,
+        z.map(|z| Column::extract("z", z)).transpose()?,
+        weight.map(|w| Column::extract("weight", w)).transpose()?,
+    );
+    let layers = layers
+        .map(|l| l.parse::<LayerSet>())
+        .transpose()
+        .map_err(|e| to_py(py, e))?;
+    let points = PointsRef::new(
+        cols.0.view(),
+        cols.1.view(),
+        cols.2.as_ref().map(Column::view),
+        cols.3.as_ref().map(Column::view),
+    )
+    .map_err(|e| to_py(py, e))?;
+    let request = BinRequest {
+        width,
+        height,
+        x_range,
+        y_range,
+        layers,
+        z_bins,
+        z_range,
+        ..BinRequest::default()
+    };
+    let ctx = RunContext::new()
+        .with_threads(threads)
+        .map_err(|e| to_py(py, e))?;
+    let mut sources = [ArraySource::new("arrays", points)];
+    let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
+    Ok(Grid(grid))
+}
+
+/// Reads a grid file written by `Grid.save` or the command line.
+#[pyfunction]
+fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Grid> {
+    let grid = py
+        .detach(|| densebin::store::read_grid(&path))
+        .map_err(|e| to_py(py, e))?;
+    Ok(Grid(grid))
+}
+
+/// Per-pixel accumulators over a canvas: counts, sums, extrema, z
+/// histograms. Layers are numpy arrays with row 0 at the bottom.
+#[pyclass(module = "densebin", name = "Grid", frozen)]
+struct Grid(CoreGrid);
+
+/// A copy of an array of the grid, as numpy.
+fn to_numpy<'py>(py: Python<'py>, view: ArrayView<'_>) -> Bound<'py, PyAny> {
+    match view {
+        ArrayView::U32(a) => a.to_owned().into_pyarray(py).into_any(),
+        ArrayView::U64(a) => a.to_owned().into_pyarray(py).into_any(),
+        ArrayView::F64(a) => a.to_owned().into_pyarray(py).into_any(),
+        _ => unreachable!("every element type of the layer table"),
+    }
+}
+
+#[pymethods]
+impl Grid {
+    /// Pixels across.
+    #[getter]
+    fn width(&self) -> usize {
+        self.0.spec().width()
+    }
+
+    /// Pixels up.
+    #[getter]
+    fn height(&self) -> usize {
+        self.0.spec().height()
+    }
+
+    /// The x range `(lo, hi)`.
+    #[getter]
+    fn x_range(&self) -> (f64, f64) {
+        (self.0.spec().x().lo(), self.0.spec().x().hi())
+    }
+
+    /// The y range `(lo, hi)`.
+    #[getter]
+    fn y_range(&self) -> (f64, f64) {
+        (self.0.spec().y().lo(), self.0.spec().y().hi())
+    }
+
+    /// The z histogram's range, when there is one.
+    #[getter]
+    fn z_range(&self) -> Option<(f64, f64)> {
+        self.0.spec().zbins().map(|z| (z.lo(), z.hi()))
+    }
+
+    /// The number of z-histogram bins, when there is one.
+    #[getter]
+    fn z_bins(&self) -> Option<usize> {
+        self.0.spec().zbins().map(|z| z.len())
+    }
+
+    /// The layers, by name.
+    #[getter]
+    fn layers(&self) -> Vec<&'static str> {
+        self.0.spec().layers().iter().map(|l| l.name()).collect()
+    }
+
+    /// What happened to every point: a dict of counters.
+    #[getter]
+    fn counters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, value) in self.0.counters().fields() {
+            d.set_item(name, value)?;
+        }
+        Ok(d)
+    }
+
+    /// The grid's arrays by dataset name (`count`, `sum_z`, `count_z`
+    /// where it differs from `count`, `m2_z`, `min_z`, `max_z`, `sum_w`,
+    /// `zhist`), as numpy copies.
+    fn arrays<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (info, view) in self.0.layers() {
+            d.set_item(info.name, to_numpy(py, view))?;
+        }
+        Ok(d)
+    }
+
+    /// Points per pixel, shape (height, width).
+    #[getter]
+    fn count<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        to_numpy(py, self.0.array(ArrayId::Count).expect("every grid counts"))
+    }
+
+    /// Mean z per pixel (NaN where no point has a finite z); needs `sum`.
+    fn mean_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.mean_z().map(|a| a.into_pyarray(py).into_any())
+    }
+
+    /// Population standard deviation of z per pixel; needs `std`.
+    fn std_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.std_z().map(|a| a.into_pyarray(py).into_any())
+    }
+
+    /// The grid with `other`'s points added (same canvas and layers).
+    fn merge(&self, py: Python<'_>, other: &Grid) -> PyResult<Grid> {
+        let mut sum = self.0.clone();
+        py.detach(|| sum.merge(&other.0))
+            .map_err(|e| to_py(py, e))?;
+        Ok(Grid(sum))
+    }
+
+    fn __add__(&self, py: Python<'_>, other: &Grid) -> PyResult<Grid> {
+        self.merge(py, other)
+    }
+
+    /// Writes the grid to `path` (HDF5, atomically), as `densebin bin` does.
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let ctx = RunContext::new();
+        interruptible(py, &ctx, || {
+            densebin::store::write_grid(&self.0, &path, &ctx)
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let s = self.0.spec();
+        format!(
+            "densebin.Grid({}x{}, x {:?}..{:?}, y {:?}..{:?}, layers {}, {} points binned)",
+            s.width(),
+            s.height(),
+            s.x().lo(),
+            s.x().hi(),
+            s.y().lo(),
+            s.y().hi(),
+            s.layers(),
+            self.0.counters().points_binned
+        )
+    }
+}
+
+/// The compiled part of densebin; see the `densebin` package.
+#[pymodule]
+fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(bin, m)?)?;
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_class::<Grid>()?;
+    Ok(())
+}

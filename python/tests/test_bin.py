@@ -1,0 +1,196 @@
+"""densebin.bin on numpy arrays: exact counts against an independent numpy
+oracle, no copies of strided input, the same grid as the command line's,
+grid round trips and merges, and every error as the right exception."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import densebin
+
+W, H = 37, 23
+X_RANGE, Y_RANGE = (-1.0, 2.0), (-0.5, 0.75)
+
+
+def oracle_count(x, y, width, height, x_range, y_range):
+    """datashader's Canvas.points mapping, written out in numpy: in float64,
+    a multiply then an add (no fused multiply-add), the upper edge into the
+    last pixel, NaN and points outside the ranges dropped."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    (x0, x1), (y0, y1) = x_range, y_range
+    sx, sy = width / (x1 - x0), height / (y1 - y0)
+    tx, ty = -x0 * sx, -y0 * sy
+    with np.errstate(invalid="ignore"):
+        keep = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    i = np.minimum(np.trunc(x[keep] * sx + tx).astype(np.int64), width - 1)
+    j = np.minimum(np.trunc(y[keep] * sy + ty).astype(np.int64), height - 1)
+    out = np.zeros((height, width), np.uint64)
+    np.add.at(out, (j, i), 1)
+    return out
+
+
+def adversarial(lo, hi, n, rng):
+    """Values on and around every pixel edge, the range's ends, NaN, ±inf,
+    and random values inside and outside."""
+    edges = np.linspace(lo, hi, n + 1)
+    return np.concatenate(
+        [
+            edges,
+            np.nextafter(edges, -np.inf),
+            np.nextafter(edges, np.inf),
+            [np.nan, np.inf, -np.inf, lo, hi, 1e300, -1e300],
+            rng.uniform(lo - 0.3, hi + 0.3, 5000),
+        ]
+    )
+
+
+def points(dtype, rng):
+    x = adversarial(*X_RANGE, W, rng)
+    y = rng.permutation(adversarial(*Y_RANGE, H, rng))[: len(x)]
+    y = np.resize(y, len(x))
+    with np.errstate(over="ignore"):  # ±1e300 is ±inf in float32
+        return x.astype(dtype), y.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_counts_equal_the_numpy_oracle(dtype):
+    rng = np.random.default_rng(7)
+    x, y = points(dtype, rng)
+    g = densebin.bin(x, y, width=W, height=H, x_range=X_RANGE, y_range=Y_RANGE)
+    want = oracle_count(x, y, W, H, X_RANGE, Y_RANGE)
+    np.testing.assert_array_equal(g.count, want)
+    c = g.counters
+    assert c["points_read"] == len(x)
+    assert c["points_binned"] == want.sum()
+    assert c["points_read"] == c["points_binned"] + c["nonfinite_xy"] + c["out_of_range"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_strided_memmap_columns_are_binned_in_place(tmp_path, dtype):
+    rng = np.random.default_rng(11)
+    n = 200_000
+    path = tmp_path / "p.bin"
+    mm = np.memmap(path, dtype=dtype, mode="w+", shape=(n, 3))
+    mm[:, 0] = rng.normal(0.5, 0.6, n)
+    mm[:, 1] = rng.normal(0.1, 0.3, n)
+    mm[:, 2] = rng.normal(0.0, 1.0, n)
+    mm.flush()
+    X, Y, Z = np.memmap(path, dtype=dtype, mode="r", shape=(n, 3)).T
+    assert not X.flags.c_contiguous
+    g = densebin.bin(X, Y, Z, width=W, height=H, x_range=X_RANGE, y_range=Y_RANGE)
+    np.testing.assert_array_equal(g.count, oracle_count(X, Y, W, H, X_RANGE, Y_RANGE))
+    # The same points copied into contiguous float64 give the same grid.
+    copy = densebin.bin(
+        np.ascontiguousarray(X, np.float64),
+        np.ascontiguousarray(Y, np.float64),
+        np.ascontiguousarray(Z, np.float64),
+        width=W,
+        height=H,
+        x_range=X_RANGE,
+        y_range=Y_RANGE,
+    )
+    for name, a in g.arrays().items():
+        b = copy.arrays()[name]
+        if a.dtype.kind == "u":
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=name)
+    assert g.layers == ["count", "sum", "minmax", "zhist"]
+
+
+def test_ranges_default_to_the_finite_bounds_and_integers_convert():
+    x = np.array([0, 1, 2, 3, 10], dtype=np.int32)
+    y = np.array([5, 6, 7, 8, 9], dtype=np.int64)
+    g = densebin.bin(x, y, width=10, height=4)
+    assert g.x_range == (0.0, 10.0)
+    assert g.y_range == (5.0, 9.0)
+    assert g.count.sum() == 5
+    assert g.count[3, 9] == 1, "the upper corner lands in the last pixel"
+
+
+def test_the_grid_of_the_command_line_for_the_same_points(tmp_path):
+    exe = os.environ.get("DENSEBIN")
+    if not exe:
+        pytest.skip("DENSEBIN (the command line) is not set")
+    rng = np.random.default_rng(3)
+    pts = rng.normal(0.3, 0.7, (50_000, 3)).astype(np.float32)
+    pts[::97, 2] = np.nan
+    raw = tmp_path / "p.f32"
+    pts.tofile(raw)
+    h5 = tmp_path / "cli.h5"
+    args = ["--width", str(W), "--height", str(H), "--layers", "count,sum,minmax,std,zhist"]
+    args += [f"--x-range={X_RANGE[0]},{X_RANGE[1]}", f"--y-range={Y_RANGE[0]},{Y_RANGE[1]}"]
+    args += ["--z-range=-1,2", "--z-bins", "8"]
+    subprocess.run([exe, "bin", str(raw), "-o", str(h5), "--quiet", *args], check=True)
+    cli = densebin.open(h5)
+    ours = densebin.bin(
+        pts[:, 0],
+        pts[:, 1],
+        pts[:, 2],
+        width=W,
+        height=H,
+        x_range=X_RANGE,
+        y_range=Y_RANGE,
+        layers=["count", "sum", "minmax", "std", "zhist"],
+        z_bins=8,
+        z_range=(-1, 2),
+    )
+    assert cli.arrays().keys() == ours.arrays().keys()
+    for name, a in cli.arrays().items():
+        b = ours.arrays()[name]
+        if a.dtype.kind == "u":
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
+    cli_counters = dict(cli.counters, lines_ignored=0)
+    assert cli_counters == ours.counters
+
+
+def test_save_open_and_merge(tmp_path):
+    rng = np.random.default_rng(5)
+    x, y, z = rng.uniform(-1, 2, (3, 40_000))
+    kw = dict(width=W, height=H, x_range=X_RANGE, y_range=(-1, 2), z_range=(-1, 2))
+    whole = densebin.bin(x, y, z, **kw)
+    a = densebin.bin(x[:15_000], y[:15_000], z[:15_000], **kw)
+    b = densebin.bin(x[15_000:], y[15_000:], z[15_000:], **kw)
+    for merged in (a.merge(b), a + b, b + a):
+        np.testing.assert_array_equal(merged.count, whole.count)
+        np.testing.assert_allclose(merged.mean_z(), whole.mean_z(), rtol=1e-12)
+        np.testing.assert_array_equal(merged.arrays()["zhist"], whole.arrays()["zhist"])
+    path = tmp_path / "g.h5"
+    whole.save(path)
+    back = densebin.open(path)
+    for name, arr in whole.arrays().items():
+        np.testing.assert_array_equal(back.arrays()[name], arr, err_msg=name)
+    assert back.counters == whole.counters
+    assert "37x23" in repr(back)
+    other = densebin.bin(x, y, z, **dict(kw, width=W + 1))
+    with pytest.raises(densebin.InvalidInputError, match="width=, height="):
+        whole.merge(other)
+
+
+def test_errors_are_exceptions_of_the_right_kind(tmp_path):
+    x = np.linspace(0, 1, 10)
+    with pytest.raises(ValueError, match="one length"):
+        densebin.bin(x, x[:5])
+    with pytest.raises(densebin.InvalidInputError, match="1-D"):
+        densebin.bin(np.zeros((4, 2)), np.zeros((4, 2)))
+    with pytest.raises(densebin.InvalidInputError, match="real numbers"):
+        densebin.bin(np.array(["a", "b"]), np.array(["c", "d"]))
+    with pytest.raises(ValueError, match=r"empty or inverted.*x_range="):
+        densebin.bin(x, x, x_range=(1, 0), y_range=(0, 1))
+    with pytest.raises(ValueError, match=r"threads= must be at least 1"):
+        densebin.bin(x, x, threads=0)
+    with pytest.raises(ValueError, match="unknown layer"):
+        densebin.bin(x, x, layers="count,bogus")
+    with pytest.raises(ValueError, match=r"need a z column.*z="):
+        densebin.bin(x, x, layers="sum")
+    with pytest.raises(densebin.FileError) as missing:
+        densebin.open(tmp_path / "missing.h5")
+    assert isinstance(missing.value, OSError)
+    (tmp_path / "not.h5").write_bytes(b"not a grid")
+    with pytest.raises(densebin.FileError, match="not a readable HDF5 file"):
+        densebin.open(tmp_path / "not.h5")
