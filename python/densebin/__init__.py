@@ -22,6 +22,7 @@ import numpy as np
 from . import errors
 from ._densebin import Grid
 from ._densebin import bin as _bin
+from ._densebin import bin_files as _bin_files
 from ._densebin import open as _open
 from .errors import Error, FileError, GridMemoryError, InvalidInputError
 
@@ -32,6 +33,7 @@ __all__ = [
     "GridMemoryError",
     "InvalidInputError",
     "bin",
+    "bin_files",
     "errors",
     "open",
 ]
@@ -73,6 +75,22 @@ def _layers(layers):
     return ",".join(layers)
 
 
+def _grid(width, height, x_range, y_range, layers, z_bins, z_range):
+    return {
+        "width": int(width),
+        "height": int(height),
+        "x_range": _range("x_range", x_range),
+        "y_range": _range("y_range", y_range),
+        "layers": _layers(layers),
+        "z_bins": int(z_bins),
+        "z_range": _range("z_range", z_range),
+    }
+
+
+def _threads(threads):
+    return None if threads is None else int(threads)
+
+
 def bin(
     x,
     y,
@@ -105,14 +123,63 @@ def bin(
         _column("y", y),
         _column("z", z),
         _column("weight", weight),
-        int(width),
-        int(height),
-        _range("x_range", x_range),
-        _range("y_range", y_range),
-        _layers(layers),
-        int(z_bins),
-        _range("z_range", z_range),
-        None if threads is None else int(threads),
+        _grid(width, height, x_range, y_range, layers, z_bins, z_range),
+        _threads(threads),
+    )
+
+
+def bin_files(
+    paths,
+    *,
+    format="auto",  # noqa: A002 - the command line's name
+    fields=3,
+    x=0,
+    y=1,
+    z=None,
+    weight=None,
+    delimiter="auto",
+    header="auto",
+    skip_bad_lines=False,
+    width=1000,
+    height=1000,
+    x_range=None,
+    y_range=None,
+    layers=None,
+    z_bins=32,
+    z_range=None,
+    threads=None,
+):
+    """Bins point files with the command line's readers (text, raw
+    ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
+    :class:`Grid`: ``densebin bin`` from Python, with the same options under
+    the same names. ``paths`` is one path or a list; columns (``x``, ``y``,
+    ``z``, ``weight``) are 0-based indices or names from a header or a
+    structured ``.npy``; ``z=None`` takes column 2 when there is one.
+    ``format`` is ``auto`` (by extension), ``text``, ``f32``, ``f64`` or
+    ``npy``; ``delimiter`` ``auto``, ``whitespace``, ``comma``, ``tab`` or
+    ``semicolon``; ``header`` ``auto``, ``yes`` or ``no``. A malformed line
+    raises :class:`InvalidInputError` naming its file, line and column,
+    unless ``skip_bad_lines``.
+    """
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+
+    def col(c):
+        return None if c is None else str(c)
+
+    return _bin_files(
+        [str(p) for p in paths],
+        str(format),
+        int(fields),
+        col(x),
+        col(y),
+        col(z),
+        col(weight),
+        str(delimiter),
+        str(header),
+        bool(skip_bad_lines),
+        _grid(width, height, x_range, y_range, layers, z_bins, z_range),
+        _threads(threads),
     )
 
 

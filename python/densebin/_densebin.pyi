@@ -34,18 +34,28 @@ class Grid:
     def __add__(self, other: Grid) -> Grid: ...
     def save(self, path: str | PathLike[str]) -> None: ...
 
+class _GridArgs(dict[str, object]): ...
+
 def bin(
     x: npt.NDArray[np.floating],
     y: npt.NDArray[np.floating],
     z: npt.NDArray[np.floating] | None,
     weight: npt.NDArray[np.floating] | None,
-    width: int,
-    height: int,
-    x_range: tuple[float, float] | None,
-    y_range: tuple[float, float] | None,
-    layers: str | None,
-    z_bins: int,
-    z_range: tuple[float, float] | None,
+    grid: _GridArgs,
+    threads: int | None,
+) -> Grid: ...
+def bin_files(
+    paths: list[str],
+    format: str,
+    fields: int,
+    x: str,
+    y: str,
+    z: str | None,
+    weight: str | None,
+    delimiter: str,
+    header: str,
+    skip_bad_lines: bool,
+    grid: _GridArgs,
     threads: int | None,
 ) -> Grid: ...
 def open(path: str | PathLike[str]) -> Grid: ...

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use densebin::binning::BinRequest;
 use densebin::grid::{ArrayId, ArrayView};
-use densebin::read::{ArraySource, ColumnRef, PointsRef};
+use densebin::read::{
+    ArraySource, Column as ColumnSel, ColumnRef, Delimiter, Format, HeaderMode, Input, PointsRef,
+    ReadOptions,
+};
 use densebin::{Grid as CoreGrid, LayerSet, Param, RunContext};
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyKeyboardInterrupt;
@@ -118,21 +121,14 @@ impl<'py> Column<'py> {
 
 /// Bins columns of points into a grid; see `densebin.bin`.
 #[pyfunction]
-#[pyo3(signature = (x, y, z, weight, width, height, x_range, y_range, layers, z_bins, z_range, threads))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (x, y, z, weight, grid, threads))]
 fn bin(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     y: &Bound<'_, PyAny>,
     z: Option<&Bound<'_, PyAny>>,
     weight: Option<&Bound<'_, PyAny>>,
-    width: usize,
-    height: usize,
-    x_range: Option<(f64, f64)>,
-    y_range: Option<(f64, f64)>,
-    layers: Option<String>,
-    z_bins: usize,
-    z_range: Option<(f64, f64)>,
+    grid: GridArgs,
     threads: Option<usize>,
 ) -> PyResult<Grid> {
     let cols = (
@@ -141,10 +137,6 @@ fn bin(
         z.map(|z| Column::extract("z", z)).transpose()?,
         weight.map(|w| Column::extract("weight", w)).transpose()?,
     );
-    let layers = layers
-        .map(|l| l.parse::<LayerSet>())
-        .transpose()
-        .map_err(|e| to_py(py, e))?;
     let points = PointsRef::new(
         cols.0.view(),
         cols.1.view(),
@@ -152,22 +144,134 @@ fn bin(
         cols.3.as_ref().map(Column::view),
     )
     .map_err(|e| to_py(py, e))?;
-    let request = BinRequest {
-        width,
-        height,
-        x_range,
-        y_range,
-        layers,
-        z_bins,
-        z_range,
-        ..BinRequest::default()
-    };
+    let request = request(py, grid)?;
     let ctx = RunContext::new()
         .with_threads(threads)
         .map_err(|e| to_py(py, e))?;
     let mut sources = [ArraySource::new("arrays", points)];
     let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
     Ok(Grid(grid))
+}
+
+/// The grid arguments both `bin` and `bin_files` take, as a dict.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct GridArgs {
+    width: usize,
+    height: usize,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    layers: Option<String>,
+    z_bins: usize,
+    z_range: Option<(f64, f64)>,
+}
+
+/// One of `names` (the command line's spellings), for argument `arg`.
+fn choice<T: Copy>(arg: &str, value: &str, names: &[(&str, T)]) -> PyResult<T> {
+    names
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(value))
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let valid: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "{arg}= must be one of {}, not {value:?}",
+                valid.join(", ")
+            ))
+        })
+}
+
+/// Bins point files with the command line's readers; see
+/// `densebin.bin_files`.
+#[pyfunction]
+#[pyo3(signature = (paths, format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, grid, threads))]
+#[allow(clippy::too_many_arguments)]
+fn bin_files(
+    py: Python<'_>,
+    paths: Vec<std::path::PathBuf>,
+    format: &str,
+    fields: usize,
+    x: &str,
+    y: &str,
+    z: Option<&str>,
+    weight: Option<&str>,
+    delimiter: &str,
+    header: &str,
+    skip_bad_lines: bool,
+    grid: GridArgs,
+    threads: Option<usize>,
+) -> PyResult<Grid> {
+    let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
+    let opts = ReadOptions {
+        format: choice(
+            "format",
+            format,
+            &[
+                ("auto", Format::Auto),
+                ("text", Format::Text),
+                ("f32", Format::F32),
+                ("f64", Format::F64),
+                ("npy", Format::Npy),
+            ],
+        )?,
+        fields,
+        delimiter: choice(
+            "delimiter",
+            delimiter,
+            &[
+                ("auto", Delimiter::Auto),
+                ("whitespace", Delimiter::Whitespace),
+                ("comma", Delimiter::Comma),
+                ("tab", Delimiter::Tab),
+                ("semicolon", Delimiter::Semicolon),
+            ],
+        )?,
+        header: choice(
+            "header",
+            header,
+            &[
+                ("auto", HeaderMode::Auto),
+                ("yes", HeaderMode::Present),
+                ("no", HeaderMode::Absent),
+            ],
+        )?,
+        x: column(x),
+        y: column(y),
+        z: z.map(column),
+        weight: weight.map(column),
+        skip_bad_lines,
+    };
+    let request = request(py, grid)?;
+    let ctx = RunContext::new()
+        .with_threads(threads)
+        .map_err(|e| to_py(py, e))?;
+    let grid = interruptible(py, &ctx, || {
+        let mut inputs = paths
+            .iter()
+            .map(|p| Input::open(p, &opts))
+            .collect::<densebin::Result<Vec<_>>>()?;
+        request.run(&mut inputs, &ctx)
+    })?;
+    Ok(Grid(grid))
+}
+
+/// The library's request for `args`.
+fn request(py: Python<'_>, args: GridArgs) -> PyResult<BinRequest> {
+    let layers = args
+        .layers
+        .map(|l| l.parse::<LayerSet>())
+        .transpose()
+        .map_err(|e| to_py(py, e))?;
+    Ok(BinRequest {
+        width: args.width,
+        height: args.height,
+        x_range: args.x_range,
+        y_range: args.y_range,
+        layers,
+        z_bins: args.z_bins,
+        z_range: args.z_range,
+        ..BinRequest::default()
+    })
 }
 
 /// Reads a grid file written by `Grid.save` or the command line.
@@ -315,6 +419,7 @@ impl Grid {
 #[pymodule]
 fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bin, m)?)?;
+    m.add_function(wrap_pyfunction!(bin_files, m)?)?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_class::<Grid>()?;
     Ok(())
