@@ -8,16 +8,17 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use densebin::binning::BinRequest;
-use densebin::grid::{ArrayId, ArrayView};
+use densebin::grid::layers::ARRAYS;
+use densebin::grid::{ArrayData, ArrayId, ArrayView, Counters, InputInfo};
 use densebin::read::{
     ArraySource, Column as ColumnSel, ColumnRef, Delimiter, Format, HeaderMode, Input, PointsRef,
     ReadOptions,
 };
-use densebin::{Grid as CoreGrid, LayerSet, Param, RunContext};
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use densebin::{Grid as CoreGrid, GridSpec, LayerSet, Param, RunContext};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 /// How Python spells a parameter in messages: `z_bins=`.
 fn keyword(p: Param) -> String {
@@ -397,6 +398,95 @@ impl Grid {
         interruptible(py, &ctx, || {
             densebin::store::write_grid(&self.0, &path, &ctx)
         })
+    }
+
+    /// Pickling: the spec, the counters, the inputs and the arrays as
+    /// numpy (their raw bytes; no temporary files).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let g = &slf.get().0;
+        let s = g.spec();
+        let state = PyDict::new(py);
+        state.set_item("width", s.width())?;
+        state.set_item("height", s.height())?;
+        state.set_item("x_range", (s.x().lo(), s.x().hi()))?;
+        state.set_item("y_range", (s.y().lo(), s.y().hi()))?;
+        state.set_item("layers", s.layers().to_string())?;
+        state.set_item("zhist", s.zbins().map(|z| (z.len(), (z.lo(), z.hi()))))?;
+        let counters = PyDict::new(py);
+        for (name, value) in g.counters().fields() {
+            counters.set_item(name, value)?;
+        }
+        state.set_item("counters", counters)?;
+        let inputs: Vec<_> = g
+            .inputs()
+            .iter()
+            .map(|i| (i.name.clone(), i.size, i.mtime, i.bad_lines.clone()))
+            .collect();
+        state.set_item("inputs", inputs)?;
+        let arrays = PyDict::new(py);
+        for (info, view) in g.layers() {
+            arrays.set_item(info.name, to_numpy(py, view))?;
+        }
+        state.set_item("arrays", arrays)?;
+        let rebuild = py.get_type::<Grid>().getattr("_from_state")?;
+        PyTuple::new(py, [rebuild, PyTuple::new(py, [state])?.into_any()])
+    }
+
+    /// The grid `__reduce__` described.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<Grid> {
+        let item = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+            state.get_item(k)?.ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!("no {k} in the state"))
+            })
+        };
+        let layers: String = item("layers")?.extract()?;
+        let layers = layers.parse::<LayerSet>().map_err(|e| to_py(py, e))?;
+        let zhist: Option<(usize, (f64, f64))> = item("zhist")?.extract()?;
+        let spec = GridSpec::new(
+            item("width")?.extract()?,
+            item("height")?.extract()?,
+            item("x_range")?.extract()?,
+            item("y_range")?.extract()?,
+        )
+        .and_then(|s| s.with_layers(layers, zhist))
+        .map_err(|e| to_py(py, e))?;
+        let mut counters = Counters::default();
+        for (name, value) in item("counters")?.cast_into::<PyDict>()?.iter() {
+            counters.set(&name.extract::<String>()?, value.extract()?);
+        }
+        let inputs = item("inputs")?
+            .extract::<Vec<(String, Option<u64>, Option<i64>, Vec<u64>)>>()?
+            .into_iter()
+            .map(|(name, size, mtime, bad_lines)| InputInfo {
+                name,
+                size,
+                mtime,
+                bad_lines,
+            })
+            .collect();
+        let mut grid = CoreGrid::empty(spec);
+        for (name, array) in item("arrays")?.cast_into::<PyDict>()?.iter() {
+            let name: String = name.extract()?;
+            let info = ARRAYS.iter().find(|a| a.name == name).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!("no array {name:?} in a grid"))
+            })?;
+            let data = if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, u64>>() {
+                ArrayData::U64(a.as_array().to_owned())
+            } else if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, u32>>() {
+                ArrayData::U32(a.as_array().to_owned())
+            } else {
+                let a = array.extract::<PyReadonlyArrayDyn<'_, f64>>()?;
+                ArrayData::F64(a.as_array().to_owned())
+            };
+            grid.set_array(info.id, data).map_err(|e| to_py(py, e))?;
+        }
+        Ok(Grid(grid.with_provenance(counters, inputs)))
+    }
+
+    fn __eq__(&self, other: &Grid) -> bool {
+        self.0 == other.0
     }
 
     fn __repr__(&self) -> String {

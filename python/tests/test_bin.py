@@ -194,3 +194,28 @@ def test_errors_are_exceptions_of_the_right_kind(tmp_path):
     (tmp_path / "not.h5").write_bytes(b"not a grid")
     with pytest.raises(densebin.FileError, match="not a readable HDF5 file"):
         densebin.open(tmp_path / "not.h5")
+
+
+def test_grids_pickle_compactly_and_exactly(tmp_path):
+    import pickle
+
+    rng = np.random.default_rng(13)
+    x, y, z, w = rng.normal(0, 1, (4, 20_000))
+    z[::50] = np.nan  # count_z differs from count
+    g = densebin.bin(
+        x, y, z, w, width=W, height=H, layers="count,sum,minmax,std,zhist", z_bins=6
+    )
+    data = pickle.dumps(g)
+    back = pickle.loads(data)
+    assert back == g
+    assert back.layers == g.layers and back.z_range == g.z_range
+    assert back.counters == g.counters
+    for name, a in g.arrays().items():
+        np.testing.assert_array_equal(back.arrays()[name], a, err_msg=name)
+    raw = sum(a.nbytes for a in g.arrays().values())
+    assert len(data) < raw + 4096, (len(data), raw)
+    # A file's grid keeps its inputs through a pickle.
+    path = tmp_path / "p.f64"
+    np.column_stack([x, y, z]).tofile(path)
+    f = densebin.bin_files(path, width=W, height=H)
+    assert pickle.loads(pickle.dumps(f)) == f

@@ -132,6 +132,15 @@ impl Grid {
         Ok(())
     }
 
+    /// This grid with `counters` and `inputs` as the account of its points:
+    /// for a grid rebuilt from its parts ([`Grid::layers`], a pickle).
+    #[must_use]
+    pub fn with_provenance(mut self, counters: Counters, inputs: Vec<InputInfo>) -> Grid {
+        self.counters = counters;
+        self.inputs = inputs;
+        self
+    }
+
     /// Array `id` as values of type `T`.
     pub(crate) fn typed<T: Elem>(&self, id: ArrayId) -> Option<&ArrayD<T>> {
         self.arrays[id as usize].as_ref().and_then(T::of)
