@@ -219,3 +219,25 @@ def test_grids_pickle_compactly_and_exactly(tmp_path):
     np.column_stack([x, y, z]).tofile(path)
     f = densebin.bin_files(path, width=W, height=H)
     assert pickle.loads(pickle.dumps(f)) == f
+
+
+def test_ctrl_c_stops_a_call_and_the_next_one_works():
+    import signal
+    import threading
+
+    # 200 M points of zeros: pages that cost nothing to make and take about
+    # a second to bin here, far longer than the 20 ms before the signal.
+    n = 200_000_000
+    x = np.zeros(n, np.float32)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.02, lambda: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            densebin.bin(x, x, width=100, height=100, x_range=(-1, 1), y_range=(-1, 1))
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+    small = np.zeros(1000, np.float32)
+    g = densebin.bin(small, small, width=100, height=100, x_range=(-1, 1), y_range=(-1, 1))
+    assert g.count.sum() == 1000
