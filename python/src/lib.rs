@@ -485,6 +485,74 @@ impl Grid {
         Ok(Grid(grid.with_provenance(counters, inputs)))
     }
 
+    /// The grid file's root attributes, in order (`densebin.store`'s
+    /// `attributes`): for `to_xarray`.
+    fn file_attributes<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+        use densebin::store::Attr;
+        densebin::store::attributes(&self.0)
+            .into_iter()
+            .map(|(name, value)| {
+                let v = match value {
+                    Attr::Text(s) => s.into_pyobject(py)?.into_any(),
+                    Attr::Texts(v) => v.into_pyobject(py)?.into_any(),
+                    Attr::U32(v) => v.into_pyobject(py)?.into_any(),
+                    Attr::U64(v) => v.into_pyobject(py)?.into_any(),
+                    Attr::F64s(v) => v.into_pyarray(py).into_any(),
+                    Attr::I64s(v) => v.into_pyarray(py).into_any(),
+                    Attr::U64s(v) => v.into_pyarray(py).into_any(),
+                    _ => unreachable!("every attribute kind of the store"),
+                };
+                Ok((name, v))
+            })
+            .collect()
+    }
+
+    /// The coordinates: `(name, values, long_name)` for x, y and z_bin.
+    fn coordinates<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Vec<(&'static str, Bound<'py, PyAny>, &'static str)> {
+        densebin::store::coordinates(self.0.spec())
+            .into_iter()
+            .map(|(n, v, long)| (n, v.into_pyarray(py).into_any(), long))
+            .collect()
+    }
+
+    /// Every array the grid holds: `(name, dims, long_name, values)`.
+    fn variables<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Vec<(
+        &'static str,
+        Vec<&'static str>,
+        &'static str,
+        Bound<'py, PyAny>,
+    )> {
+        use densebin::grid::layers::Shape;
+        self.0
+            .layers()
+            .map(|(info, view)| {
+                let dims = match info.shape {
+                    Shape::Plane => vec!["y", "x"],
+                    _ => vec!["z_bin", "y", "x"],
+                };
+                (info.name, dims, info.long_name, to_numpy(py, view))
+            })
+            .collect()
+    }
+
+    /// The grid as an `xarray.Dataset`, equal to what `xarray.open_dataset`
+    /// gives for its saved file: the same variables, coordinates (`x`, `y`,
+    /// `z_bin`) and attributes.
+    fn to_xarray<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("densebin._xarray")?
+            .call_method1("to_xarray", (slf,))
+    }
+
     fn __eq__(&self, other: &Grid) -> bool {
         self.0 == other.0
     }

@@ -241,3 +241,24 @@ def test_ctrl_c_stops_a_call_and_the_next_one_works():
     small = np.zeros(1000, np.float32)
     g = densebin.bin(small, small, width=100, height=100, x_range=(-1, 1), y_range=(-1, 1))
     assert g.count.sum() == 1000
+
+
+def test_to_xarray_is_what_xarray_reads_from_the_saved_file(tmp_path):
+    xr = pytest.importorskip("xarray")
+    rng = np.random.default_rng(17)
+    pts = rng.normal(0, 0.5, (5_000, 3))
+    pts[::31, 2] = np.nan
+    one = tmp_path / "one.f64"
+    pts.tofile(one)
+    two = tmp_path / "two.f64"
+    pts[:100].tofile(two)
+    kw = dict(width=W, height=H, z_bins=5, layers="count,sum,minmax,std,zhist")
+    for grid in (
+        densebin.bin(pts[:, 0], pts[:, 1], pts[:, 2], **kw),
+        densebin.bin_files([one], **kw),
+        densebin.bin_files([one, two], **kw),
+    ):
+        path = tmp_path / "g.h5"
+        grid.save(path)
+        with xr.open_dataset(path) as saved:
+            xr.testing.assert_identical(grid.to_xarray(), saved.load())

@@ -99,57 +99,137 @@ pub fn options() -> hdf5::file::FileBuilder {
     b
 }
 
+/// One attribute of a grid file's root (see [`attributes`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Attr {
+    /// A UTF-8 string.
+    Text(String),
+    /// Strings, one per input.
+    Texts(Vec<String>),
+    /// A `u32`.
+    U32(u32),
+    /// A `u64`.
+    U64(u64),
+    /// `f64` values (a range, or one per input).
+    F64s(Vec<f64>),
+    /// `i64` values, one per input.
+    I64s(Vec<i64>),
+    /// `u64` values.
+    U64s(Vec<u64>),
+}
+
+/// The root attributes of `grid`'s file, in the order they are written:
+/// the format, the canvas and layers, the counters, and the inputs (absent
+/// when there are none: HDF5 attributes cannot be empty arrays). What the
+/// Python package's `to_xarray` shows too.
+pub fn attributes(grid: &Grid) -> Vec<(&'static str, Attr)> {
+    let spec = grid.spec();
+    let text = |s: &str| Attr::Text(s.to_string());
+    let mut out = vec![
+        ("format", text(FORMAT_NAME)),
+        ("format_version", Attr::U32(FORMAT_VERSION)),
+        ("densebin_version", text(env!("CARGO_PKG_VERSION"))),
+        ("width", Attr::U64(spec.width() as u64)),
+        ("height", Attr::U64(spec.height() as u64)),
+        ("x_range", Attr::F64s(vec![spec.x().lo(), spec.x().hi()])),
+        ("y_range", Attr::F64s(vec![spec.y().lo(), spec.y().hi()])),
+        ("x_axis_type", text("linear")),
+        ("y_axis_type", text("linear")),
+        ("layers", Attr::Text(spec.layers().to_string())),
+    ];
+    if let Some(z) = spec.zbins() {
+        out.push(("z_bins", Attr::U64(z.len() as u64)));
+        out.push(("z_range", Attr::F64s(vec![z.lo(), z.hi()])));
+    }
+    out.extend(
+        grid.counters()
+            .fields()
+            .into_iter()
+            .map(|(n, v)| (n, Attr::U64(v))),
+    );
+    let inputs = grid.inputs();
+    if !inputs.is_empty() {
+        // Flat, MAX_BAD_LINES per input, 0 for none: netCDF readers cannot
+        // open 2-D attributes.
+        let per = InputInfo::MAX_BAD_LINES;
+        let mut bad = vec![0u64; inputs.len() * per];
+        for (row, i) in inputs.iter().enumerate() {
+            for (col, &line) in i.bad_lines.iter().take(per).enumerate() {
+                bad[row * per + col] = line;
+            }
+        }
+        out.extend([
+            (
+                "input_name",
+                Attr::Texts(inputs.iter().map(|i| i.name.clone()).collect()),
+            ),
+            (
+                "input_size",
+                Attr::I64s(
+                    inputs
+                        .iter()
+                        .map(|i| i.size.map_or(-1, |s| s as i64))
+                        .collect(),
+                ),
+            ),
+            (
+                "input_mtime",
+                Attr::F64s(
+                    inputs
+                        .iter()
+                        .map(|i| i.mtime.map_or(f64::NAN, |t| t as f64))
+                        .collect(),
+                ),
+            ),
+            ("input_bad_lines", Attr::U64s(bad)),
+        ]);
+    }
+    out
+}
+
+/// The coordinates of a grid of `spec`: name, values (pixel or bin
+/// centres, lowest first) and long name; `z_bin` with a z histogram.
+pub fn coordinates(spec: &GridSpec) -> Vec<(&'static str, Vec<f64>, &'static str)> {
+    let mut out = vec![
+        ("x", spec.x().centres(), "x of pixel centres"),
+        (
+            "y",
+            spec.y().centres(),
+            "y of pixel centres (row 0 is the bottom)",
+        ),
+    ];
+    if let Some(z) = spec.zbins() {
+        out.push(("z_bin", z.centres(), "z of histogram bin centres"));
+    }
+    out
+}
+
 fn write_contents(grid: &Grid, file: &File, ctx: &RunContext) -> hdf5::Result<()> {
     let spec = grid.spec();
-    let (h, w) = (spec.height(), spec.width());
-    attr_str(file, "format", FORMAT_NAME)?;
-    attr_scalar(file, "format_version", FORMAT_VERSION)?;
-    attr_str(file, "densebin_version", env!("CARGO_PKG_VERSION"))?;
-    attr_scalar(file, "width", w as u64)?;
-    attr_scalar(file, "height", h as u64)?;
-    attr_array(
-        file,
-        "x_range",
-        ndarray::arr1(&[spec.x().lo(), spec.x().hi()]).view(),
-    )?;
-    attr_array(
-        file,
-        "y_range",
-        ndarray::arr1(&[spec.y().lo(), spec.y().hi()]).view(),
-    )?;
-    attr_str(file, "x_axis_type", "linear")?;
-    attr_str(file, "y_axis_type", "linear")?;
-    attr_str(file, "layers", &spec.layers().to_string())?;
-    if let Some(z) = spec.zbins() {
-        attr_scalar(file, "z_bins", z.len() as u64)?;
-        attr_array(file, "z_range", ndarray::arr1(&[z.lo(), z.hi()]).view())?;
+    for (name, value) in attributes(grid) {
+        match value {
+            Attr::Text(v) => attr_str(file, name, &v)?,
+            Attr::Texts(v) => {
+                let v: Vec<&str> = v.iter().map(String::as_str).collect();
+                attr_strings(file, name, &v, false)?;
+            }
+            Attr::U32(v) => attr_scalar(file, name, v)?,
+            Attr::U64(v) => attr_scalar(file, name, v)?,
+            Attr::F64s(v) => attr_array(file, name, ndarray::ArrayView1::from(&v))?,
+            Attr::I64s(v) => attr_array(file, name, ndarray::ArrayView1::from(&v))?,
+            Attr::U64s(v) => attr_array(file, name, ndarray::ArrayView1::from(&v))?,
+        }
     }
-    for (name, value) in grid.counters().fields() {
-        attr_scalar(file, name, value)?;
+    let mut scales = std::collections::HashMap::new();
+    for (name, values, long) in coordinates(spec) {
+        scales.insert(name, scale(file, name, &values, long)?);
     }
-    write_inputs(file, grid.inputs())?;
-
-    let x = scale(file, "x", &spec.x().centres(), "x of pixel centres")?;
-    let y = scale(
-        file,
-        "y",
-        &spec.y().centres(),
-        "y of pixel centres (row 0 is the bottom)",
-    )?;
-    let zb = match spec.zbins() {
-        Some(z) => Some(scale(
-            file,
-            "z_bin",
-            &z.centres(),
-            "z of histogram bin centres",
-        )?),
-        None => None,
-    };
-
+    let (x, y, zb) = (&scales["x"], &scales["y"], scales.get("z_bin"));
     for (info, data) in grid.layers() {
         let axes: Vec<&Dataset> = match info.shape {
-            Shape::Plane => vec![&y, &x],
-            Shape::PerZBin => vec![zb.as_ref().expect("a histogram has z bins"), &y, &x],
+            Shape::Plane => vec![y, x],
+            Shape::PerZBin => vec![zb.expect("a histogram has z bins"), y, x],
         };
         let ds = match data {
             ArrayView::U32(v) => layer(file, info, v, ctx)?,
@@ -189,40 +269,6 @@ fn layer<T: Stored>(
     write_chunks(&ds, data, &chunk, info.sparse, ctx)?;
     attr_str(&ds, "long_name", info.long_name)?;
     Ok(ds)
-}
-
-fn write_inputs(file: &File, inputs: &[InputInfo]) -> hdf5::Result<()> {
-    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
-    let sizes: Vec<i64> = inputs
-        .iter()
-        .map(|i| i.size.map_or(-1, |s| s as i64))
-        .collect();
-    let mtimes: Vec<f64> = inputs
-        .iter()
-        .map(|i| i.mtime.map_or(f64::NAN, |t| t as f64))
-        .collect();
-    // Flat, MAX_BAD_LINES per input, 0 for none: netCDF readers cannot
-    // open 2-D attributes.
-    let mut bad = vec![0u64; inputs.len() * InputInfo::MAX_BAD_LINES];
-    for (row, i) in inputs.iter().enumerate() {
-        for (col, &line) in i
-            .bad_lines
-            .iter()
-            .take(InputInfo::MAX_BAD_LINES)
-            .enumerate()
-        {
-            bad[row * InputInfo::MAX_BAD_LINES + col] = line;
-        }
-    }
-    if inputs.is_empty() {
-        // HDF5 attributes cannot be empty arrays; an absent attribute means
-        // no inputs.
-        return Ok(());
-    }
-    attr_strings(file, "input_name", &names, false)?;
-    attr_array(file, "input_size", ndarray::ArrayView1::from(&sizes))?;
-    attr_array(file, "input_mtime", ndarray::ArrayView1::from(&mtimes))?;
-    attr_array(file, "input_bad_lines", ndarray::ArrayView1::from(&bad))
 }
 
 /// What a grid file says about itself, without its layers.
