@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from . import errors
-from ._densebin import Grid
+from ._densebin import Grid, Image
 from ._densebin import bin as _bin
 from ._densebin import bin_files as _bin_files
 from ._densebin import open as _open
@@ -31,6 +31,7 @@ __all__ = [
     "FileError",
     "Grid",
     "GridMemoryError",
+    "Image",
     "InvalidInputError",
     "bin",
     "bin_files",

@@ -8,17 +8,19 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use densebin::binning::BinRequest;
+use densebin::encode::Compression;
 use densebin::grid::layers::ARRAYS;
 use densebin::grid::{ArrayData, ArrayId, ArrayView, Counters, InputInfo};
 use densebin::read::{
     ArraySource, Column as ColumnSel, ColumnRef, Delimiter, Format, HeaderMode, Input, PointsRef,
     ReadOptions,
 };
+use densebin::shade::{Colormap, How, Mode, Shading};
 use densebin::{Grid as CoreGrid, GridSpec, LayerSet, Param, RunContext};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 /// How Python spells a parameter in messages: `z_bins=`.
 fn keyword(p: Param) -> String {
@@ -544,6 +546,69 @@ impl Grid {
             .collect()
     }
 
+    /// Shades the grid into an `Image`: every mode and option of
+    /// `densebin shade`, under its flags' names. `cmap` is a colormap name
+    /// (`viridis`, `magma_r`, …) or a list of colours (`["#000", "red"]`);
+    /// `background` a colour, or `None` for transparent.
+    #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn shade(
+        &self,
+        py: Python<'_>,
+        mode: &str,
+        cmap: Option<&Bound<'_, PyAny>>,
+        how: Option<&str>,
+        span: Option<(f64, f64)>,
+        z_span: Option<(f64, f64)>,
+        alpha: f64,
+        min_alpha: Option<f64>,
+        background: Option<&str>,
+        spread: usize,
+        weighted: bool,
+    ) -> PyResult<Image> {
+        let lib = |e: densebin::Error| to_py(py, e);
+        let cmap: Colormap = match cmap {
+            None => "viridis".parse().map_err(lib)?,
+            Some(c) => {
+                let text = if let Ok(list) = c.cast::<PyList>() {
+                    let colours: Vec<String> = list.extract()?;
+                    colours.join(",")
+                } else if let Ok(name) = c.extract::<String>() {
+                    name
+                } else {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "cmap= must be a colormap name or a list of colours",
+                    ));
+                };
+                text.parse().map_err(lib)?
+            }
+        };
+        let background = match background {
+            None => None,
+            Some(c) if c.eq_ignore_ascii_case("transparent") => None,
+            Some(c) => Some(densebin::shade::parse_color(c).map_err(lib)?),
+        };
+        let shading = Shading {
+            mode: mode.parse::<Mode>().map_err(lib)?,
+            weighted,
+            cmap,
+            how: how.map(str::parse::<How>).transpose().map_err(lib)?,
+            span,
+            z_span,
+            alpha,
+            min_alpha,
+            background,
+            spread,
+        };
+        let shaded = py
+            .detach(|| densebin::shade::shade(&self.0, &shading))
+            .map_err(lib)?;
+        Ok(Image {
+            image: shaded.image,
+            text: densebin::encode::png_text(&self.0, &shading),
+        })
+    }
+
     /// The grid as an `xarray.Dataset`, equal to what `xarray.open_dataset`
     /// gives for its saved file: the same variables, coordinates (`x`, `y`,
     /// `z_bin`) and attributes.
@@ -573,6 +638,64 @@ impl Grid {
     }
 }
 
+/// A shaded grid: premultiplied RGBA inside, straight 8-bit RGBA out.
+#[pyclass(module = "densebin", name = "Image", frozen)]
+struct Image {
+    image: densebin::image::Image,
+    /// The PNG text chunks (the canvas, the inputs, the shading).
+    text: Vec<(String, String)>,
+}
+
+#[pymethods]
+impl Image {
+    /// Pixels across.
+    #[getter]
+    fn width(&self) -> usize {
+        self.image.width()
+    }
+
+    /// Pixels up.
+    #[getter]
+    fn height(&self) -> usize {
+        self.image.height()
+    }
+
+    /// The pixels as `uint8` of shape (height, width, 4), straight alpha,
+    /// row 0 at the top.
+    fn to_numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let shape = (self.image.height(), self.image.width(), 4);
+        let rgba =
+            ndarray::Array3::from_shape_vec(shape, self.image.to_rgba8()).expect("4 bytes a pixel");
+        Ok(rgba.into_pyarray(py).into_any())
+    }
+
+    /// Writes the image as PNG (atomically), with the command line's
+    /// metadata; `compression` is `"none"`, `"fast"` or a level 1 to 9.
+    #[pyo3(signature = (path, compression="3"))]
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf, compression: &str) -> PyResult<()> {
+        let compression: Compression = compression.parse().map_err(|e| to_py(py, e))?;
+        let ctx = RunContext::new();
+        py.detach(|| densebin::encode::write_png(&self.image, &path, compression, &self.text, &ctx))
+            .map_err(|e| to_py(py, e))
+    }
+
+    /// The PNG, for notebooks.
+    fn _repr_png_<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::new();
+        densebin::encode::encode_png(&self.image, &mut out, Compression::Level(3), &self.text)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "densebin.Image({}x{})",
+            self.image.width(),
+            self.image.height()
+        )
+    }
+}
+
 /// The compiled part of densebin; see the `densebin` package.
 #[pymodule]
 fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -580,5 +703,6 @@ fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bin_files, m)?)?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_class::<Grid>()?;
+    m.add_class::<Image>()?;
     Ok(())
 }

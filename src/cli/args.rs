@@ -397,36 +397,3 @@ impl ShadeArgs {
         }
     }
 }
-
-/// The PNG text chunks: the program, the canvas, the inputs and the
-/// shading.
-pub fn png_text(grid: &densebin::Grid, shading: &Shading) -> Vec<(String, String)> {
-    let spec = grid.spec();
-    let mut text = vec![
-        (
-            "Software".to_string(),
-            format!("densebin {}", env!("CARGO_PKG_VERSION")),
-        ),
-        (
-            "densebin:extent".to_string(),
-            format!(
-                "x {:?},{:?} y {:?},{:?}",
-                spec.x().lo(),
-                spec.x().hi(),
-                spec.y().lo(),
-                spec.y().hi()
-            ),
-        ),
-    ];
-    let inputs: Vec<&str> = grid.inputs().iter().map(|i| i.name.as_str()).collect();
-    if !inputs.is_empty() {
-        text.push(("densebin:inputs".to_string(), inputs.join(", ")));
-    }
-    text.extend(
-        shading
-            .describe()
-            .into_iter()
-            .map(|(k, v)| (format!("densebin:{k}"), v)),
-    );
-    text
-}

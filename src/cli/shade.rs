@@ -62,7 +62,7 @@ pub fn shade_and_write(
     let img = shade(grid, &shading)?.image;
     timing.push(("shaded", started.elapsed()));
     let started = Instant::now();
-    let text = args::png_text(grid, &shading);
+    let text = densebin::encode::png_text(grid, &shading);
     args::writing(
         write_png(&img, output, shade_args.compression, &text, &global.ctx),
         output,

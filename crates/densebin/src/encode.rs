@@ -7,7 +7,9 @@ use std::path::Path;
 use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
+use crate::grid::Grid;
 use crate::image::Image;
+use crate::shade::Shading;
 
 /// How hard to compress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +113,40 @@ pub fn write_png(
         })?;
         buf.flush().map_err(|e| Error::io(path, e))
     })
+}
+
+/// The PNG text chunks densebin writes: the program, the canvas, the
+/// inputs and the shading (`Software`, `densebin:extent`,
+/// `densebin:inputs`, `densebin:mode`, …).
+pub fn png_text(grid: &Grid, shading: &Shading) -> Vec<(String, String)> {
+    let spec = grid.spec();
+    let mut text = vec![
+        (
+            "Software".to_string(),
+            format!("densebin {}", env!("CARGO_PKG_VERSION")),
+        ),
+        (
+            "densebin:extent".to_string(),
+            format!(
+                "x {:?},{:?} y {:?},{:?}",
+                spec.x().lo(),
+                spec.x().hi(),
+                spec.y().lo(),
+                spec.y().hi()
+            ),
+        ),
+    ];
+    let inputs: Vec<&str> = grid.inputs().iter().map(|i| i.name.as_str()).collect();
+    if !inputs.is_empty() {
+        text.push(("densebin:inputs".to_string(), inputs.join(", ")));
+    }
+    text.extend(
+        shading
+            .describe()
+            .into_iter()
+            .map(|(k, v)| (format!("densebin:{k}"), v)),
+    );
+    text
 }
 
 #[cfg(test)]
