@@ -132,7 +132,7 @@ def bin(
 def bin_files(
     paths,
     *,
-    format="auto",  # noqa: A002 - the command line's name
+    format="auto",
     fields=3,
     x=0,
     y=1,
@@ -184,6 +184,6 @@ def bin_files(
     )
 
 
-def open(path):  # noqa: A001 - the name of the API
+def open(path):
     """Reads a grid file written by :meth:`Grid.save` or ``densebin bin``."""
     return _open(str(path))

@@ -18,7 +18,9 @@ def _as_read(value):
 def to_xarray(grid):
     import xarray as xr
 
-    coords = {name: (name, values, {"long_name": long}) for name, values, long in grid.coordinates()}
+    coords = {
+        name: (name, values, {"long_name": long}) for name, values, long in grid.coordinates()
+    }
     data_vars = {
         name: (tuple(dims), values, {"long_name": long})
         for name, dims, long, values in grid.variables()

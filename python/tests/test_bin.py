@@ -97,7 +97,8 @@ def test_strided_memmap_columns_are_binned_in_place(tmp_path, dtype):
         if a.dtype.kind == "u":
             np.testing.assert_array_equal(a, b, err_msg=name)
         else:
-            np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=name)
+            # Sums in another order (chunks merge as they finish): to rounding.
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
     assert g.layers == ["count", "sum", "minmax", "zhist"]
 
 
@@ -158,7 +159,7 @@ def test_save_open_and_merge(tmp_path):
     b = densebin.bin(x[15_000:], y[15_000:], z[15_000:], **kw)
     for merged in (a.merge(b), a + b, b + a):
         np.testing.assert_array_equal(merged.count, whole.count)
-        np.testing.assert_allclose(merged.mean_z(), whole.mean_z(), rtol=1e-12)
+        np.testing.assert_allclose(merged.mean_z(), whole.mean_z(), rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(merged.arrays()["zhist"], whole.arrays()["zhist"])
     path = tmp_path / "g.h5"
     whole.save(path)
@@ -202,9 +203,7 @@ def test_grids_pickle_compactly_and_exactly(tmp_path):
     rng = np.random.default_rng(13)
     x, y, z, w = rng.normal(0, 1, (4, 20_000))
     z[::50] = np.nan  # count_z differs from count
-    g = densebin.bin(
-        x, y, z, w, width=W, height=H, layers="count,sum,minmax,std,zhist", z_bins=6
-    )
+    g = densebin.bin(x, y, z, w, width=W, height=H, layers="count,sum,minmax,std,zhist", z_bins=6)
     data = pickle.dumps(g)
     back = pickle.loads(data)
     assert back == g
@@ -234,7 +233,10 @@ def test_ctrl_c_stops_a_call_and_the_next_one_works():
     try:
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            densebin.bin(x, x, width=100, height=100, x_range=(-1, 1), y_range=(-1, 1))
+            # Calls until the signal lands; it lands in the first one here
+            # (the test takes a tenth of a second, one call half a second).
+            for _ in range(20):
+                densebin.bin(x, x, width=100, height=100, x_range=(-1, 1), y_range=(-1, 1))
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, old)

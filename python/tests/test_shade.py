@@ -48,9 +48,18 @@ CASES = [
         ["--mode", "mean", "--how", "log", "--cmap", "magma", "--background", "black"],
     ),
     (dict(mode="scatter", alpha=0.1), ["--mode", "scatter", "--alpha", "0.1"]),
-    (dict(mode="std", spread=1, min_alpha=0.5, how="cbrt"), ["--mode", "std", "--spread", "1", "--min-alpha", "0.5", "--how", "cbrt"]),
-    (dict(cmap=["#000000", "red", "#ffff00"], span=(2, 50)), ["--cmap", "#000000,red,#ffff00", "--span", "2,50"]),
-    (dict(mode="max", z_span=(-1, 1), background="white"), ["--mode", "max", "--z-span=-1,1", "--background", "white"]),
+    (
+        dict(mode="std", spread=1, min_alpha=0.5, how="cbrt"),
+        ["--mode", "std", "--spread", "1", "--min-alpha", "0.5", "--how", "cbrt"],
+    ),
+    (
+        dict(cmap=["#000000", "red", "#ffff00"], span=(2, 50)),
+        ["--cmap", "#000000,red,#ffff00", "--span", "2,50"],
+    ),
+    (
+        dict(mode="max", z_span=(-1, 1), background="white"),
+        ["--mode", "max", "--z-span=-1,1", "--background", "white"],
+    ),
 ]
 
 
@@ -78,12 +87,16 @@ def test_shading_errors(saved):
     grid, _ = saved
     with pytest.raises(ValueError, match="unknown mode"):
         grid.shade(mode="bogus")
-    with pytest.raises(densebin.InvalidInputError, match=r"needs the weight layer.*layers= .*,weight"):
+    with pytest.raises(
+        densebin.InvalidInputError, match=r"needs the weight layer.*layers= .*,weight"
+    ):
         grid.shade(weighted=True)
     with pytest.raises(ValueError, match=r"alpha= 2 must be between 0 and 1"):
         grid.shade(alpha=2)
     with pytest.raises(TypeError, match="cmap="):
         grid.shade(cmap=3)
-    only_count = densebin.bin(np.zeros(3), np.zeros(3), width=2, height=2, x_range=(0, 1), y_range=(0, 1))
+    only_count = densebin.bin(
+        np.zeros(3), np.zeros(3), width=2, height=2, x_range=(0, 1), y_range=(0, 1)
+    )
     with pytest.raises(densebin.InvalidInputError, match="scatter mode needs the zhist layer"):
         only_count.shade(mode="scatter")
