@@ -548,8 +548,9 @@ impl Grid {
 
     /// Shades the grid into an `Image`: every mode and option of
     /// `densebin shade`, under its flags' names. `cmap` is a colormap name
-    /// (`viridis`, `magma_r`, …) or a list of colours (`["#000", "red"]`);
-    /// `background` a colour, or `None` for transparent.
+    /// (`viridis`, `magma_r`, …), a list of colours (`["#000", "red"]`) or
+    /// a matplotlib `Colormap` (sampled at 256 points of [0, 1], alpha
+    /// dropped); `background` a colour, or `None` for transparent.
     #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false))]
     #[allow(clippy::too_many_arguments)]
     fn shade(
@@ -566,47 +567,10 @@ impl Grid {
         spread: usize,
         weighted: bool,
     ) -> PyResult<Image> {
-        let lib = |e: densebin::Error| to_py(py, e);
-        let cmap: Colormap = match cmap {
-            None => "viridis".parse().map_err(lib)?,
-            Some(c) => {
-                let text = if let Ok(list) = c.cast::<PyList>() {
-                    let colours: Vec<String> = list.extract()?;
-                    colours.join(",")
-                } else if let Ok(name) = c.extract::<String>() {
-                    name
-                } else {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(
-                        "cmap= must be a colormap name or a list of colours",
-                    ));
-                };
-                text.parse().map_err(lib)?
-            }
-        };
-        let background = match background {
-            None => None,
-            Some(c) if c.eq_ignore_ascii_case("transparent") => None,
-            Some(c) => Some(densebin::shade::parse_color(c).map_err(lib)?),
-        };
-        let shading = Shading {
-            mode: mode.parse::<Mode>().map_err(lib)?,
-            weighted,
-            cmap,
-            how: how.map(str::parse::<How>).transpose().map_err(lib)?,
-            span,
-            z_span,
-            alpha,
-            min_alpha,
-            background,
-            spread,
-        };
-        let shaded = py
-            .detach(|| densebin::shade::shade(&self.0, &shading))
-            .map_err(lib)?;
-        Ok(Image {
-            image: shaded.image,
-            text: densebin::encode::png_text(&self.0, &shading),
-        })
+        let cmap = colormap(py, cmap)?;
+        self.shade_with(
+            py, cmap, mode, how, span, z_span, alpha, min_alpha, background, spread, weighted,
+        )
     }
 
     /// The grid as an `xarray.Dataset`, equal to what `xarray.open_dataset`
@@ -636,6 +600,97 @@ impl Grid {
             self.0.counters().points_binned
         )
     }
+}
+
+impl Grid {
+    /// `shade` once the colormap is known.
+    #[allow(clippy::too_many_arguments)]
+    fn shade_with(
+        &self,
+        py: Python<'_>,
+        cmap: Colormap,
+        mode: &str,
+        how: Option<&str>,
+        span: Option<(f64, f64)>,
+        z_span: Option<(f64, f64)>,
+        alpha: f64,
+        min_alpha: Option<f64>,
+        background: Option<&str>,
+        spread: usize,
+        weighted: bool,
+    ) -> PyResult<Image> {
+        let lib = |e: densebin::Error| to_py(py, e);
+        let background = match background {
+            None => None,
+            Some(c) if c.eq_ignore_ascii_case("transparent") => None,
+            Some(c) => Some(densebin::shade::parse_color(c).map_err(lib)?),
+        };
+        let shading = Shading {
+            mode: mode.parse::<Mode>().map_err(lib)?,
+            weighted,
+            cmap,
+            how: how.map(str::parse::<How>).transpose().map_err(lib)?,
+            span,
+            z_span,
+            alpha,
+            min_alpha,
+            background,
+            spread,
+        };
+        let shaded = py
+            .detach(|| densebin::shade::shade(&self.0, &shading))
+            .map_err(lib)?;
+        Ok(Image {
+            image: shaded.image,
+            text: densebin::encode::png_text(&self.0, &shading),
+        })
+    }
+}
+
+/// The colormap `cmap=` stands for: a name, a list of colours, or a
+/// matplotlib `Colormap`; `None` is viridis.
+fn colormap(py: Python<'_>, cmap: Option<&Bound<'_, PyAny>>) -> PyResult<Colormap> {
+    let lib = |e: densebin::Error| to_py(py, e);
+    let Some(c) = cmap else {
+        return "viridis".parse().map_err(lib);
+    };
+    if let Ok(list) = c.cast::<PyList>() {
+        let colours: Vec<String> = list.extract()?;
+        return colours.join(",").parse().map_err(lib);
+    }
+    if let Ok(name) = c.extract::<String>() {
+        return name.parse().map_err(lib);
+    }
+    if c.hasattr("N")? && c.hasattr("name")? && c.is_callable() {
+        return mpl_colormap(c);
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "cmap= must be a colormap name, a list of colours or a matplotlib Colormap \
+         (functions of data values are not supported yet)",
+    ))
+}
+
+/// A matplotlib `Colormap` as densebin's: its 256 colours at `i / 255`
+/// (alpha dropped), which are exactly its own table for the usual N = 256.
+fn mpl_colormap(cmap: &Bound<'_, PyAny>) -> PyResult<Colormap> {
+    let py = cmap.py();
+    let t: Vec<f64> = (0..256).map(|i| f64::from(i) / 255.0).collect();
+    let rgba = cmap.call1((t.into_pyarray(py),))?;
+    let rgba: numpy::PyReadonlyArray2<'_, f64> = rgba.extract()?;
+    let rgba = rgba.as_array();
+    if rgba.ncols() < 3 || rgba.nrows() != 256 {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "cmap= returned shape {:?} for 256 values, not (256, 3) or (256, 4)",
+            rgba.shape()
+        )));
+    }
+    let colours = rgba
+        .rows()
+        .into_iter()
+        .map(|r| [r[0] as f32, r[1] as f32, r[2] as f32])
+        .collect();
+    let name: String = cmap.getattr("name")?.extract()?;
+    Colormap::from_colors(format!("matplotlib:{name}"), colours).map_err(|e| to_py(py, e))
 }
 
 /// A shaded grid: premultiplied RGBA inside, straight 8-bit RGBA out.

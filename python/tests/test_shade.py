@@ -100,3 +100,28 @@ def test_shading_errors(saved):
     )
     with pytest.raises(densebin.InvalidInputError, match="scatter mode needs the zhist layer"):
         only_count.shade(mode="scatter")
+
+
+def test_a_matplotlib_colormap_gives_its_own_colours(saved):
+    matplotlib = pytest.importorskip("matplotlib")
+    grid, _ = saved
+    # Two colours: matplotlib paints t < 1/2 red and the rest blue.
+    two = matplotlib.colors.ListedColormap(["red", "blue"], name="two")
+    image = grid.shade(cmap=two, how="linear").to_numpy()
+    count = grid.count[::-1]  # image row 0 is the top
+    full = count > 0
+    t = np.zeros(count.shape)
+    lo, hi = count[full].min(), count[full].max()
+    t[full] = (count[full] - lo) / (hi - lo)
+    # densebin's colour table has 256 entries, looked up at round(255 t).
+    want = two(np.round(t * 255) / 255)[..., :3] * 255
+    np.testing.assert_array_equal(image[full][:, :3], np.round(want[full]).astype(np.uint8))
+    assert (image[~full][:, 3] == 0).all(), "empty pixels stay transparent"
+    # A colormap of 256 colours is taken over exactly: magma, as matplotlib has it.
+    magma = matplotlib.colormaps["magma"]
+    ours = grid.shade(cmap=magma, how="linear").to_numpy()
+    lut = np.round(magma(np.arange(256) / 255)[:, :3] * 255).astype(np.uint8)
+    index = np.round(t * 255).astype(int)
+    np.testing.assert_array_equal(ours[full][:, :3], lut[index[full]])
+    with pytest.raises(TypeError, match="not supported yet"):
+        grid.shade(cmap=lambda z: z)

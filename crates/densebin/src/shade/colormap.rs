@@ -150,6 +150,31 @@ impl FromStr for Colormap {
 }
 
 impl Colormap {
+    /// A map through `colours`, evenly spaced from 0 to 1 and interpolated
+    /// linearly, called `name` in descriptions: a colour table taken from
+    /// elsewhere, such as a matplotlib colormap sampled at `i / 255`
+    /// (sampled so, its 256 colours are what densebin's colour table
+    /// holds). Fails unless there is at least one colour and every
+    /// component is in `[0, 1]`.
+    pub fn from_colors(name: impl Into<String>, colours: Vec<Rgb>) -> Result<Colormap> {
+        if colours.is_empty() {
+            return Err(Error::request("a colormap needs at least one colour"));
+        }
+        if let Some(c) = colours
+            .iter()
+            .find(|c| !c.iter().all(|v| (0.0..=1.0).contains(v)))
+        {
+            return Err(Error::request(format!(
+                "colour components must be between 0 and 1, not {c:?}"
+            )));
+        }
+        Ok(Colormap {
+            kind: Kind::Stops(colours),
+            reversed: false,
+            text: name.into(),
+        })
+    }
+
     /// The colour at `t` (clamped to `[0, 1]`).
     pub fn eval(&self, t: f64) -> Rgb {
         let t = t.clamp(0.0, 1.0);
@@ -233,6 +258,21 @@ mod tests {
 
     fn cmap(s: &str) -> Colormap {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn colour_tables_from_elsewhere_are_kept_exactly() {
+        let table: Vec<Rgb> = (0..256)
+            .map(|i| [i as f32 / 255.0, 0.5, 1.0 - i as f32 / 255.0])
+            .collect();
+        let c = Colormap::from_colors("matplotlib:test", table.clone()).unwrap();
+        assert_eq!(c.to_string(), "matplotlib:test");
+        let lut = c.lut();
+        for (i, want) in table.iter().enumerate() {
+            assert_eq!(lut.get(i as f32 / 255.0), *want, "entry {i}");
+        }
+        assert!(Colormap::from_colors("x", vec![]).is_err());
+        assert!(Colormap::from_colors("x", vec![[1.5, 0.0, 0.0]]).is_err());
     }
 
     #[test]
