@@ -372,6 +372,52 @@ impl Grid {
         to_numpy(py, self.0.array(ArrayId::Count).expect("every grid counts"))
     }
 
+    /// Sum of the finite z per pixel (layer `sum`), or `None`.
+    #[getter]
+    fn sum_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::SumZ).map(|v| to_numpy(py, v))
+    }
+
+    /// Points with a finite z per pixel (layer `sum`; equal to `count`
+    /// unless some z were NaN or infinite), or `None`.
+    #[getter]
+    fn count_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0
+            .count_z()
+            .map(|v| v.to_owned().into_pyarray(py).into_any())
+    }
+
+    /// Sum of squared deviations from the mean of z (layer `std`), or `None`.
+    #[getter]
+    fn m2_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::M2Z).map(|v| to_numpy(py, v))
+    }
+
+    /// Smallest finite z per pixel, +inf where none (layer `minmax`), or `None`.
+    #[getter]
+    fn min_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::MinZ).map(|v| to_numpy(py, v))
+    }
+
+    /// Largest finite z per pixel, -inf where none (layer `minmax`), or `None`.
+    #[getter]
+    fn max_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::MaxZ).map(|v| to_numpy(py, v))
+    }
+
+    /// Points per z bin and pixel, shape (z_bins, height, width) (layer
+    /// `zhist`), or `None`.
+    #[getter]
+    fn zhist<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::ZHist).map(|v| to_numpy(py, v))
+    }
+
+    /// Sum of the finite weights per pixel (layer `weight`), or `None`.
+    #[getter]
+    fn sum_w<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::SumW).map(|v| to_numpy(py, v))
+    }
+
     /// Mean z per pixel (NaN where no point has a finite z); needs `sum`.
     fn mean_z<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         self.0.mean_z().map(|a| a.into_pyarray(py).into_any())

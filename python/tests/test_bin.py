@@ -264,3 +264,34 @@ def test_to_xarray_is_what_xarray_reads_from_the_saved_file(tmp_path):
         grid.save(path)
         with xr.open_dataset(path) as saved:
             xr.testing.assert_identical(grid.to_xarray(), saved.load())
+
+
+def test_layers_by_name_and_their_finished_statistics():
+    x = np.array([0.1, 0.1, 0.1, 0.9, 0.9])
+    y = np.array([0.1, 0.1, 0.1, 0.9, 0.9])
+    z = np.array([1.0, 2.0, np.nan, 4.0, 6.0])
+    w = np.array([0.5, 0.5, 0.5, 2.0, np.inf])
+    g = densebin.bin(
+        x,
+        y,
+        z,
+        w,
+        width=2,
+        height=2,
+        x_range=(0, 1),
+        y_range=(0, 1),
+        layers="count,sum,minmax,std,zhist",
+    )
+    assert g.count.tolist() == [[3, 0], [0, 2]]
+    assert g.count_z.tolist() == [[2, 0], [0, 2]], "the NaN z is counted, not in z"
+    assert g.sum_z.tolist() == [[3.0, 0.0], [0.0, 10.0]]
+    assert g.min_z[0, 0] == 1.0 and g.max_z[1, 1] == 6.0
+    assert g.min_z[0, 1] == np.inf and g.max_z[0, 1] == -np.inf
+    np.testing.assert_allclose(g.m2_z, [[0.5, 0.0], [0.0, 2.0]])
+    np.testing.assert_allclose(g.mean_z()[[0, 1], [0, 1]], [1.5, 5.0])
+    np.testing.assert_allclose(g.std_z()[[0, 1], [0, 1]], [0.5, 1.0])
+    assert g.sum_w.tolist() == [[1.5, 0.0], [0.0, 2.0]], "the infinite weight is left out"
+    assert g.counters["nonfinite_w"] == 1
+    assert g.zhist.shape == (32, 2, 2) and g.zhist.sum() == 4
+    plain = densebin.bin(x, y, width=2, height=2, x_range=(0, 1), y_range=(0, 1))
+    assert plain.sum_z is None and plain.zhist is None and plain.mean_z() is None
