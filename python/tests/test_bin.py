@@ -32,6 +32,18 @@ def oracle_count(x, y, width, height, x_range, y_range):
     return out
 
 
+def assert_same_grid(a, b):
+    """The same arrays: integer layers exactly, float layers to rounding
+    (their sums may have been taken in another order)."""
+    assert a.arrays().keys() == b.arrays().keys()
+    for name, x in a.arrays().items():
+        y = b.arrays()[name]
+        if x.dtype.kind == "u":
+            np.testing.assert_array_equal(x, y, err_msg=name)
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
 def adversarial(lo, hi, n, rng):
     """Values on and around every pixel edge, the range's ends, NaN, ±inf,
     and random values inside and outside."""
@@ -92,13 +104,7 @@ def test_strided_memmap_columns_are_binned_in_place(tmp_path, dtype):
         x_range=X_RANGE,
         y_range=Y_RANGE,
     )
-    for name, a in g.arrays().items():
-        b = copy.arrays()[name]
-        if a.dtype.kind == "u":
-            np.testing.assert_array_equal(a, b, err_msg=name)
-        else:
-            # Sums in another order (chunks merge as they finish): to rounding.
-            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert_same_grid(g, copy)
     assert g.layers == ["count", "sum", "minmax", "zhist"]
 
 
@@ -139,13 +145,7 @@ def test_the_grid_of_the_command_line_for_the_same_points(tmp_path):
         z_bins=8,
         z_range=(-1, 2),
     )
-    assert cli.arrays().keys() == ours.arrays().keys()
-    for name, a in cli.arrays().items():
-        b = ours.arrays()[name]
-        if a.dtype.kind == "u":
-            np.testing.assert_array_equal(a, b, err_msg=name)
-        else:
-            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert_same_grid(cli, ours)
     cli_counters = dict(cli.counters, lines_ignored=0)
     assert cli_counters == ours.counters
 
