@@ -11,10 +11,7 @@ use densebin::binning::BinRequest;
 use densebin::encode::Compression;
 use densebin::grid::layers::ARRAYS;
 use densebin::grid::{ArrayData, ArrayId, ArrayView, Counters, InputInfo};
-use densebin::read::{
-    ArraySource, Column as ColumnSel, ColumnRef, Delimiter, Format, HeaderMode, Input, PointsRef,
-    ReadOptions,
-};
+use densebin::read::{ArraySource, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions};
 use densebin::shade::{Colormap, How, Mode, Shading};
 use densebin::{Grid as CoreGrid, GridSpec, LayerSet, Param, RunContext};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArrayDyn};
@@ -169,21 +166,6 @@ struct GridArgs {
     z_range: Option<(f64, f64)>,
 }
 
-/// One of `names` (the command line's spellings), for argument `arg`.
-fn choice<T: Copy>(arg: &str, value: &str, names: &[(&str, T)]) -> PyResult<T> {
-    names
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(value))
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let valid: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "{arg}= must be one of {}, not {value:?}",
-                valid.join(", ")
-            ))
-        })
-}
-
 /// Bins point files with the command line's readers; see
 /// `densebin.bin_files`.
 #[pyfunction]
@@ -204,40 +186,13 @@ fn bin_files(
     grid: GridArgs,
     threads: Option<usize>,
 ) -> PyResult<Grid> {
+    let lib = |e: densebin::Error| to_py(py, e);
     let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
     let opts = ReadOptions {
-        format: choice(
-            "format",
-            format,
-            &[
-                ("auto", Format::Auto),
-                ("text", Format::Text),
-                ("f32", Format::F32),
-                ("f64", Format::F64),
-                ("npy", Format::Npy),
-            ],
-        )?,
+        format: format.parse().map_err(lib)?,
         fields,
-        delimiter: choice(
-            "delimiter",
-            delimiter,
-            &[
-                ("auto", Delimiter::Auto),
-                ("whitespace", Delimiter::Whitespace),
-                ("comma", Delimiter::Comma),
-                ("tab", Delimiter::Tab),
-                ("semicolon", Delimiter::Semicolon),
-            ],
-        )?,
-        header: choice(
-            "header",
-            header,
-            &[
-                ("auto", HeaderMode::Auto),
-                ("yes", HeaderMode::Present),
-                ("no", HeaderMode::Absent),
-            ],
-        )?,
+        delimiter: delimiter.parse().map_err(lib)?,
+        header: header.parse().map_err(lib)?,
         x: column(x),
         y: column(y),
         z: z.map(column),
@@ -514,7 +469,7 @@ impl Grid {
                 bad_lines,
             })
             .collect();
-        let mut grid = CoreGrid::empty(spec);
+        let mut arrays = Vec::new();
         for (name, array) in item("arrays")?.cast_into::<PyDict>()?.iter() {
             let name: String = name.extract()?;
             let info = ARRAYS.iter().find(|a| a.name == name).ok_or_else(|| {
@@ -528,9 +483,11 @@ impl Grid {
                 let a = array.extract::<PyReadonlyArrayDyn<'_, f64>>()?;
                 ArrayData::F64(a.as_array().to_owned())
             };
-            grid.set_array(info.id, data).map_err(|e| to_py(py, e))?;
+            arrays.push((info.id, data));
         }
-        Ok(Grid(grid.with_provenance(counters, inputs)))
+        CoreGrid::from_arrays(spec, arrays, counters, inputs)
+            .map(Grid)
+            .map_err(|e| to_py(py, e))
     }
 
     /// The grid file's root attributes, in order (`densebin.store`'s

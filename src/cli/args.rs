@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use densebin::LayerSet;
 use densebin::binning::BinRequest;
 use densebin::encode::Compression;
@@ -35,8 +36,8 @@ pub struct Geometry {
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// Input format; auto picks by extension (.npy, .f32, .f64), else text.
-    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
-    pub format: FormatArg,
+    #[arg(long, default_value = "auto", value_parser = named::<Format>(Format::NAMES))]
+    pub format: Format,
 
     /// Values per record of raw binary input.
     #[arg(long, default_value_t = 3, value_name = "N")]
@@ -60,13 +61,13 @@ pub struct InputArgs {
     pub weight: Option<Column>,
 
     /// Text column separator.
-    #[arg(long, value_enum, default_value_t = DelimiterArg::Auto)]
-    pub delimiter: DelimiterArg,
+    #[arg(long, default_value = "auto", value_parser = named::<Delimiter>(Delimiter::NAMES))]
+    pub delimiter: Delimiter,
 
     /// Whether a text file starts with a header line of column names;
     /// auto: when its first line holds a field that is not a number.
-    #[arg(long, value_enum, default_value_t = HeaderArg::Auto)]
-    pub header: HeaderArg,
+    #[arg(long, default_value = "auto", value_parser = named::<HeaderMode>(HeaderMode::NAMES))]
+    pub header: HeaderMode,
 
     /// Count and skip malformed text lines instead of stopping at the first.
     #[arg(long)]
@@ -96,58 +97,24 @@ pub struct LayerArgs {
     pub max_memory: Option<u64>,
 }
 
-/// `--format`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FormatArg {
-    Auto,
-    Text,
-    F32,
-    F64,
-    Npy,
-}
-
-/// `--delimiter`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum DelimiterArg {
-    Auto,
-    Whitespace,
-    Comma,
-    Tab,
-    Semicolon,
-}
-
-/// `--header`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum HeaderArg {
-    Auto,
-    Yes,
-    No,
+/// A parser for one of `names` (which `--help` lists), by the library's
+/// `FromStr`.
+fn named<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names)
+        .try_map(|s| s.parse::<T>().map_err(|_| "not one of the listed names"))
 }
 
 impl InputArgs {
     /// The library's read options.
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
-            format: match self.format {
-                FormatArg::Auto => Format::Auto,
-                FormatArg::Text => Format::Text,
-                FormatArg::F32 => Format::F32,
-                FormatArg::F64 => Format::F64,
-                FormatArg::Npy => Format::Npy,
-            },
+            format: self.format,
             fields: self.fields,
-            delimiter: match self.delimiter {
-                DelimiterArg::Auto => Delimiter::Auto,
-                DelimiterArg::Whitespace => Delimiter::Whitespace,
-                DelimiterArg::Comma => Delimiter::Comma,
-                DelimiterArg::Tab => Delimiter::Tab,
-                DelimiterArg::Semicolon => Delimiter::Semicolon,
-            },
-            header: match self.header {
-                HeaderArg::Auto => HeaderMode::Auto,
-                HeaderArg::Yes => HeaderMode::Present,
-                HeaderArg::No => HeaderMode::Absent,
-            },
+            delimiter: self.delimiter,
+            header: self.header,
             x: self.x.clone(),
             y: self.y.clone(),
             z: self.z.clone(),

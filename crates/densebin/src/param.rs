@@ -42,6 +42,8 @@ pub enum Param {
     Format,
     /// The text column separator.
     Delimiter,
+    /// Whether text starts with a header line.
+    Header,
     /// Skipping malformed text lines.
     SkipBadLines,
     /// What shading shows.
@@ -64,7 +66,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 24] = [
+    pub const ALL: [Param; 25] = [
         Param::Width,
         Param::Height,
         Param::XRange,
@@ -80,6 +82,7 @@ impl Param {
         Param::Fields,
         Param::Format,
         Param::Delimiter,
+        Param::Header,
         Param::SkipBadLines,
         Param::Mode,
         Param::How,
@@ -109,6 +112,7 @@ impl Param {
             Param::Fields => "fields",
             Param::Format => "format",
             Param::Delimiter => "delimiter",
+            Param::Header => "header",
             Param::SkipBadLines => "skip_bad_lines",
             Param::Mode => "mode",
             Param::How => "how",

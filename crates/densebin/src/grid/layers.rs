@@ -554,6 +554,17 @@ impl ArrayData {
     }
 }
 
+impl ArrayView<'_> {
+    /// A copy of the values.
+    pub fn to_owned(&self) -> ArrayData {
+        match self {
+            ArrayView::U32(a) => ArrayData::U32(a.to_owned()),
+            ArrayView::U64(a) => ArrayData::U64(a.to_owned()),
+            ArrayView::F64(a) => ArrayData::F64(a.to_owned()),
+        }
+    }
+}
+
 /// The element types of arrays, for typed access to [`ArrayData`].
 pub(crate) trait Elem: Copy + Send + Sync + 'static {
     /// The array's values, if they are of this type.

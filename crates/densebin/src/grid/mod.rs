@@ -106,10 +106,42 @@ impl Grid {
         self.arrays[id as usize].as_ref().map(ArrayData::view)
     }
 
-    /// Puts `data` in as array `id` (reading a grid back from a file or a
-    /// pickle). Fails unless the array belongs to the spec's layers and has
-    /// the table's element type and the spec's shape.
-    pub fn set_array(&mut self, id: ArrayId, data: ArrayData) -> Result<()> {
+    /// A grid of `spec` rebuilt from its arrays — what [`Grid::layers`]
+    /// yields, read back from a file or a pickle — and the account of its
+    /// points. Fails unless every array belongs to the spec's layers and has
+    /// the table's element type and the spec's shape, and every array the
+    /// layers always have is there.
+    pub fn from_arrays(
+        spec: GridSpec,
+        arrays: impl IntoIterator<Item = (ArrayId, ArrayData)>,
+        counters: Counters,
+        inputs: Vec<InputInfo>,
+    ) -> Result<Grid> {
+        let mut grid = Grid {
+            spec,
+            arrays: Default::default(),
+            counters,
+            inputs,
+        };
+        for (id, data) in arrays {
+            grid.set_array(id, data)?;
+        }
+        let layers = grid.spec.layers();
+        if let Some(a) = layers
+            .arrays()
+            .find(|a| a.presence == Presence::Always && !grid.has(a.id))
+        {
+            return Err(Error::request(format!(
+                "array {} of the layers {layers} is missing",
+                a.name
+            )));
+        }
+        Ok(grid)
+    }
+
+    /// Puts `data` in as array `id`. Fails unless the array belongs to the
+    /// spec's layers and has the table's element type and the spec's shape.
+    pub(crate) fn set_array(&mut self, id: ArrayId, data: ArrayData) -> Result<()> {
         let a = id.info();
         let shape = self.spec.array_shape(a);
         if !self.spec.layers().arrays().any(|b| b.id == id) {
@@ -130,15 +162,6 @@ impl Grid {
         }
         self.arrays[id as usize] = Some(data);
         Ok(())
-    }
-
-    /// This grid with `counters` and `inputs` as the account of its points:
-    /// for a grid rebuilt from its parts ([`Grid::layers`], a pickle).
-    #[must_use]
-    pub fn with_provenance(mut self, counters: Counters, inputs: Vec<InputInfo>) -> Grid {
-        self.counters = counters;
-        self.inputs = inputs;
-        self
     }
 
     /// Array `id` as values of type `T`.
@@ -469,6 +492,38 @@ mod tests {
         let before = a.clone();
         assert!(matches!(a.merge(&b), Err(Error::Overflow(_))));
         assert!(a == before);
+    }
+
+    #[test]
+    fn grids_rebuild_from_their_arrays_and_only_whole_ones() {
+        let layers: LayerSet = "count,sum,zhist".parse().unwrap();
+        let spec = GridSpec::new(3, 2, (0.0, 1.0), (0.0, 1.0))
+            .unwrap()
+            .with_layers(layers, Some((4, (0.0, 1.0))))
+            .unwrap();
+        let mut g = Grid::empty(spec.clone());
+        g.count_mut()[[1, 2]] = 5;
+        g.counters.points_read = 5;
+        let arrays = || {
+            g.layers()
+                .map(|(a, v)| (a.id, v.to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let back = Grid::from_arrays(spec.clone(), arrays(), g.counters, vec![]).unwrap();
+        assert!(back == g);
+        let without_zhist = arrays().into_iter().filter(|(id, _)| *id != ArrayId::ZHist);
+        let err = Grid::from_arrays(spec.clone(), without_zhist, g.counters, vec![]);
+        assert!(err.unwrap_err().to_string().contains("array zhist"));
+        let wrong = [(
+            ArrayId::Count,
+            ArrayData::F64(ndarray::ArrayD::zeros(vec![2, 3])),
+        )];
+        assert!(Grid::from_arrays(spec.clone(), wrong, g.counters, vec![]).is_err());
+        let foreign = [(
+            ArrayId::SumW,
+            ArrayData::F64(ndarray::ArrayD::zeros(vec![2, 3])),
+        )];
+        assert!(Grid::from_arrays(spec, foreign, g.counters, vec![]).is_err());
     }
 
     #[test]

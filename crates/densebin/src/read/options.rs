@@ -1,6 +1,43 @@
 //! How to read inputs: the format, the text delimiter and header, and the
 //! columns.
 
+use crate::error::{Error, Result};
+use crate::param::Param;
+
+/// The names of an option's values, as the command line and the Python
+/// package spell them, and parsing by them.
+macro_rules! names {
+    ($t:ty, $param:expr, [$(($name:literal, $v:path)),* $(,)?]) => {
+        impl $t {
+            /// Every value's name, as the command line and Python take it.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// This value's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($v => $name,)*
+                }
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = Error;
+
+            /// A value by its name (any case).
+            fn from_str(s: &str) -> Result<$t> {
+                $(if s.eq_ignore_ascii_case($name) {
+                    return Ok($v);
+                })*
+                Err(Error::request(format!(
+                    "unknown {} {s:?}; use {}",
+                    $param.mark(),
+                    <$t>::NAMES.join(", ")
+                )))
+            }
+        }
+    };
+}
+
 /// The kind of an input file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -50,6 +87,40 @@ pub enum HeaderMode {
     /// There is no header.
     Absent,
 }
+
+names!(
+    Format,
+    Param::Format,
+    [
+        ("auto", Format::Auto),
+        ("text", Format::Text),
+        ("f32", Format::F32),
+        ("f64", Format::F64),
+        ("npy", Format::Npy),
+    ]
+);
+
+names!(
+    Delimiter,
+    Param::Delimiter,
+    [
+        ("auto", Delimiter::Auto),
+        ("whitespace", Delimiter::Whitespace),
+        ("comma", Delimiter::Comma),
+        ("tab", Delimiter::Tab),
+        ("semicolon", Delimiter::Semicolon),
+    ]
+);
+
+names!(
+    HeaderMode,
+    Param::Header,
+    [
+        ("auto", HeaderMode::Auto),
+        ("yes", HeaderMode::Present),
+        ("no", HeaderMode::Absent),
+    ]
+);
 
 /// A column chosen on the command line: a 0-based index or a name from the
 /// header (text) or the field names (structured `.npy`).
@@ -124,6 +195,22 @@ impl Default for ReadOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_values_parse_by_name_and_print_it() {
+        for &n in Format::NAMES {
+            assert_eq!(n.parse::<Format>().unwrap().name(), n);
+        }
+        for &n in Delimiter::NAMES {
+            assert_eq!(n.parse::<Delimiter>().unwrap().name(), n);
+        }
+        assert_eq!("YES".parse::<HeaderMode>().unwrap(), HeaderMode::Present);
+        let err = "parquet".parse::<Format>().unwrap_err();
+        assert_eq!(
+            err.render(crate::error::flag),
+            "unknown --format \"parquet\"; use auto, text, f32, f64, npy"
+        );
+    }
 
     #[test]
     fn column_from_str() {

@@ -333,18 +333,16 @@ pub fn read_grid_layers(path: &Path, only: Option<LayerSet>) -> Result<Grid> {
             need
         )));
     }
-    let mut grid = Grid::empty(spec);
+    let mut arrays = Vec::with_capacity(datasets.len());
     for (a, ds) in datasets {
         let data = match a.element {
             Element::U32 => ArrayData::U32(read_layer(&ds, a.name).map_err(&bad)?),
             Element::U64 => ArrayData::U64(read_layer(&ds, a.name).map_err(&bad)?),
             Element::F64 => ArrayData::F64(read_layer(&ds, a.name).map_err(&bad)?),
         };
-        grid.set_array(a.id, data).map_err(|e| bad(e.to_string()))?;
+        arrays.push((a.id, data));
     }
-    grid.counters = header.counters;
-    grid.inputs = header.inputs;
-    Ok(grid)
+    Grid::from_arrays(spec, arrays, header.counters, header.inputs).map_err(|e| bad(e.to_string()))
 }
 
 /// Opens a grid file and reads and checks its attributes.
