@@ -54,7 +54,9 @@ def test_malformed_lines_are_located_or_skipped(tmp_path):
 def test_bad_options_and_files(tmp_path):
     path = tmp_path / "p.txt"
     path.write_text("0 0 0\n")
-    with pytest.raises(densebin.InvalidInputError, match=r"unknown format= .parquet.; use auto, text"):
+    with pytest.raises(
+        densebin.InvalidInputError, match=r"unknown format= .parquet.; use auto, text"
+    ):
         densebin.bin_files(path, format="parquet", **KW)
     with pytest.raises(densebin.InvalidInputError, match=r"no column 7.*x="):
         densebin.bin_files(path, x=7, **KW)

@@ -1,0 +1,161 @@
+//! Binning from Python: numpy columns in place, and files with the command
+//! line's readers and options.
+
+use densebin::LayerSet;
+use densebin::RunContext;
+use densebin::binning::BinRequest;
+use densebin::read::{ArraySource, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions};
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+
+use crate::grid::Grid;
+use crate::{interruptible, to_py};
+
+/// A column as the library's view: float64 or float32, any stride.
+enum Column<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+impl<'py> Column<'py> {
+    fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Column<'py>> {
+        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f64>>() {
+            return Ok(Column::F64(a));
+        }
+        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f32>>() {
+            return Ok(Column::F32(a));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name} must be a 1-D float32 or float64 array"
+        )))
+    }
+
+    fn view(&self) -> ColumnRef<'_> {
+        match self {
+            Column::F64(a) => ColumnRef::F64(a.as_array()),
+            Column::F32(a) => ColumnRef::F32(a.as_array()),
+        }
+    }
+}
+
+/// Bins columns of points into a grid; see `densebin.bin`.
+#[pyfunction]
+#[pyo3(signature = (x, y, z, weight, grid, threads))]
+pub(crate) fn bin(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    z: Option<&Bound<'_, PyAny>>,
+    weight: Option<&Bound<'_, PyAny>>,
+    grid: GridArgs,
+    threads: Option<usize>,
+) -> PyResult<Grid> {
+    let cols = (
+        Column::extract("x", x)?,
+        Column::extract("y", y)?,
+        z.map(|z| Column::extract("z", z)).transpose()?,
+        weight.map(|w| Column::extract("weight", w)).transpose()?,
+    );
+    let points = PointsRef::new(
+        cols.0.view(),
+        cols.1.view(),
+        cols.2.as_ref().map(Column::view),
+        cols.3.as_ref().map(Column::view),
+    )
+    .map_err(|e| to_py(py, e))?;
+    let request = request(py, grid)?;
+    let ctx = RunContext::new()
+        .with_threads(threads)
+        .map_err(|e| to_py(py, e))?;
+    let mut sources = [ArraySource::new("arrays", points)];
+    let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
+    Ok(Grid(grid))
+}
+
+/// The grid arguments both `bin` and `bin_files` take, as a dict.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct GridArgs {
+    width: usize,
+    height: usize,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    layers: Option<String>,
+    z_bins: usize,
+    z_range: Option<(f64, f64)>,
+}
+
+/// Bins point files with the command line's readers; see
+/// `densebin.bin_files`.
+#[pyfunction]
+#[pyo3(signature = (paths, format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, grid, threads))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn bin_files(
+    py: Python<'_>,
+    paths: Vec<std::path::PathBuf>,
+    format: &str,
+    fields: usize,
+    x: &str,
+    y: &str,
+    z: Option<&str>,
+    weight: Option<&str>,
+    delimiter: &str,
+    header: &str,
+    skip_bad_lines: bool,
+    grid: GridArgs,
+    threads: Option<usize>,
+) -> PyResult<Grid> {
+    let lib = |e: densebin::Error| to_py(py, e);
+    let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
+    let opts = ReadOptions {
+        format: format.parse().map_err(lib)?,
+        fields,
+        delimiter: delimiter.parse().map_err(lib)?,
+        header: header.parse().map_err(lib)?,
+        x: column(x),
+        y: column(y),
+        z: z.map(column),
+        weight: weight.map(column),
+        skip_bad_lines,
+    };
+    let request = request(py, grid)?;
+    let ctx = RunContext::new()
+        .with_threads(threads)
+        .map_err(|e| to_py(py, e))?;
+    let grid = interruptible(py, &ctx, || {
+        let mut inputs = paths
+            .iter()
+            .map(|p| Input::open(p, &opts))
+            .collect::<densebin::Result<Vec<_>>>()?;
+        request.run(&mut inputs, &ctx)
+    })?;
+    Ok(Grid(grid))
+}
+
+/// The library's request for `args`.
+fn request(py: Python<'_>, args: GridArgs) -> PyResult<BinRequest> {
+    let layers = args
+        .layers
+        .map(|l| l.parse::<LayerSet>())
+        .transpose()
+        .map_err(|e| to_py(py, e))?;
+    Ok(BinRequest {
+        width: args.width,
+        height: args.height,
+        x_range: args.x_range,
+        y_range: args.y_range,
+        layers,
+        z_bins: args.z_bins,
+        z_range: args.z_range,
+        ..BinRequest::default()
+    })
+}
+
+/// Reads a grid file written by `Grid.save` or the command line.
+#[pyfunction]
+pub(crate) fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Grid> {
+    let grid = py
+        .detach(|| densebin::store::read_grid(&path))
+        .map_err(|e| to_py(py, e))?;
+    Ok(Grid(grid))
+}

@@ -1,0 +1,157 @@
+//! What pickling and `Grid.to_xarray` need of a grid: its state as Python
+//! objects and back, and the grid file's own description of itself
+//! (attributes, coordinates, variables).
+
+use densebin::grid::layers::ARRAYS;
+use densebin::grid::{ArrayData, Counters, InputInfo};
+use densebin::{Grid as CoreGrid, GridSpec, LayerSet};
+use numpy::{IntoPyArray, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::grid::{Grid, to_numpy};
+use crate::to_py;
+
+/// A variable of `to_xarray`: name, dims, long name and values.
+pub(crate) type Variable<'py> = (
+    &'static str,
+    Vec<&'static str>,
+    &'static str,
+    Bound<'py, PyAny>,
+);
+
+/// Pickling: the spec, the counters, the inputs and the arrays as
+/// numpy (their raw bytes; no temporary files).
+pub(crate) fn reduce<'py>(slf: &Bound<'py, Grid>) -> PyResult<Bound<'py, PyTuple>> {
+    let py = slf.py();
+    let g = &slf.get().0;
+    let s = g.spec();
+    let state = PyDict::new(py);
+    state.set_item("width", s.width())?;
+    state.set_item("height", s.height())?;
+    state.set_item("x_range", (s.x().lo(), s.x().hi()))?;
+    state.set_item("y_range", (s.y().lo(), s.y().hi()))?;
+    state.set_item("layers", s.layers().to_string())?;
+    state.set_item("zhist", s.zbins().map(|z| (z.len(), (z.lo(), z.hi()))))?;
+    let counters = PyDict::new(py);
+    for (name, value) in g.counters().fields() {
+        counters.set_item(name, value)?;
+    }
+    state.set_item("counters", counters)?;
+    let inputs: Vec<_> = g
+        .inputs()
+        .iter()
+        .map(|i| (i.name.clone(), i.size, i.mtime, i.bad_lines.clone()))
+        .collect();
+    state.set_item("inputs", inputs)?;
+    let arrays = PyDict::new(py);
+    for (info, view) in g.layers() {
+        arrays.set_item(info.name, to_numpy(py, view))?;
+    }
+    state.set_item("arrays", arrays)?;
+    let rebuild = py.get_type::<Grid>().getattr("_from_state")?;
+    PyTuple::new(py, [rebuild, PyTuple::new(py, [state])?.into_any()])
+}
+
+/// The grid `__reduce__` described.
+pub(crate) fn from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<Grid> {
+    let item = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+        state
+            .get_item(k)?
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("no {k} in the state")))
+    };
+    let layers: String = item("layers")?.extract()?;
+    let layers = layers.parse::<LayerSet>().map_err(|e| to_py(py, e))?;
+    let zhist: Option<(usize, (f64, f64))> = item("zhist")?.extract()?;
+    let spec = GridSpec::new(
+        item("width")?.extract()?,
+        item("height")?.extract()?,
+        item("x_range")?.extract()?,
+        item("y_range")?.extract()?,
+    )
+    .and_then(|s| s.with_layers(layers, zhist))
+    .map_err(|e| to_py(py, e))?;
+    let mut counters = Counters::default();
+    for (name, value) in item("counters")?.cast_into::<PyDict>()?.iter() {
+        counters.set(&name.extract::<String>()?, value.extract()?);
+    }
+    let inputs = item("inputs")?
+        .extract::<Vec<(String, Option<u64>, Option<i64>, Vec<u64>)>>()?
+        .into_iter()
+        .map(|(name, size, mtime, bad_lines)| InputInfo {
+            name,
+            size,
+            mtime,
+            bad_lines,
+        })
+        .collect();
+    let mut arrays = Vec::new();
+    for (name, array) in item("arrays")?.cast_into::<PyDict>()?.iter() {
+        let name: String = name.extract()?;
+        let info = ARRAYS.iter().find(|a| a.name == name).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!("no array {name:?} in a grid"))
+        })?;
+        let data = if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, u64>>() {
+            ArrayData::U64(a.as_array().to_owned())
+        } else if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, u32>>() {
+            ArrayData::U32(a.as_array().to_owned())
+        } else {
+            let a = array.extract::<PyReadonlyArrayDyn<'_, f64>>()?;
+            ArrayData::F64(a.as_array().to_owned())
+        };
+        arrays.push((info.id, data));
+    }
+    CoreGrid::from_arrays(spec, arrays, counters, inputs)
+        .map(Grid)
+        .map_err(|e| to_py(py, e))
+}
+
+/// The grid file's root attributes, in order (`densebin.store`'s
+/// `attributes`): for `to_xarray`.
+pub(crate) fn file_attributes<'py>(
+    grid: &CoreGrid,
+    py: Python<'py>,
+) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+    use densebin::store::Attr;
+    densebin::store::attributes(grid)
+        .into_iter()
+        .map(|(name, value)| {
+            let v = match value {
+                Attr::Text(s) => s.into_pyobject(py)?.into_any(),
+                Attr::Texts(v) => v.into_pyobject(py)?.into_any(),
+                Attr::U32(v) => v.into_pyobject(py)?.into_any(),
+                Attr::U64(v) => v.into_pyobject(py)?.into_any(),
+                Attr::F64s(v) => v.into_pyarray(py).into_any(),
+                Attr::I64s(v) => v.into_pyarray(py).into_any(),
+                Attr::U64s(v) => v.into_pyarray(py).into_any(),
+                _ => unreachable!("every attribute kind of the store"),
+            };
+            Ok((name, v))
+        })
+        .collect()
+}
+
+/// The coordinates: `(name, values, long_name)` for x, y and z_bin.
+pub(crate) fn coordinates<'py>(
+    grid: &CoreGrid,
+    py: Python<'py>,
+) -> Vec<(&'static str, Bound<'py, PyAny>, &'static str)> {
+    densebin::store::coordinates(grid.spec())
+        .into_iter()
+        .map(|(n, v, long)| (n, v.into_pyarray(py).into_any(), long))
+        .collect()
+}
+
+/// Every array the grid holds: `(name, dims, long_name, values)`.
+pub(crate) fn variables<'py>(grid: &CoreGrid, py: Python<'py>) -> Vec<Variable<'py>> {
+    use densebin::grid::layers::Shape;
+    grid.layers()
+        .map(|(info, view)| {
+            let dims = match info.shape {
+                Shape::Plane => vec!["y", "x"],
+                _ => vec!["z_bin", "y", "x"],
+            };
+            (info.name, dims, info.long_name, to_numpy(py, view))
+        })
+        .collect()
+}
