@@ -206,10 +206,23 @@ impl Grid {
     }
 
     /// Shades the grid into an `Image`: every mode and option of
-    /// `densebin shade`, under its flags' names. `cmap` is a colormap name
-    /// (`viridis`, `magma_r`, …), a list of colours (`["#000", "red"]`) or
-    /// a matplotlib `Colormap` (sampled at 256 points of [0, 1], alpha
-    /// dropped); `background` a colour, or `None` for transparent.
+    /// `densebin shade`, under its flags' names. `background` is a colour,
+    /// or `None` for transparent. `cmap` is
+    ///
+    /// - a colormap name (`viridis`, `magma_r`, …) or a list of colours
+    ///   (`["#000", "red"]`), as on the command line;
+    /// - a matplotlib `Colormap`, sampled at 256 points of [0, 1] (alpha
+    ///   dropped);
+    /// - any other callable: a colour function of *data values*, called
+    ///   once with a float64 array and returning RGB or RGBA in [0, 1] of
+    ///   shape (n, 3) or (n, 4) (alpha is not used; opacity comes from
+    ///   `alpha`, `min_alpha` and `how`, as matplotlib's `alpha=` overrides
+    ///   a colour's). In scatter mode it receives the centre of each z bin,
+    ///   clipped to `z_span`, and every point of a bin takes its bin's
+    ///   colour. In the other modes it receives 1024 values of the colour
+    ///   scale, `legend.value_at(i / 1023)` (counts in density mode, the
+    ///   statistic of z otherwise), and each pixel takes the colour nearest
+    ///   its value's place on the scale. An exception it raises propagates.
     #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false))]
     #[allow(clippy::too_many_arguments)]
     fn shade(

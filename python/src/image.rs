@@ -2,7 +2,7 @@
 //! colormaps), shading, and the `Image` class.
 
 use densebin::encode::Compression;
-use densebin::shade::{Colormap, How, Mode, Shading};
+use densebin::shade::{Colormap, How, Legend as CoreLegend, Lut, Mode, Opacity, Shading};
 use densebin::{Grid as CoreGrid, RunContext};
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
@@ -36,7 +36,7 @@ pub(crate) fn shade(
     let shading = Shading {
         mode: mode.parse::<Mode>().map_err(lib)?,
         weighted,
-        cmap,
+        cmap: cmap.colormap.clone(),
         how: how.map(str::parse::<How>).transpose().map_err(lib)?,
         span,
         z_span,
@@ -45,59 +45,118 @@ pub(crate) fn shade(
         background,
         spread,
     };
+    let fit = py
+        .detach(|| densebin::shade::fit(grid, &shading))
+        .map_err(lib)?;
+    let palette = match &cmap.function {
+        None => fit.palette(&shading.cmap),
+        Some(f) => call_palette(f, &fit.palette_values())?,
+    };
     let shaded = py
-        .detach(|| densebin::shade::shade(grid, &shading))
+        .detach(|| densebin::shade::paint(grid, &shading, fit, palette))
         .map_err(lib)?;
     Ok(Image {
         image: shaded.image,
         text: densebin::encode::png_text(grid, &shading),
+        legend: shaded.legend,
     })
 }
 
-/// The colormap `cmap=` stands for: a name, a list of colours, or a
-/// matplotlib `Colormap`; `None` is viridis.
-fn colormap(py: Python<'_>, cmap: Option<&Bound<'_, PyAny>>) -> PyResult<Colormap> {
+/// What `cmap=` stands for: a colormap, or a Python function of data
+/// values (then `colormap` only names it, for the PNG's metadata).
+struct Cmap<'py> {
+    colormap: Colormap,
+    function: Option<Bound<'py, PyAny>>,
+}
+
+/// The colormap `cmap=` stands for: a name, a list of colours, a
+/// matplotlib `Colormap`, or any other callable (a function of data
+/// values); `None` is viridis.
+fn colormap<'py>(py: Python<'py>, cmap: Option<&Bound<'py, PyAny>>) -> PyResult<Cmap<'py>> {
     let lib = |e: densebin::Error| to_py(py, e);
+    let map = |colormap| Cmap {
+        colormap,
+        function: None,
+    };
     let Some(c) = cmap else {
-        return "viridis".parse().map_err(lib);
+        return "viridis".parse().map(map).map_err(lib);
     };
     if let Ok(list) = c.cast::<PyList>() {
         let colours: Vec<String> = list.extract()?;
-        return colours.join(",").parse().map_err(lib);
+        return colours.join(",").parse().map(map).map_err(lib);
     }
     if let Ok(name) = c.extract::<String>() {
-        return name.parse().map_err(lib);
+        return name.parse().map(map).map_err(lib);
     }
-    if c.hasattr("N")? && c.hasattr("name")? && c.is_callable() {
-        return mpl_colormap(c);
+    if !c.is_callable() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "cmap= must be a colormap name, a list of colours, a matplotlib Colormap or a \
+             function of data values, not {}",
+            c.get_type().name()?
+        )));
     }
-    Err(pyo3::exceptions::PyTypeError::new_err(
-        "cmap= must be a colormap name, a list of colours or a matplotlib Colormap \
-         (functions of data values are not supported yet)",
-    ))
+    if c.hasattr("N")? && c.hasattr("name")? {
+        return mpl_colormap(c).map(map);
+    }
+    let name = match c.getattr("__qualname__") {
+        Ok(n) => n.extract::<String>()?,
+        Err(_) => c.get_type().name()?.to_string(),
+    };
+    // Two colours, so that defaults (min_alpha) are those of a colour map.
+    let colormap =
+        Colormap::from_colors(format!("python:{name}"), vec![[0.0; 3], [1.0; 3]]).map_err(lib)?;
+    Ok(Cmap {
+        colormap,
+        function: Some(c.clone()),
+    })
+}
+
+/// The palette a Python colour function gives for `values`: called once,
+/// on a float64 array of them, it must return `len(values)` colours, RGB or
+/// RGBA in [0, 1] (alpha is not used: opacity comes from `alpha=`).
+fn call_palette(f: &Bound<'_, PyAny>, values: &[f64]) -> PyResult<Lut> {
+    let py = f.py();
+    let out = f.call1((values.to_vec().into_pyarray(py),))?;
+    let bad = |why: String| {
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "cmap= was called on {} values and returned {why}; it must return an array of \
+             shape ({0}, 3) or ({0}, 4) with components between 0 and 1",
+            values.len()
+        ))
+    };
+    let np = py.import("numpy")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("dtype", "float64")?;
+    let rgba = np
+        .call_method("asarray", (&out,), Some(&kwargs))
+        .map_err(|e| bad(format!("something that is not an array of numbers ({e})")))?;
+    let rgba: numpy::PyReadonlyArrayDyn<'_, f64> = rgba.extract()?;
+    let rgba = rgba.as_array();
+    let shape = rgba.shape().to_vec();
+    if shape.len() != 2 || shape[0] != values.len() || !(3..=4).contains(&shape[1]) {
+        return Err(bad(format!("an array of shape {shape:?}")));
+    }
+    let colours: Vec<[f32; 3]> = rgba
+        .outer_iter()
+        .map(|r| [r[0] as f32, r[1] as f32, r[2] as f32])
+        .collect();
+    if let Some(c) = colours
+        .iter()
+        .find(|c| !c.iter().all(|v| (0.0..=1.0).contains(v)))
+    {
+        return Err(bad(format!("the colour {c:?}")));
+    }
+    Lut::new(colours).map_err(|e| to_py(py, e))
 }
 
 /// A matplotlib `Colormap` as densebin's: its 256 colours at `i / 255`
 /// (alpha dropped), which are exactly its own table for the usual N = 256.
 fn mpl_colormap(cmap: &Bound<'_, PyAny>) -> PyResult<Colormap> {
-    let py = cmap.py();
     let t: Vec<f64> = (0..256).map(|i| f64::from(i) / 255.0).collect();
-    let rgba = cmap.call1((t.into_pyarray(py),))?;
-    let rgba: numpy::PyReadonlyArray2<'_, f64> = rgba.extract()?;
-    let rgba = rgba.as_array();
-    if rgba.ncols() < 3 || rgba.nrows() != 256 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "cmap= returned shape {:?} for 256 values, not (256, 3) or (256, 4)",
-            rgba.shape()
-        )));
-    }
-    let colours = rgba
-        .rows()
-        .into_iter()
-        .map(|r| [r[0] as f32, r[1] as f32, r[2] as f32])
-        .collect();
+    let table = call_palette(cmap, &t)?;
     let name: String = cmap.getattr("name")?.extract()?;
-    Colormap::from_colors(format!("matplotlib:{name}"), colours).map_err(|e| to_py(py, e))
+    Colormap::from_colors(format!("matplotlib:{name}"), table.colors().to_vec())
+        .map_err(|e| to_py(cmap.py(), e))
 }
 
 /// A shaded grid: premultiplied RGBA inside, straight 8-bit RGBA out.
@@ -106,6 +165,7 @@ pub(crate) struct Image {
     image: densebin::image::Image,
     /// The PNG text chunks (the canvas, the inputs, the shading).
     text: Vec<(String, String)>,
+    legend: CoreLegend,
 }
 
 #[pymethods]
@@ -141,6 +201,12 @@ impl Image {
             .map_err(|e| to_py(py, e))
     }
 
+    /// What the colours mean: the scale and palette shading fitted.
+    #[getter]
+    fn legend(&self) -> Legend {
+        Legend(self.legend.clone())
+    }
+
     /// The PNG, for notebooks.
     fn _repr_png_<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::new();
@@ -154,6 +220,97 @@ impl Image {
             "densebin.Image({}x{})",
             self.image.width(),
             self.image.height()
+        )
+    }
+}
+
+/// What an image's colours mean, for a colorbar: the colour scale that
+/// shading fitted (values to `t` in [0, 1] and back) and the palette.
+#[pyclass(module = "densebin", name = "Legend", frozen)]
+pub(crate) struct Legend(CoreLegend);
+
+#[pymethods]
+impl Legend {
+    /// What the colour shows: `count`, `sum of weight`, `mean of z`,
+    /// `min of z`, `max of z`, `std of z`, or `z` (scatter).
+    #[getter]
+    fn quantity(&self) -> &str {
+        &self.0.quantity
+    }
+
+    /// The colour scale's normalisation: `linear`, `log`, `cbrt` or
+    /// `eq_hist`.
+    #[getter]
+    fn how(&self) -> String {
+        self.0.colour.how().to_string()
+    }
+
+    /// The values at the two ends of the colour scale; `None` when the grid
+    /// had no value to colour.
+    #[getter]
+    fn domain(&self) -> Option<(f64, f64)> {
+        self.0.colour.domain()
+    }
+
+    /// The palette, float32 of shape (n, 3): colours for evenly spaced `t`
+    /// from 0 to 1 (a pixel takes the one nearest its `t`), or in scatter
+    /// mode one colour per z bin.
+    #[getter]
+    fn palette<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        let colours = self.0.lut.colors();
+        ndarray::Array2::from_shape_fn((colours.len(), 3), |(i, c)| colours[i][c])
+            .into_pyarray(py)
+            .into_any()
+    }
+
+    /// Opacity at the two ends, `(min, max)`: along the colour scale
+    /// (density), along the count (z statistics with `how`), constant, or
+    /// per point (scatter, `(alpha, alpha)`).
+    #[getter]
+    fn alpha(&self) -> (f64, f64) {
+        match &self.0.opacity {
+            Opacity::Constant(a) | Opacity::PerPoint(a) => (*a, *a),
+            Opacity::AlongColour { min, max } | Opacity::AlongCount { min, max, .. } => {
+                (*min, *max)
+            }
+            _ => (1.0, 1.0),
+        }
+    }
+
+    /// `t` in [0, 1] of each value on the colour scale (NaN for values not
+    /// finite), as a float64 array of the input's shape.
+    fn t<'py>(
+        &self,
+        py: Python<'py>,
+        values: numpy::PyReadonlyArrayDyn<'py, f64>,
+    ) -> Bound<'py, PyAny> {
+        values
+            .as_array()
+            .mapv(|v| f64::from(self.0.colour.t(v)))
+            .into_pyarray(py)
+            .into_any()
+    }
+
+    /// The value at each `t` on the colour scale: the inverse of `t`, for
+    /// labelling a colorbar (for eq_hist of integers, the least value whose
+    /// `t` reaches it).
+    fn value_at<'py>(
+        &self,
+        py: Python<'py>,
+        t: numpy::PyReadonlyArrayDyn<'py, f64>,
+    ) -> Bound<'py, PyAny> {
+        t.as_array()
+            .mapv(|t| self.0.colour.value_at(t))
+            .into_pyarray(py)
+            .into_any()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "densebin.Legend({}, {}, domain {:?})",
+            self.0.quantity,
+            self.0.colour.how(),
+            self.0.colour.domain()
         )
     }
 }

@@ -101,5 +101,6 @@ fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bin::open, m)?)?;
     m.add_class::<grid::Grid>()?;
     m.add_class::<image::Image>()?;
+    m.add_class::<image::Legend>()?;
     Ok(())
 }

@@ -123,5 +123,89 @@ def test_a_matplotlib_colormap_gives_its_own_colours(saved):
     lut = np.round(magma(np.arange(256) / 255)[:, :3] * 255).astype(np.uint8)
     index = np.round(t * 255).astype(int)
     np.testing.assert_array_equal(ours[full][:, :3], lut[index[full]])
-    with pytest.raises(TypeError, match="not supported yet"):
-        grid.shade(cmap=lambda z: z)
+
+
+def custom_colorfunction(z):
+    """The seed's kind of colour function: data values to RGBA, vectorised."""
+    z = np.asarray(z)
+    t = np.clip((z + 2) / 4, 0, 1)
+    return np.stack([t, 1 - t, 0.4 * np.ones_like(t), np.ones_like(t)], axis=-1)
+
+
+def test_a_colour_function_colours_the_z_bin_centres_in_scatter_mode(saved):
+    grid, _ = saved
+    calls = []
+
+    def f(z):
+        calls.append(np.array(z))
+        return custom_colorfunction(z)
+
+    image = grid.shade(mode="scatter", cmap=f, alpha=0.2)
+    (received,) = calls  # called once, vectorised
+    lo, hi = grid.z_range
+    centres = lo + (np.arange(grid.z_bins) + 0.5) * (hi - lo) / grid.z_bins
+    np.testing.assert_allclose(received, centres, rtol=0, atol=1e-12)
+    assert received.dtype == np.float64
+    # A pixel whose points all lie in one z bin has that bin's colour.
+    hist = grid.zhist[:, ::-1]  # image row 0 is the top
+    pixels = image.to_numpy()
+    n = hist.sum(axis=0)
+    one_bin = (hist.max(axis=0) == n) & (n > 0)
+    assert one_bin.sum() > 20
+    k = hist.argmax(axis=0)
+    want = custom_colorfunction(centres)[k][..., :3] * 255
+    # Within rounding: the pixel is stored premultiplied by its opacity.
+    np.testing.assert_allclose(pixels[one_bin][:, :3], want[one_bin], atol=1)
+    np.testing.assert_allclose(
+        image.legend.palette, custom_colorfunction(centres)[:, :3], atol=1e-7
+    )
+    # z_span clips what the function receives to the colour scale's ends.
+    calls.clear()
+    grid.shade(mode="scatter", cmap=f, z_span=(-0.5, 0.5))
+    np.testing.assert_allclose(calls[0], np.clip(centres, -0.5, 0.5), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode,how", [("density", "log"), ("mean", None), ("max", "eq_hist")])
+def test_a_colour_function_colours_a_table_of_the_colour_scale(saved, mode, how):
+    grid, _ = saved
+    calls = []
+
+    def f(v):
+        calls.append(np.array(v))
+        return custom_colorfunction(v / 10 if mode == "density" else v)[:, :3]
+
+    image = grid.shade(mode=mode, how=how, cmap=f)
+    legend = image.legend
+    (values,) = calls
+    # The values at 1024 evenly spaced points of the colour scale.
+    t = np.linspace(0, 1, 1024)
+    np.testing.assert_allclose(values, legend.value_at(t), rtol=1e-13)
+    assert values[0] == legend.domain[0] and values[-1] == legend.domain[1]
+    # Every pixel takes the table's colour nearest to its value's t.
+    stat = {
+        "density": grid.count.astype(float),
+        "mean": grid.mean_z(),
+        "max": grid.max_z,
+    }[mode][::-1]
+    full = grid.count[::-1] > 0
+    index = np.round(legend.t(stat[full]) * 1023).astype(int)
+    want = np.round(f(values)[index] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(image.to_numpy()[full][:, :3], want)
+
+
+def test_a_colour_function_that_fails_raises(saved):
+    grid, _ = saved
+
+    def broken(z):
+        raise ZeroDivisionError("custom failure")
+
+    with pytest.raises(ZeroDivisionError, match="custom failure"):
+        grid.shade(cmap=broken)
+    with pytest.raises(ValueError, match=r"returned an array of shape \[1024\]"):
+        grid.shade(cmap=lambda v: v)
+    with pytest.raises(ValueError, match=r"shape \[8, 2\]"):
+        grid.shade(mode="scatter", cmap=lambda z: np.zeros((len(z), 2)))
+    with pytest.raises(ValueError, match="the colour"):
+        grid.shade(cmap=lambda v: np.full((len(v), 3), 2.0))
+    with pytest.raises(ValueError, match="not an array of numbers"):
+        grid.shade(cmap=lambda v: [["red"]] * len(v))

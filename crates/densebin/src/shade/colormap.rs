@@ -157,17 +157,7 @@ impl Colormap {
     /// holds). Fails unless there is at least one colour and every
     /// component is in `[0, 1]`.
     pub fn from_colors(name: impl Into<String>, colours: Vec<Rgb>) -> Result<Colormap> {
-        if colours.is_empty() {
-            return Err(Error::request("a colormap needs at least one colour"));
-        }
-        if let Some(c) = colours
-            .iter()
-            .find(|c| !c.iter().all(|v| (0.0..=1.0).contains(v)))
-        {
-            return Err(Error::request(format!(
-                "colour components must be between 0 and 1, not {c:?}"
-            )));
-        }
+        check_colours(&colours)?;
         Ok(Colormap {
             kind: Kind::Stops(colours),
             reversed: false,
@@ -203,20 +193,58 @@ impl Colormap {
 
     /// 256 colours sampled at `i / 255`, for per-pixel lookups.
     pub fn lut(&self) -> Lut {
-        Lut((0..256).map(|i| self.eval(i as f64 / 255.0)).collect())
+        Lut::from_trusted((0..256).map(|i| self.eval(i as f64 / 255.0)).collect())
     }
 }
 
-/// A colormap sampled at 256 evenly spaced points.
-#[derive(Clone, Debug)]
+/// A palette: colours for evenly spaced `t` from 0 to 1 (a colormap
+/// sampled at 256 points, or a colour function's table), or in scatter
+/// mode one colour per z bin.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Lut(Vec<Rgb>);
 
 impl Lut {
+    /// A palette of `colours`; fails unless there is at least one colour and
+    /// every component is in `[0, 1]`.
+    pub fn new(colours: Vec<Rgb>) -> Result<Lut> {
+        check_colours(&colours)?;
+        Ok(Lut(colours))
+    }
+
+    /// A palette of colours known to be valid.
+    pub(crate) fn from_trusted(colours: Vec<Rgb>) -> Lut {
+        debug_assert!(check_colours(&colours).is_ok());
+        Lut(colours)
+    }
+
     /// The colour nearest to `t` in `[0, 1]`.
     #[inline]
     pub fn get(&self, t: f32) -> Rgb {
-        self.0[(t.clamp(0.0, 1.0) * 255.0 + 0.5) as usize]
+        let last = (self.0.len() - 1) as f32;
+        self.0[(t.clamp(0.0, 1.0) * last + 0.5) as usize]
     }
+
+    /// The colours, in order.
+    pub fn colors(&self) -> &[Rgb] {
+        &self.0
+    }
+}
+
+/// Fails unless there is at least one colour and every component is in
+/// `[0, 1]`.
+fn check_colours(colours: &[Rgb]) -> Result<()> {
+    if colours.is_empty() {
+        return Err(Error::request("a colormap needs at least one colour"));
+    }
+    if let Some(c) = colours
+        .iter()
+        .find(|c| !c.iter().all(|v| (0.0..=1.0).contains(v)))
+    {
+        return Err(Error::request(format!(
+            "colour components must be between 0 and 1, not {c:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// A colour: `#rgb`, `#rrggbb`, or one of a few names (`black`, `white`,

@@ -22,16 +22,20 @@
 
 mod colormap;
 mod norm;
+mod paint;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
 pub use norm::{EqHistTable, How, Scale, normalize};
+pub use paint::spread;
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Layer, LayerSet};
-use crate::image::{Image, Premultiplied};
+use crate::image::Image;
+#[cfg(test)]
+use crate::image::Premultiplied;
 use crate::param::Param;
 
 /// What a pixel's colour shows.
@@ -290,7 +294,7 @@ pub struct Shaded {
 
 /// What shading fitted to the grid, kept so that a figure can draw and
 /// label a colorbar without fitting again: a colour at `t` on the bar is
-/// `cmap.eval(t)`, and the value it stands for is `colour.value_at(t)`.
+/// `lut.get(t)`, and the value it stands for is `colour.value_at(t)`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Legend {
@@ -303,10 +307,8 @@ pub struct Legend {
     pub colour: Scale,
     /// How opacity was chosen.
     pub opacity: Opacity,
-    /// The colormap.
-    pub cmap: Colormap,
-    /// The colour table the pixels took their colours from (density and the
-    /// z statistics; scatter evaluates the colormap at each z bin's centre).
+    /// The palette the pixels took their colours from: by `t` (density
+    /// and the z statistics), or one colour per z bin (scatter).
     pub lut: Lut,
 }
 
@@ -339,8 +341,77 @@ pub enum Opacity {
 }
 
 /// Shades `grid` into an image of the grid's size, row 0 at the top, and
-/// says what its colours mean.
+/// says what its colours mean: [`fit`], then [`paint`] with the colormap's
+/// palette ([`Fit::palette`]).
 pub fn shade(grid: &Grid, s: &Shading) -> Result<Shaded> {
+    let fit = fit(grid, s)?;
+    let palette = fit.palette(&s.cmap);
+    paint(grid, s, fit, palette)
+}
+
+/// The number of values [`Fit::palette_values`] asks colours for outside
+/// scatter mode: a table of the colour scale fine enough that neighbouring
+/// entries differ by less than an 8-bit step for any smooth colour
+/// function.
+pub const VALUE_PALETTE_LEN: usize = 1024;
+
+/// What shading fitted to a grid before painting it: the colour scale and
+/// the opacity, and the values a palette must colour.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Fit {
+    /// What the colour shows (see [`Legend::quantity`]).
+    pub quantity: String,
+    /// The colour scale.
+    pub colour: Scale,
+    /// How opacity is chosen.
+    pub opacity: Opacity,
+    /// Scatter mode: each z bin's centre, clipped to the colour scale's
+    /// ends; bin `k` takes the palette's colour `k`.
+    bins: Option<Vec<f64>>,
+}
+
+impl Fit {
+    /// The values whose colours make a palette for [`paint`], in order, for
+    /// a colour function of data values (a user's own, from Python):
+    ///
+    /// - scatter mode: the centre of each z bin, clipped to `z_span` (one
+    ///   colour per bin; every point of a bin takes its colour);
+    /// - otherwise: [`VALUE_PALETTE_LEN`] values of the colour scale at
+    ///   evenly spaced `t` from 0 to 1, `colour.value_at(i / (len - 1))`
+    ///   (the count or weight sum in density mode, the statistic of z in
+    ///   the others; NaN when the grid has no value to colour). A pixel
+    ///   whose value has `t` takes the colour nearest to `t`.
+    pub fn palette_values(&self) -> Vec<f64> {
+        match &self.bins {
+            Some(bins) => bins.clone(),
+            None => (0..VALUE_PALETTE_LEN)
+                .map(|i| {
+                    self.colour
+                        .value_at(i as f64 / (VALUE_PALETTE_LEN - 1) as f64)
+                })
+                .collect(),
+        }
+    }
+
+    /// The palette `cmap` gives: in scatter mode its colour at each z
+    /// bin's place on the colour scale, otherwise its 256-colour table
+    /// ([`Colormap::lut`]).
+    pub fn palette(&self, cmap: &Colormap) -> Lut {
+        match (&self.bins, self.colour.domain()) {
+            (Some(bins), Some((lo, hi))) => Lut::from_trusted(
+                bins.iter()
+                    .map(|&z| cmap.eval((z - lo) / (hi - lo)))
+                    .collect(),
+            ),
+            _ => cmap.lut(),
+        }
+    }
+}
+
+/// Checks that `s` is consistent and that `grid` has the layers it needs,
+/// then fits its scales to `grid`.
+pub fn fit(grid: &Grid, s: &Shading) -> Result<Fit> {
     s.validate()?;
     let missing: Vec<&str> = s
         .required_layers()
@@ -364,16 +435,24 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Shaded> {
             missing.join(",")
         )));
     }
-    let (w, h) = (grid.spec().width(), grid.spec().height());
-    let mut img = Image::new(w, h);
-    // Without spread the background is composited in the same pass.
-    let bg = s.background.filter(|_| s.spread == 0);
-    let lut = s.cmap.lut();
-    let (quantity, colour, opacity) = match s.mode {
-        Mode::Density => density(grid, s, &lut, &mut img, bg),
-        Mode::Scatter => scatter(grid, s, &mut img, bg),
-        _ => z_stat(grid, s, &lut, &mut img, bg),
-    };
+    Ok(paint::fit(grid, s))
+}
+
+/// Paints `grid` as `fit` (its [`fit`] with `s`) says, taking colours from
+/// `palette`: by `t` from a table of any length, or in scatter mode one
+/// colour per z bin. Then spreads and composites over the background.
+/// Fails when a scatter palette does not have one colour per z bin.
+pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded> {
+    if let Some(bins) = &fit.bins
+        && bins.len() != palette.colors().len()
+    {
+        return Err(Error::request(format!(
+            "scatter mode needs one colour for each of the {} z bins, not {}",
+            bins.len(),
+            palette.colors().len()
+        )));
+    }
+    let mut img = paint::paint(grid, s, &fit, &palette);
     if s.spread > 0 {
         img = spread(&img, s.spread);
         if let Some(bg) = s.background {
@@ -383,216 +462,12 @@ pub fn shade(grid: &Grid, s: &Shading) -> Result<Shaded> {
     Ok(Shaded {
         image: img,
         legend: Legend {
-            quantity,
-            colour,
-            opacity,
-            cmap: s.cmap.clone(),
-            lut,
+            quantity: fit.quantity,
+            colour: fit.colour,
+            opacity: fit.opacity,
+            lut: palette,
         },
     })
-}
-
-/// What a mode fitted: the quantity's name, the colour scale and the
-/// opacity.
-type Fitted = (String, Scale, Opacity);
-
-/// Fills `img` row by row in parallel: `fill(grid_row, out)` writes the
-/// pixels of grid row `grid_row` (grid row 0 is the bottom, image row 0 the
-/// top), then the row is composited over `bg`.
-fn paint(img: &mut Image, bg: Option<Rgb>, fill: impl Fn(usize, &mut [Premultiplied]) + Sync) {
-    let (w, h) = (img.width(), img.height());
-    let bg = bg.map(|c| Premultiplied::from_straight(c, 1.0));
-    img.fill_rows(|y, row| {
-        let mut out = vec![Premultiplied::TRANSPARENT; w];
-        fill(h - 1 - y, &mut out);
-        for (dst, p) in row.iter_mut().zip(out) {
-            *dst = match bg {
-                Some(bg) => p.over(bg).into(),
-                None => p.into(),
-            };
-        }
-    });
-}
-
-/// [`paint`] pixel by pixel: `pixel(i)` for grid index `i`.
-fn paint_pixels(img: &mut Image, bg: Option<Rgb>, pixel: impl Fn(usize) -> Premultiplied + Sync) {
-    let w = img.width();
-    paint(img, bg, |row, out| {
-        for (c, p) in out.iter_mut().enumerate() {
-            *p = pixel(row * w + c);
-        }
-    });
-}
-
-/// Opacity along `t` from `min` to `max`.
-#[inline]
-fn ramp(t: f32, min: f64, max: f64) -> f32 {
-    (min + f64::from(t) * (max - min)) as f32
-}
-
-fn flat<T>(a: ndarray::ArrayView2<'_, T>) -> &[T] {
-    a.to_slice().expect("grids are in standard layout")
-}
-
-/// Count of pixel `i`, NaN where empty.
-fn count_at(count: &[u64]) -> impl Fn(usize) -> f64 + Sync + '_ {
-    |i| {
-        let n = count[i];
-        if n > 0 { n as f64 } else { f64::NAN }
-    }
-}
-
-fn density(grid: &Grid, s: &Shading, lut: &Lut, img: &mut Image, bg: Option<Rgb>) -> Fitted {
-    let count = flat(grid.count());
-    let weights = grid.sum_w().filter(|_| s.weighted).map(flat);
-    let value = |i: usize| match weights {
-        Some(sw) if count[i] > 0 => sw[i],
-        Some(_) => f64::NAN,
-        None => count_at(count)(i),
-    };
-    let scale = Scale::fit(count.len(), value, s.how.unwrap_or(How::EqHist), s.span);
-    let min_alpha = s.min_alpha_for(Mode::Density);
-    paint_pixels(img, bg, |i| {
-        let t = scale.t(value(i));
-        if t.is_nan() {
-            Premultiplied::TRANSPARENT
-        } else {
-            Premultiplied::from_straight(lut.get(t), ramp(t, min_alpha, s.alpha))
-        }
-    });
-    let quantity = if weights.is_some() {
-        "sum of weight"
-    } else {
-        "count"
-    };
-    let opacity = Opacity::AlongColour {
-        min: min_alpha,
-        max: s.alpha,
-    };
-    (quantity.to_string(), scale, opacity)
-}
-
-fn z_stat(grid: &Grid, s: &Shading, lut: &Lut, img: &mut Image, bg: Option<Rgb>) -> Fitted {
-    let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
-    let n = grid.count_z().map(flat);
-    let (sum, m2) = (grid.sum_z().map(flat), grid.m2_z().map(flat));
-    let (lo, hi) = (grid.min_z().map(flat), grid.max_z().map(flat));
-    let stat = |i: usize| -> f64 {
-        match s.mode {
-            Mode::Mean => {
-                finite(sum.expect("layers checked")[i] / n.expect("sum has count_z")[i] as f64)
-            }
-            Mode::Std => finite(
-                (m2.expect("layers checked")[i].max(0.0) / n.expect("sum has count_z")[i] as f64)
-                    .sqrt(),
-            ),
-            Mode::Min => finite(lo.expect("layers checked")[i]),
-            _ => finite(hi.expect("layers checked")[i]),
-        }
-    };
-    let len = grid.spec().width() * grid.spec().height();
-    let colour = Scale::fit(len, stat, How::Linear, s.z_span);
-    let count = flat(grid.count());
-    let opacity = s
-        .how
-        .map(|how| Scale::fit(len, count_at(count), how, s.span));
-    let min_alpha = s.min_alpha_for(s.mode);
-    paint_pixels(img, bg, |i| {
-        let t = colour.t(stat(i));
-        if t.is_nan() {
-            return Premultiplied::TRANSPARENT;
-        }
-        let a = match &opacity {
-            Some(o) => ramp(o.t(count_at(count)(i)), min_alpha, s.alpha),
-            None => s.alpha as f32,
-        };
-        Premultiplied::from_straight(lut.get(t), a)
-    });
-    let opacity = match opacity {
-        Some(scale) => Opacity::AlongCount {
-            scale,
-            min: min_alpha,
-            max: s.alpha,
-        },
-        None => Opacity::Constant(s.alpha),
-    };
-    (format!("{} of z", s.mode), colour, opacity)
-}
-
-fn scatter(grid: &Grid, s: &Shading, img: &mut Image, bg: Option<Rgb>) -> Fitted {
-    let hist = grid.zhist().expect("layers checked");
-    let zbins = grid.spec().zbins().expect("zhist has bins");
-    let (lo, hi) = s.z_span.unwrap_or((zbins.lo(), zbins.hi()));
-    // Colour is linear in z from lo to hi (the span of the colormap).
-    let colour = Scale::fit(2, |i| [lo, hi][i], How::Linear, None);
-    // The colour of each z bin, at its centre, from the continuous map.
-    let colors: Vec<Rgb> = (0..zbins.len())
-        .map(|k| s.cmap.eval((zbins.centre(k) - lo) / (hi - lo)))
-        .collect();
-    let planes: Vec<&[u32]> = hist
-        .outer_iter()
-        .map(|p| p.to_slice().expect("standard layout"))
-        .collect();
-    // ln(1 - a), so that (1 - a)^n = exp(n ln(1 - a)) for any n.
-    let log_keep = (-s.alpha).ln_1p();
-    let w = img.width();
-    paint(img, bg, |row, out| {
-        // One grid row at a time, plane by plane: the accumulators stay in
-        // cache and every plane is read as a contiguous run.
-        let mut acc = vec![[0.0f32; 3]; w];
-        let mut n = vec![0u64; w];
-        for (plane, c) in planes.iter().zip(&colors) {
-            for ((a, n), &h) in acc
-                .iter_mut()
-                .zip(&mut n)
-                .zip(&plane[row * w..(row + 1) * w])
-            {
-                let hf = h as f32;
-                a[0] += hf * c[0];
-                a[1] += hf * c[1];
-                a[2] += hf * c[2];
-                *n += u64::from(h);
-            }
-        }
-        for ((p, a), &n) in out.iter_mut().zip(&acc).zip(&n) {
-            *p = if n == 0 {
-                Premultiplied::TRANSPARENT
-            } else {
-                let opacity = (-(n as f64 * log_keep).exp_m1()) as f32;
-                Premultiplied::from_straight(a.map(|v| v / n as f32), opacity)
-            };
-        }
-    });
-    ("z".to_string(), colour, Opacity::PerPoint(s.alpha))
-}
-
-/// Grows every non-empty pixel into a disc of radius `r` (offsets with
-/// `dx² + dy² <= r²`, datashader's circular mask), compositing the discs
-/// with "over" in row order, top row first, so that later rows lie on top.
-pub fn spread(img: &Image, r: usize) -> Image {
-    let (w, h) = (img.width(), img.height());
-    let r = r as isize;
-    let offsets: Vec<(isize, isize)> = (-r..=r)
-        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
-        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
-        .collect();
-    let mut out = Image::new(w, h);
-    for y in 0..h as isize {
-        for x in 0..w as isize {
-            let src = img.pixel(x as usize, y as usize);
-            if src.a <= 0.0 {
-                continue;
-            }
-            for &(dx, dy) in &offsets {
-                let (tx, ty) = (x + dx, y + dy);
-                if tx >= 0 && ty >= 0 && (tx as usize) < w && (ty as usize) < h {
-                    let (tx, ty) = (tx as usize, ty as usize);
-                    out.set_pixel(tx, ty, src.over(out.pixel(tx, ty)));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -695,6 +570,83 @@ mod tests {
         assert_eq!(legend.colour.domain(), Some((-1.0, 5.0)));
         assert_eq!(legend.colour.value_at(0.5), 2.0);
         assert!(matches!(legend.opacity, Opacity::PerPoint(a) if a == 0.1));
+    }
+
+    #[test]
+    fn a_palette_of_data_values_paints_what_a_colormap_of_t_would() {
+        let g = grid("count,sum,minmax,zhist");
+        let cmap: Colormap = "magma".parse().unwrap();
+        for (mode, how) in [
+            (Mode::Density, None),
+            (Mode::Density, Some(How::Log)),
+            (Mode::Mean, None),
+            (Mode::Max, Some(How::EqHist)),
+            (Mode::Scatter, None),
+        ] {
+            let s = Shading {
+                mode,
+                how,
+                alpha: if mode == Mode::Scatter { 0.3 } else { 1.0 },
+                z_span: (mode == Mode::Scatter).then_some((1.0, 3.0)),
+                cmap: cmap.clone(),
+                ..Shading::default()
+            };
+            let fit = fit(&g, &s).unwrap();
+            let values = fit.palette_values();
+            // A colour function of values that is the colormap of their t.
+            let colours: Vec<Rgb> = values
+                .iter()
+                .map(|&v| {
+                    let (lo, hi) = fit.colour.domain().unwrap();
+                    cmap.eval(if mode == Mode::Scatter {
+                        (v - lo) / (hi - lo)
+                    } else {
+                        f64::from(fit.colour.t(v))
+                    })
+                })
+                .collect();
+            if mode == Mode::Scatter {
+                // Four z bins over (0, 4): centres 0.5 .. 3.5, clipped.
+                assert_eq!(values, [1.0, 1.5, 2.5, 3.0]);
+            } else {
+                assert_eq!(values.len(), VALUE_PALETTE_LEN);
+                assert_eq!(values[0], fit.colour.domain().unwrap().0);
+                assert_eq!(
+                    values[VALUE_PALETTE_LEN - 1],
+                    fit.colour.domain().unwrap().1
+                );
+            }
+            // Within one 8-bit step: the value table is finer than the
+            // colormap's 256 colours.
+            let by_values = paint(&g, &s, fit, Lut::new(colours).unwrap()).unwrap();
+            let by_map = shade(&g, &s).unwrap();
+            for y in 0..2 {
+                for x in 0..3 {
+                    let (a, b) = (px(&by_values.image, x, y), px(&by_map.image, x, y));
+                    let near = [(a.r, b.r), (a.g, b.g), (a.b, b.b), (a.a, b.a)]
+                        .iter()
+                        .all(|(p, q)| (p - q).abs() <= 1.0 / 255.0 + 1e-6);
+                    assert!(near, "{mode} {how:?} ({x},{y}): {a:?} vs {b:?}");
+                }
+            }
+        }
+        let s = Shading {
+            mode: Mode::Scatter,
+            ..Shading::default()
+        };
+        let err = paint(
+            &g,
+            &s,
+            fit(&g, &s).unwrap(),
+            Lut::new(vec![[0.0; 3]]).unwrap(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("each of the 4 z bins, not 1"),
+            "{err}"
+        );
+        assert!(Lut::new(vec![]).is_err());
+        assert!(Lut::new(vec![[0.0, 2.0, 0.0]]).is_err());
     }
 
     #[test]
