@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from . import errors
+from ._canvas import Canvas, count, max, mean, min, shade, std, sum, var
 from ._densebin import Grid, Image
 from ._densebin import bin as _bin
 from ._densebin import bin_files as _bin_files
@@ -27,6 +28,7 @@ from ._densebin import open as _open
 from .errors import Error, FileError, GridMemoryError, InvalidInputError
 
 __all__ = [
+    "Canvas",
     "Error",
     "FileError",
     "Grid",
@@ -35,8 +37,16 @@ __all__ = [
     "InvalidInputError",
     "bin",
     "bin_files",
+    "count",
     "errors",
+    "max",
+    "mean",
+    "min",
     "open",
+    "shade",
+    "std",
+    "sum",
+    "var",
 ]
 
 

@@ -4,37 +4,99 @@
 use densebin::LayerSet;
 use densebin::RunContext;
 use densebin::binning::BinRequest;
-use densebin::read::{ArraySource, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions};
-use numpy::PyReadonlyArray1;
+use densebin::read::{
+    ArraySource, ByteColumn, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions,
+};
+use numpy::{
+    PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 
 use crate::grid::Grid;
 use crate::{interruptible, to_py};
 
-/// A column as the library's view: float64 or float32, any stride.
+/// A column as the library's view: float64 or float32, any stride; a
+/// column whose values are not aligned, or whose stride is no multiple of
+/// their size (a field of packed records), is read byte-wise.
 enum Column<'py> {
     F64(PyReadonlyArray1<'py, f64>),
     F32(PyReadonlyArray1<'py, f32>),
+    Bytes {
+        /// Holds the array (and with it the memory `bytes` points into).
+        _array: Bound<'py, PyUntypedArray>,
+        bytes: &'py [u8],
+        len: usize,
+        stride: usize,
+        size: usize,
+    },
 }
 
 impl<'py> Column<'py> {
     fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Column<'py>> {
-        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f64>>() {
-            return Ok(Column::F64(a));
+        let wrong = || {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "{name} must be a 1-D float32 or float64 array"
+            ))
+        };
+        let array = obj.cast::<PyUntypedArray>().map_err(|_| wrong())?;
+        let dtype = array.dtype();
+        let size = dtype.itemsize();
+        let float = dtype.kind() == b'f' && (size == 4 || size == 8);
+        if array.ndim() != 1 || !float || dtype.is_native_byteorder() == Some(false) {
+            return Err(wrong());
         }
-        if let Ok(a) = obj.extract::<PyReadonlyArray1<'py, f32>>() {
-            return Ok(Column::F32(a));
+        let len = array.len();
+        let stride = array.strides()[0];
+        // SAFETY: numpy's own description of a live array: its data pointer.
+        let data = unsafe { (*array.as_array_ptr()).fields.data } as *const u8;
+        let at_home = (data as usize).is_multiple_of(size);
+        if at_home && (len < 2 || stride % size as isize == 0) {
+            return if size == 8 {
+                obj.extract().map(Column::F64).map_err(|_| wrong())
+            } else {
+                obj.extract().map(Column::F32).map_err(|_| wrong())
+            };
         }
-        Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "{name} must be a 1-D float32 or float64 array"
-        )))
+        let stride = usize::try_from(stride).map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "{name}: a column of unaligned values must not run backwards (stride {stride})"
+            ))
+        })?;
+        let span = match len {
+            0 => 0,
+            n => (n - 1) * stride + size,
+        };
+        // SAFETY: the array's `len` values of `size` bytes, `stride` apart
+        // from `data`, lie in these `span` bytes of its buffer, which lives
+        // as long as the array, held in `_array` for 'py. numpy arrays may
+        // be written by other Python code while the GIL is released, as any
+        // memory map may be by other processes; binning then reads values
+        // of either time, as it would from a file changing underneath it.
+        let bytes = unsafe { std::slice::from_raw_parts(data, span) };
+        Ok(Column::Bytes {
+            _array: array.clone(),
+            bytes,
+            len,
+            stride,
+            size,
+        })
     }
 
-    fn view(&self) -> ColumnRef<'_> {
-        match self {
+    fn view(&self) -> PyResult<ColumnRef<'_>> {
+        Ok(match self {
             Column::F64(a) => ColumnRef::F64(a.as_array()),
             Column::F32(a) => ColumnRef::F32(a.as_array()),
-        }
+            Column::Bytes {
+                bytes,
+                len,
+                stride,
+                size,
+                ..
+            } => ColumnRef::Bytes(
+                ByteColumn::new(bytes, *len, *stride, *size)
+                    .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?,
+            ),
+        })
     }
 }
 
@@ -57,10 +119,10 @@ pub(crate) fn bin(
         weight.map(|w| Column::extract("weight", w)).transpose()?,
     );
     let points = PointsRef::new(
-        cols.0.view(),
-        cols.1.view(),
-        cols.2.as_ref().map(Column::view),
-        cols.3.as_ref().map(Column::view),
+        cols.0.view()?,
+        cols.1.view()?,
+        cols.2.as_ref().map(Column::view).transpose()?,
+        cols.3.as_ref().map(Column::view).transpose()?,
     )
     .map_err(|e| to_py(py, e))?;
     let request = request(py, grid)?;

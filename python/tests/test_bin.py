@@ -108,6 +108,41 @@ def test_strided_memmap_columns_are_binned_in_place(tmp_path, dtype):
     assert g.layers == ["count", "sum", "minmax", "zhist"]
 
 
+def test_fields_of_packed_records_are_binned_in_place(tmp_path):
+    # (f8, f4, f8) records are 20 bytes: the f8 fields' stride is no
+    # multiple of 8, and from one byte in, no value is aligned.
+    rng = np.random.default_rng(12)
+    n = 50_000
+    records = np.zeros(n, dtype=[("x", "f8"), ("z", "f4"), ("y", "f8")])
+    records["x"] = rng.normal(0.5, 0.6, n)
+    records["y"] = rng.normal(0.1, 0.3, n)
+    records["z"] = rng.normal(0.0, 1.0, n)
+    records["x"][::50] = np.nan
+    path = tmp_path / "records.bin"
+    with path.open("wb") as f:
+        f.write(b"\0")
+        f.write(records.tobytes())
+    mm = np.memmap(path, dtype=records.dtype, mode="r", offset=1, shape=(n,))
+    for r in (records, mm):
+        assert r["y"].strides == (20,)
+        g = densebin.bin(
+            r["x"], r["y"], r["z"], width=W, height=H, x_range=X_RANGE, y_range=Y_RANGE
+        )
+        np.testing.assert_array_equal(
+            g.count, oracle_count(records["x"], records["y"], W, H, X_RANGE, Y_RANGE)
+        )
+        copy = densebin.bin(
+            records["x"].copy(),
+            records["y"].copy(),
+            records["z"].astype(np.float64),
+            width=W,
+            height=H,
+            x_range=X_RANGE,
+            y_range=Y_RANGE,
+        )
+        assert_same_grid(g, copy)
+
+
 def test_ranges_default_to_the_finite_bounds_and_integers_convert():
     x = np.array([0, 1, 2, 3, 10], dtype=np.int32)
     y = np.array([5, 6, 7, 8, 9], dtype=np.int64)

@@ -32,7 +32,7 @@ pub use input::Input;
 pub use npy::parse_header as parse_npy_header;
 pub use npy::{NpyDescr, NpyField, NpyHeader};
 pub use options::{Column, Delimiter, Format, HeaderMode, ReadOptions};
-pub use points::{Batch, ColumnRef, Points, PointsRef};
+pub use points::{Batch, ByteColumn, ColumnRef, Points, PointsRef};
 pub use queue::ChunkQueue;
 pub use records::ValueType;
 pub use source::{BadLine, Chunk, ChunkData, ChunkError, ChunkStats, PointSource};

@@ -118,6 +118,61 @@ pub enum ColumnRef<'a> {
     F32(ArrayView1<'a, f32>),
     /// `f64` values.
     F64(ArrayView1<'a, f64>),
+    /// Values at a byte stride that need not be a multiple of their size,
+    /// nor aligned: a field of packed records.
+    Bytes(ByteColumn<'a>),
+}
+
+/// `len` native-endian `f32` or `f64` values, `stride` bytes apart from the
+/// start of `bytes`, at any alignment (a field of packed records, such as
+/// a numpy structured array's); read value by value.
+#[derive(Clone, Debug)]
+pub struct ByteColumn<'a> {
+    bytes: &'a [u8],
+    len: usize,
+    stride: usize,
+    size: usize,
+}
+
+impl<'a> ByteColumn<'a> {
+    /// The column of `len` values of `size` bytes (4 for `f32`, 8 for
+    /// `f64`), value `i` at `bytes[i * stride..]`; fails unless `bytes`
+    /// holds them all.
+    pub fn new(bytes: &'a [u8], len: usize, stride: usize, size: usize) -> Result<ByteColumn<'a>> {
+        if size != 4 && size != 8 {
+            return Err(Error::request(format!(
+                "values must be of 4 or 8 bytes, not {size}"
+            )));
+        }
+        let needed = match len {
+            0 => 0,
+            n => (n - 1)
+                .checked_mul(stride)
+                .and_then(|b| b.checked_add(size))
+                .unwrap_or(usize::MAX),
+        };
+        if needed > bytes.len() {
+            return Err(Error::request(format!(
+                "{len} values {stride} bytes apart need {needed} bytes, and there are {}",
+                bytes.len()
+            )));
+        }
+        Ok(ByteColumn {
+            bytes,
+            len,
+            stride,
+            size,
+        })
+    }
+
+    fn value(&self, i: usize) -> f64 {
+        let at = &self.bytes[i * self.stride..];
+        if self.size == 8 {
+            f64::from_ne_bytes(at[..8].try_into().expect("8 bytes"))
+        } else {
+            f64::from(f32::from_ne_bytes(at[..4].try_into().expect("4 bytes")))
+        }
+    }
 }
 
 impl ColumnRef<'_> {
@@ -126,6 +181,7 @@ impl ColumnRef<'_> {
         match self {
             ColumnRef::F32(a) => a.len(),
             ColumnRef::F64(a) => a.len(),
+            ColumnRef::Bytes(b) => b.len,
         }
     }
 
@@ -139,13 +195,14 @@ impl ColumnRef<'_> {
         match self {
             ColumnRef::F32(_) => 4,
             ColumnRef::F64(_) => 8,
+            ColumnRef::Bytes(b) => b.size,
         }
     }
 
     /// Values `rows`, as a slice when they are contiguous `f64`, else
     /// widened into `buf`.
     fn rows<'b>(&'b self, rows: std::ops::Range<usize>, buf: &'b mut Vec<f64>) -> &'b [f64] {
-        let slice = ndarray::s![rows];
+        let slice = ndarray::s![rows.clone()];
         match self {
             ColumnRef::F64(a) => {
                 let part = a.slice(slice);
@@ -158,6 +215,10 @@ impl ColumnRef<'_> {
             ColumnRef::F32(a) => {
                 buf.clear();
                 buf.extend(a.slice(slice).iter().map(|&v| f64::from(v)));
+            }
+            ColumnRef::Bytes(b) => {
+                buf.clear();
+                buf.extend(rows.map(|i| b.value(i)));
             }
         }
         buf
@@ -295,5 +356,41 @@ mod tests {
         assert_eq!(seen, 8_900);
         let short = ArrayView1::from(&wide[..5]);
         assert!(PointsRef::new(ColumnRef::F64(short), p.y.clone(), None, None).is_err());
+    }
+
+    #[test]
+    fn fields_of_packed_records_are_read_at_any_alignment() {
+        // Records of (f64, f32, f64): 20 bytes, so the second f64 field
+        // sits at odd alignments and a stride that is no multiple of 8.
+        let n = 5_000;
+        let mut bytes = vec![0u8; 1];
+        for i in 0..n {
+            bytes.extend((i as f64 * 0.25).to_ne_bytes());
+            bytes.extend((i as f32).to_ne_bytes());
+            bytes.extend((-(i as f64)).to_ne_bytes());
+        }
+        let col = |offset: usize, size| {
+            ColumnRef::Bytes(ByteColumn::new(&bytes[1 + offset..], n, 20, size).unwrap())
+        };
+        let p = PointsRef::new(col(0, 8), col(12, 8), Some(col(8, 4)), None).unwrap();
+        assert_eq!((p.len(), p.point_size()), (n, 20));
+        let mut seen = 0;
+        p.for_each_batch(7..n, &mut Points::default(), &mut |b| {
+            for i in 0..b.len() {
+                let row = 7 + seen + i;
+                assert_eq!(b.x[i], row as f64 * 0.25);
+                assert_eq!(b.y[i], -(row as f64));
+                assert_eq!(b.z[i], row as f64);
+            }
+            seen += b.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, n - 7);
+        assert!(ByteColumn::new(&bytes[1..], n, 20, 8).is_ok());
+        assert!(ByteColumn::new(&bytes[2..], n, 20, 8).is_ok());
+        assert!(ByteColumn::new(&bytes[..100], n, 20, 8).is_err());
+        assert!(ByteColumn::new(&bytes, 3, 20, 2).is_err());
+        assert!(ByteColumn::new(&[], 0, 20, 8).is_ok());
     }
 }

@@ -1,0 +1,334 @@
+"""The datashader-style API: ``Canvas(...).points(source, x, y, agg)`` with
+the reductions ``count``, ``sum``, ``mean``, ``min``, ``max``, ``std`` and
+``var``, giving the ``xarray.DataArray`` datashader's ``Canvas.points``
+gives; and :func:`shade` for such an aggregate.
+
+Each call is one :func:`densebin.bin` over the columns, viewed in place:
+the aggregate is finished from the grid's layers (the reduction's
+``finalize``), so nothing of the input is copied.
+"""
+
+import numbers
+
+import numpy as np
+
+from .errors import InvalidInputError
+
+__all__ = ["Canvas", "count", "sum", "mean", "min", "max", "std", "var", "shade"]
+
+
+class Reduction:
+    """A per-pixel reduction of one column (or of the points, for
+    ``count()``), as datashader's reductions: what to bin and how to finish
+    the grid into the aggregate."""
+
+    #: The densebin layers the reduction needs besides ``count``.
+    layers = ""
+
+    def __init__(self, column=None):
+        if column is not None and not isinstance(column, str):
+            raise InvalidInputError(f"a reduction's column is a name, not {column!r}")
+        self.column = column
+
+    def finalize(self, grid):
+        raise NotImplementedError
+
+    def __repr__(self):
+        col = "" if self.column is None else repr(self.column)
+        return f"{type(self).__name__}({col})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.column == other.column
+
+    def __hash__(self):
+        return hash((type(self), self.column))
+
+
+def _per_value(grid):
+    """Points with a value per pixel: ``count_z``, or ``count`` when every
+    value was finite."""
+    return grid.count_z if grid.count_z is not None else grid.count
+
+
+def _where_values(grid, values):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(_per_value(grid) > 0, values, np.nan)
+
+
+class count(Reduction):
+    """Points per pixel (``uint32``, as datashader's); with a column, the
+    points whose value in it is not missing."""
+
+    def finalize(self, grid):
+        n = grid.count if self.column is None else _per_value(grid)
+        return n.astype(np.uint32)
+
+
+class sum(Reduction):
+    """Sum of a column per pixel; NaN where a pixel has no value."""
+
+    layers = "sum"
+
+    def finalize(self, grid):
+        return _where_values(grid, grid.sum_z)
+
+
+class mean(Reduction):
+    """Mean of a column per pixel; NaN where a pixel has no value."""
+
+    layers = "sum"
+
+    def finalize(self, grid):
+        return _where_values(grid, grid.sum_z / np.maximum(_per_value(grid), 1))
+
+
+class min(Reduction):
+    """Least value of a column per pixel; NaN where a pixel has none."""
+
+    layers = "minmax"
+
+    def finalize(self, grid):
+        # An empty pixel holds +inf; values binned are finite.
+        return np.where(np.isfinite(grid.min_z), grid.min_z, np.nan)
+
+
+class max(Reduction):
+    """Greatest value of a column per pixel; NaN where a pixel has none."""
+
+    layers = "minmax"
+
+    def finalize(self, grid):
+        return np.where(np.isfinite(grid.max_z), grid.max_z, np.nan)
+
+
+class var(Reduction):
+    """Population variance of a column per pixel (datashader's: ``ddof=0``);
+    NaN where a pixel has no value."""
+
+    layers = "std"
+
+    def finalize(self, grid):
+        m2 = np.maximum(grid.m2_z, 0.0)
+        return _where_values(grid, m2 / np.maximum(_per_value(grid), 1))
+
+
+class std(var):
+    """Population standard deviation of a column per pixel; NaN where a
+    pixel has no value."""
+
+    def finalize(self, grid):
+        return np.sqrt(super().finalize(grid))
+
+
+def _columns(source, names):
+    """The named columns of ``source`` (a pandas DataFrame, a dict of
+    arrays, a numpy structured array, or anything indexable by column name),
+    as numpy views."""
+    out = []
+    for name in names:
+        try:
+            col = source[name]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise InvalidInputError(f"the source has no column {name!r}") from None
+        if hasattr(col, "to_numpy") and not isinstance(col, np.ndarray):
+            col = col.to_numpy()
+        col = np.asarray(col)
+        if col.dtype.kind not in "fiub":
+            raise InvalidInputError(f"column {name!r} must hold real numbers, not {col.dtype}")
+        out.append(col)
+    return out
+
+
+def _bounds(values):
+    """datashader's range from data: the least and greatest values that are
+    not NaN; (-1, 1) when those are not finite, and one either side of a
+    single value."""
+    if values.size == 0:
+        lo = hi = np.inf
+    elif values.dtype.kind == "f":
+        lo, hi = np.fmin.reduce(values), np.fmax.reduce(values)
+    else:
+        lo, hi = values.min(), values.max()
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return -1.0, 1.0
+    if lo == hi:
+        return lo - 1, lo + 1
+    return lo, hi
+
+
+def _range(name, r):
+    if r is None:
+        return None
+    try:
+        lo, hi = r
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}= must be a pair (lo, hi), not {r!r}") from None
+    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
+        raise InvalidInputError(f"{name}= must hold two numbers, not {r!r}")
+    return (lo, hi)
+
+
+def _centres(r, n):
+    """datashader's coordinates: the data value of each pixel's centre."""
+    lo, hi = map(float, r)
+    s = n / (hi - lo)
+    t = -lo * s
+    return ((np.arange(n) + 0.5) - t) / s
+
+
+class Canvas:
+    """A canvas of ``plot_width`` × ``plot_height`` pixels over
+    ``x_range`` × ``y_range``, as datashader's ``Canvas``; ranges left out
+    are found from the data as datashader finds them.
+
+    Only linear axes are supported (``x_axis_type="linear"``); log axes
+    raise :class:`InvalidInputError`.
+    """
+
+    def __init__(
+        self,
+        plot_width=600,
+        plot_height=600,
+        x_range=None,
+        y_range=None,
+        x_axis_type="linear",
+        y_axis_type="linear",
+    ):
+        for name, kind in (("x_axis_type", x_axis_type), ("y_axis_type", y_axis_type)):
+            if kind != "linear":
+                raise InvalidInputError(
+                    f"{name}={kind!r} is not supported: densebin's Canvas has linear axes only"
+                )
+        self.plot_width = int(plot_width)
+        self.plot_height = int(plot_height)
+        self.x_range = None if x_range is None else tuple(_range("x_range", x_range))
+        self.y_range = None if y_range is None else tuple(_range("y_range", y_range))
+        self.x_axis_type = x_axis_type
+        self.y_axis_type = y_axis_type
+
+    def __repr__(self):
+        return (
+            f"densebin.Canvas(plot_width={self.plot_width}, plot_height={self.plot_height}, "
+            f"x_range={self.x_range}, y_range={self.y_range})"
+        )
+
+    def points(self, source, x, y, agg=None, *, threads=None):
+        """Aggregates the points ``(source[x], source[y])`` per pixel with
+        ``agg`` (default :class:`count`), as datashader's ``Canvas.points``:
+        an ``xarray.DataArray`` with dims ``(y, x)`` named after the columns,
+        the pixel centres as coordinates, and ``x_range``/``y_range``
+        attributes. Columns of float32 or float64 are read in place; integer
+        columns are converted to float64 once. Values that are not finite
+        (±inf as well as NaN) count as missing in ``agg``'s column.
+        """
+        import xarray as xr
+
+        from . import bin as _bin
+
+        agg = count() if agg is None else agg
+        if not isinstance(agg, Reduction):
+            raise InvalidInputError(
+                f"agg= must be a densebin reduction (densebin.count(), densebin.mean('z'), …), "
+                f"not {agg!r}"
+            )
+        names = [x, y] + ([agg.column] if agg.column is not None else [])
+        cols = _columns(source, names)
+        xs, ys = cols[0], cols[1]
+        zs = cols[2] if len(cols) > 2 else None
+        x_range = self.x_range if self.x_range is not None else _bounds(xs)
+        y_range = self.y_range if self.y_range is not None else _bounds(ys)
+        # count(col) needs count_z, which comes with sum.
+        layers = "count," + (agg.layers or "sum") if zs is not None else "count"
+        grid = _bin(
+            xs,
+            ys,
+            zs,
+            width=self.plot_width,
+            height=self.plot_height,
+            x_range=x_range,
+            y_range=y_range,
+            layers=layers,
+            threads=threads,
+        )
+        values = agg.finalize(grid)
+        coords = {
+            x: _centres(x_range, self.plot_width),
+            y: _centres(y_range, self.plot_height),
+        }
+        return xr.DataArray(
+            values,
+            coords=coords,
+            dims=[y, x],
+            attrs={"x_range": x_range, "y_range": y_range},
+        )
+
+
+def shade(agg, cmap=("lightblue", "darkblue"), how="eq_hist", alpha=255, min_alpha=40, span=None):
+    """Shades a 2-D aggregate (an ``xarray.DataArray`` such as
+    :meth:`Canvas.points` gives, or a 2-D numpy array with row 0 at the
+    bottom) with densebin's density shading, under datashader's
+    ``tf.shade`` names and conventions: ``alpha`` and ``min_alpha`` from 0
+    to 255; ``how`` one of ``linear``, ``log``, ``cbrt``, ``eq_hist``;
+    ``cmap`` a list of colours (constant opacity), one colour (opacity
+    shows the value, from ``min_alpha``), a colormap name, a matplotlib
+    colormap or a colour function of the values (see :meth:`Grid.shade`).
+    Pixels with NaN, or 0 in an unsigned aggregate, are transparent, as in
+    datashader. Returns a :class:`densebin.Image`.
+
+    Not supported: categorical (3-D) aggregates and ``color_key``,
+    ``rescale_discrete_levels`` and a callable ``how``. The colours follow
+    densebin's scales (``log`` is ``log1p`` of the value itself, not of its
+    offset from the least value; colours round rather than truncate), so
+    they can differ slightly from ``tf.shade``'s.
+    """
+    from ._densebin import Grid, is_single_colour
+
+    data = np.asarray(getattr(agg, "values", agg))
+    if data.ndim != 2:
+        raise InvalidInputError(
+            f"densebin.shade takes a 2-D aggregate, not one of shape {data.shape} "
+            "(categorical aggregates are not supported)"
+        )
+    if data.dtype.kind == "b":
+        present, values = data, data.astype(np.float64)
+    elif data.dtype.kind == "u":
+        present, values = data != 0, data.astype(np.float64)
+    elif data.dtype.kind in "if":
+        values = data.astype(np.float64)
+        present = ~np.isnan(values)
+    else:
+        raise InvalidInputError(f"densebin.shade takes numbers, not {data.dtype}")
+    h, w = data.shape
+    x_range, y_range = (0.0, float(w)), (0.0, float(h))
+    if hasattr(agg, "attrs"):
+        x_range = agg.attrs.get("x_range", x_range)
+        y_range = agg.attrs.get("y_range", y_range)
+    if isinstance(cmap, tuple):
+        cmap = list(cmap)
+    state = {
+        "width": w,
+        "height": h,
+        "x_range": tuple(map(float, x_range)),
+        "y_range": tuple(map(float, y_range)),
+        "layers": "count,weight",
+        "zhist": None,
+        "counters": {},
+        "inputs": [],
+        "arrays": {
+            "count": present.astype(np.uint64),
+            "sum_w": np.where(present, values, 0.0),
+        },
+    }
+    grid = Grid._from_state(state)
+    # As in datashader, min_alpha applies where opacity shows the value: a
+    # one-colour map; a map of several colours has constant opacity.
+    one_colour = isinstance(cmap, str) and is_single_colour(cmap)
+    return grid.shade(
+        cmap=cmap,
+        how=how,
+        span=None if span is None else tuple(map(float, span)),
+        alpha=alpha / 255,
+        min_alpha=min_alpha / 255 if one_colour else None,
+        weighted=True,
+    )

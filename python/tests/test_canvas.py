@@ -1,0 +1,144 @@
+"""The datashader-style API against datashader itself: Canvas.points gives
+the DataArray datashader's Canvas.points gives, for every reduction, on
+float32 and float64 data with NaN, from DataFrames, dicts and structured
+arrays; and densebin.shade on such an aggregate."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import densebin
+
+ds = pytest.importorskip("datashader")
+
+REDUCTIONS = ["count", "sum", "mean", "min", "max", "std", "var"]
+
+
+def frame(dtype, n=20_000, seed=5):
+    """Points with NaN in x, y and the values, some on the ranges' edges,
+    an integer column and values that are all NaN in some pixels."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n).astype(dtype)
+    y = rng.uniform(-2, 3, n).astype(dtype)
+    v = (x * 3 + rng.normal(0, 1, n)).astype(dtype)
+    x[::97] = np.nan
+    y[::89] = np.nan
+    v[::13] = np.nan
+    v[x > 2.2] = np.nan  # pixels where every value is missing
+    x[1], x[2] = np.nanmin(x), np.nanmax(x)
+    return pd.DataFrame({"px": x, "py": y, "v": v, "k": rng.integers(-50, 50, n)})
+
+
+def assert_same_aggregate(ours, theirs):
+    """The same dims, coordinates, attributes and dtype; counts exactly,
+    NaN where datashader has NaN, other values to rounding (sums taken in
+    another order)."""
+    assert ours.dims == theirs.dims
+    assert ours.name == theirs.name
+    assert ours.dtype == theirs.dtype, (ours.dtype, theirs.dtype)
+    for c in theirs.coords:
+        np.testing.assert_array_equal(ours.coords[c].values, theirs.coords[c].values, err_msg=c)
+    assert set(ours.coords) == set(theirs.coords)
+    assert ours.attrs.keys() == theirs.attrs.keys()
+    for k in theirs.attrs:
+        assert tuple(ours.attrs[k]) == tuple(theirs.attrs[k]), k
+    if theirs.dtype.kind == "u":
+        np.testing.assert_array_equal(ours.values, theirs.values)
+        xr.testing.assert_identical(ours, theirs)
+    else:
+        np.testing.assert_array_equal(np.isnan(ours.values), np.isnan(theirs.values))
+        np.testing.assert_allclose(ours.values, theirs.values, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ranges", [None, ((-1.5, 2.0), (-1, 2.5))])
+def test_points_equals_datashaders(dtype, reduction, ranges):
+    df = frame(dtype)
+    x_range, y_range = ranges or (None, None)
+    kwargs = dict(plot_width=41, plot_height=29, x_range=x_range, y_range=y_range)
+    for column in ["v", "k"]:
+        if reduction == "count":
+            aggs = [(densebin.count(), ds.count()), (densebin.count(column), ds.count(column))]
+        else:
+            aggs = [(getattr(densebin, reduction)(column), getattr(ds, reduction)(column))]
+        for ours, theirs in aggs:
+            got = densebin.Canvas(**kwargs).points(df, "px", "py", agg=ours)
+            want = ds.Canvas(**kwargs).points(df, "px", "py", agg=theirs)
+            assert_same_aggregate(got, want)
+
+
+def test_points_on_dicts_and_structured_arrays():
+    df = frame(np.float64, n=3000)
+    want = ds.Canvas(plot_width=17, plot_height=13).points(df, "px", "py", agg=ds.mean("v"))
+    records = np.zeros(len(df), dtype=[("px", "f8"), ("py", "f8"), ("v", "f4")])
+    for c in ["px", "py", "v"]:
+        records[c] = df[c]
+    cvs = densebin.Canvas(plot_width=17, plot_height=13)
+    as_dict = {c: df[c].to_numpy() for c in df.columns}
+    assert_same_aggregate(cvs.points(as_dict, "px", "py", agg=densebin.mean("v")), want)
+    # The structured array's fields are strided views, read in place; its
+    # float32 values agree to float32 rounding.
+    got = cvs.points(records, "px", "py", agg=densebin.mean("v"))
+    np.testing.assert_array_equal(np.isnan(got.values), np.isnan(want.values))
+    np.testing.assert_allclose(got.values, want.values, rtol=1e-6)
+    assert got.dims == ("py", "px")
+
+
+def test_ranges_are_found_as_datashader_finds_them():
+    # One value: one either side; no finite value: (-1, 1).
+    df = pd.DataFrame({"a": [2.0, 2.0, np.nan], "b": [np.nan, np.nan, np.nan]})
+    ours = densebin.Canvas(plot_width=4, plot_height=3).points(df, "a", "b")
+    theirs = ds.Canvas(plot_width=4, plot_height=3).points(df, "a", "b")
+    assert ours.attrs == {"x_range": (1.0, 3.0), "y_range": (-1.0, 1.0)}
+    assert_same_aggregate(ours, theirs)
+
+
+def test_canvas_errors():
+    df = frame(np.float64, n=100)
+    with pytest.raises(densebin.InvalidInputError, match="no column 'nope'"):
+        densebin.Canvas().points(df, "px", "nope")
+    with pytest.raises(densebin.InvalidInputError, match="agg= must be a densebin reduction"):
+        densebin.Canvas().points(df, "px", "py", agg=ds.count())
+    with pytest.raises(densebin.InvalidInputError, match="linear axes only"):
+        densebin.Canvas(x_axis_type="log")
+    with pytest.raises(ValueError, match="x_range= must be a pair"):
+        densebin.Canvas(x_range=3)
+    with pytest.raises(ValueError, match="range 2.0,1.0 is empty or inverted"):
+        densebin.Canvas(x_range=(2, 1)).points(df, "px", "py")
+    with pytest.raises(densebin.InvalidInputError, match="must hold real numbers"):
+        densebin.Canvas().points({"a": np.array(["x"]), "b": np.zeros(1)}, "a", "b")
+
+
+def test_shade_of_an_aggregate_is_densebins_weighted_density():
+    df = frame(np.float64)
+    cvs = densebin.Canvas(plot_width=40, plot_height=30, x_range=(-2, 2), y_range=(-2, 3))
+    counts = cvs.points(df, "px", "py")
+    means = cvs.points(df, "px", "py", agg=densebin.mean("v"))
+    # A count aggregate shades as the grid of those points does.
+    grid = densebin.bin(
+        df.px, df.py, width=40, height=30, x_range=(-2, 2), y_range=(-2, 3), layers="count"
+    )
+    for how in ["linear", "log", "eq_hist"]:
+        want = grid.shade(cmap=["lightblue", "darkblue"], how=how)
+        got = densebin.shade(counts, how=how)
+        np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(), err_msg=how)
+        # One colour: opacity shows the value, from min_alpha.
+        want = grid.shade(cmap="red", how=how, min_alpha=80 / 255, alpha=0.8)
+        got = densebin.shade(counts, cmap="red", how=how, min_alpha=80, alpha=0.8 * 255)
+        np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(), err_msg=how)
+    # A float aggregate: colour by value, NaN transparent.
+    image = densebin.shade(means, cmap="viridis", how="linear", alpha=200).to_numpy()[::-1]
+    empty = np.isnan(means.values)
+    assert (image[empty][:, 3] == 0).all() and (image[~empty][:, 3] == 200).all()
+    v = means.values[~empty]
+    lo, hi = v.min(), v.max()
+    lightest = image[~empty][np.argmin(v)]
+    darkest = image[~empty][np.argmax(v)]
+    viridis = grid.shade(cmap="viridis", how="linear").legend.palette
+    np.testing.assert_array_equal(lightest[:3], np.round(viridis[0] * 255))
+    np.testing.assert_array_equal(darkest[:3], np.round(viridis[-1] * 255))
+    assert lo < hi
+    with pytest.raises(densebin.InvalidInputError, match="2-D aggregate"):
+        densebin.shade(np.zeros((2, 2, 2)))
