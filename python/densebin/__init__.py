@@ -197,3 +197,12 @@ def bin_files(
 def open(path):
     """Reads a grid file written by :meth:`Grid.save` or ``densebin bin``."""
     return _open(str(path))
+
+
+def __getattr__(name):
+    # densebin.mpl imports matplotlib, so only when first used.
+    if name == "mpl":
+        import importlib
+
+        return importlib.import_module(".mpl", __name__)
+    raise AttributeError(f"module 'densebin' has no attribute {name!r}")

@@ -55,10 +55,14 @@ pub(crate) fn shade(
     let shaded = py
         .detach(|| densebin::shade::paint(grid, &shading, fit, palette))
         .map_err(lib)?;
+    let spec = grid.spec();
     Ok(Image {
         image: shaded.image,
         text: densebin::encode::png_text(grid, &shading),
         legend: shaded.legend,
+        x_range: (spec.x().lo(), spec.x().hi()),
+        y_range: (spec.y().lo(), spec.y().hi()),
+        z_range: spec.zbins().map(|z| (z.lo(), z.hi())),
     })
 }
 
@@ -173,6 +177,9 @@ pub(crate) struct Image {
     /// The PNG text chunks (the canvas, the inputs, the shading).
     text: Vec<(String, String)>,
     legend: CoreLegend,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    z_range: Option<(f64, f64)>,
 }
 
 #[pymethods]
@@ -187,6 +194,25 @@ impl Image {
     #[getter]
     fn height(&self) -> usize {
         self.image.height()
+    }
+
+    /// The x values the image spans, left to right (its grid's).
+    #[getter]
+    fn x_range(&self) -> (f64, f64) {
+        self.x_range
+    }
+
+    /// The y values the image spans, bottom to top.
+    #[getter]
+    fn y_range(&self) -> (f64, f64) {
+        self.y_range
+    }
+
+    /// The z range of its grid's z histogram (scatter mode: the palette
+    /// has one colour for each of its equal bins), when it has one.
+    #[getter]
+    fn z_range(&self) -> Option<(f64, f64)> {
+        self.z_range
     }
 
     /// The pixels as `uint8` of shape (height, width, 4), straight alpha,

@@ -3,14 +3,13 @@ the DataArray datashader's Canvas.points gives, for every reduction, on
 float32 and float64 data with NaN, from DataFrames, dicts and structured
 arrays; and densebin.shade on such an aggregate."""
 
+import datashader as ds
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
 import densebin
-
-ds = pytest.importorskip("datashader")
 
 REDUCTIONS = ["count", "sum", "mean", "min", "max", "std", "var"]
 
