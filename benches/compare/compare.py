@@ -91,12 +91,20 @@ def densebin(exe, args):
 
 
 def peer(python, tool, case, path, repeat):
-    out = subprocess.run([python, os.path.join(HERE, "peers.py"), tool, case, path,
-                          "--repeat", str(repeat)], capture_output=True, text=True)
+    """Runs one peer (peers.py) in a process of its own; its JSON result,
+    with the process's peak anonymous RSS (MiB) sampled from outside."""
+    p = subprocess.Popen([python, os.path.join(HERE, "peers.py"), tool, case, path,
+                          "--repeat", str(repeat)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    peak = Peak(p.pid)
+    stdout, stderr = p.communicate()
+    peak.stop()
     try:
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        out = json.loads(stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1][:200]}
+        return {"error": (stderr.strip().splitlines() or ["no output"])[-1][:200]}
+    out["peak_anon_mb"] = peak.anon
+    return out
 
 
 def fmt_rate(v, unit):
@@ -112,6 +120,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--big", action="store_true", help="also the 6 GB motivating case")
     ap.add_argument("--big-path", help=argparse.SUPPRESS)
+    ap.add_argument("--python-only", action="store_true",
+                    help="only the Python package's cases (densebin.bin against the peers in memory)")
     a = ap.parse_args()
     python = sys.executable
     f32 = os.path.join(a.data, "p50.f32")
@@ -136,6 +146,11 @@ def main():
              f"**{b[0] / best[0]:.2f}x** (whole run {min(r[1] for r in runs) / best[1]:.2f}x)")
 
     print(f"{npts:,} points; best of {a.repeat}; {os.cpu_count()} cores", flush=True)
+    if a.python_only:
+        python_cases(a, python, f32, npts, emit)
+        with open(os.path.join(a.data, "results-python.md"), "w") as f:
+            f.write("\n".join(rows) + "\n")
+        return
     emit("case", "tool", "time (s)", "rate", "peak RSS (MiB)", "densebin / tool")
     emit("---", "---", "---:", "---:", "---:", "---:")
     cases = [("count_1000", "count", 1000), ("mean_1000", "count,sum", 1000),
@@ -223,6 +238,53 @@ def main():
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(os.path.join(a.data, "results.md"), "w") as f:
         f.write("\n".join(rows) + "\n")
+
+
+def python_cases(a, python, f32, npts, emit):
+    """densebin.bin against the peers, every tool on the same in-memory
+    float32 columns, timed the same way (peers.py); then densebin.bin on the
+    memory-mapped file's column views, for its memory."""
+    tools = ["densebin"] + PEERS
+    emit("case", "tool", "time (s)", "rate", "peak RSS (MiB)", "tool / densebin.bin")
+    emit("---", "---", "---:", "---:", "---:", "---:")
+    for case in ["count_1000", "mean_1000", "count_4000", "mean_4000"]:
+        warm(f32)
+        runs = {t: [] for t in tools}
+        for rep in range(a.repeat):
+            for tool in tools if rep % 2 == 0 else tools[::-1]:
+                runs[tool].append(peer(python, tool, case, f32, 1))
+        best = {}
+        for tool in tools:
+            ok = [r for r in runs[tool] if not r.get("error")]
+            if ok:
+                best[tool] = (min(r["seconds"] for r in ok), max(r["peak_rss_mb"] for r in ok))
+        if "densebin" not in best:
+            raise SystemExit(f"densebin.bin failed: {runs['densebin'][0].get('error')}")
+        ours = best["densebin"][0]
+        for tool in tools:
+            if tool not in best:
+                emit(case, tool, "failed", runs[tool][0].get("error"), "", "")
+                continue
+            t, rss = best[tool]
+            name = "**densebin.bin**" if tool == "densebin" else tool
+            ratio = "" if tool == "densebin" else f"**{t / ours:.2f}x**"
+            emit(case, name, f"{t:.3f}", fmt_rate(npts / t / 1e6, "Mpts/s"), f"{rss:.0f}", ratio)
+        peers = [best[t][0] for t in PEERS if t in best]
+        if peers:
+            print(f"  {case}: densebin.bin is {min(peers) / ours:.2f}x the best peer", flush=True)
+
+    print("\nmemory: densebin.bin on the column views of the memory-mapped file "
+          f"({os.path.getsize(f32) / 1e6:.0f} MB), 1000 x 1000:", flush=True)
+    for case in ["count_1000", "mean_1000"]:
+        warm(f32)
+        r = peer(python, "densebin-memmap", case, f32, 1)
+        base = peer(python, "densebin-baseline", case, f32, 1)
+        if r.get("error"):
+            raise SystemExit(f"densebin.bin on the memmap failed: {r['error']}")
+        print(f"  {case}: {r['seconds']:.3f} s, peak {r['peak_anon_mb']} MiB anonymous "
+              f"(the interpreter with numpy and densebin imported: {base.get('peak_anon_mb')} MiB; "
+              f"grid {r['grid_mb']:.0f} MiB), {r['peak_rss_mb']:.0f} MiB resident with the mapped file",
+              flush=True)
 
 
 if __name__ == "__main__":

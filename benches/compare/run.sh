@@ -4,13 +4,15 @@
 # 50 M structured points (float32 records and the same points as text), and
 # installs the peers into a virtualenv under target/ (never committed).
 #
-#   benches/compare/run.sh [--big] [--repeat N] [--baseline OTHER-DENSEBIN]
+#   benches/compare/run.sh [--big] [--repeat N] [--baseline OTHER-DENSEBIN] [--python-only]
 #
 # --big also generates the 6.2 GB text file of the motivating case (250 M
 # points) for the memory check and the end-to-end render. DATA overrides the
 # data folder (default target/compare; needs ~2 GB, ~8 GB with --big).
 # --baseline runs another densebin build alternately with this one in every
-# densebin case, for before/after comparisons in one run.
+# densebin case, for before/after comparisons in one run. --python-only runs
+# only the Python package's cases: densebin.bin against the peers on the same
+# in-memory columns, and its memory on the memory-mapped file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,4 +39,6 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, pandas,
     # vaex-core has wheels, but pip would build the newest from source.
     "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=vaex-core vaex-core
 fi
+# The Python package, built in release mode from this checkout.
+"$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
 "$venv/bin/python" benches/compare/compare.py --densebin "$PWD/$target/release/densebin" --data "$data" "$@"

@@ -7,9 +7,7 @@ use densebin::binning::BinRequest;
 use densebin::read::{
     ArraySource, ByteColumn, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions,
 };
-use numpy::{
-    PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods,
-};
+use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::grid::Grid;
@@ -118,18 +116,24 @@ pub(crate) fn bin(
         z.map(|z| Column::extract("z", z)).transpose()?,
         weight.map(|w| Column::extract("weight", w)).transpose()?,
     );
-    let points = PointsRef::new(
-        cols.0.view()?,
-        cols.1.view()?,
-        cols.2.as_ref().map(Column::view).transpose()?,
-        cols.3.as_ref().map(Column::view).transpose()?,
-    )
-    .map_err(|e| to_py(py, e))?;
+    let source = match crate::records::shared_records([Some(x), Some(y), z, weight])? {
+        Some(records) => ArraySource::records("arrays", records),
+        None => {
+            let points = PointsRef::new(
+                cols.0.view()?,
+                cols.1.view()?,
+                cols.2.as_ref().map(Column::view).transpose()?,
+                cols.3.as_ref().map(Column::view).transpose()?,
+            )
+            .map_err(|e| to_py(py, e))?;
+            ArraySource::new("arrays", points)
+        }
+    };
     let request = request(py, grid)?;
     let ctx = RunContext::new()
         .with_threads(threads)
         .map_err(|e| to_py(py, e))?;
-    let mut sources = [ArraySource::new("arrays", points)];
+    let mut sources = [source];
     let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
     Ok(Grid(grid))
 }

@@ -69,8 +69,7 @@ pub(crate) fn shade(
 /// True when `cmap` names a one-colour map (opacity then shows the value).
 #[pyfunction]
 pub(crate) fn is_single_colour(cmap: &str) -> bool {
-    cmap.parse::<Colormap>()
-        .is_ok_and(|c| c.is_single_color())
+    cmap.parse::<Colormap>().is_ok_and(|c| c.is_single_color())
 }
 
 /// What `cmap=` stands for: a colormap, or a Python function of data

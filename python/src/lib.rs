@@ -4,13 +4,15 @@
 //! cancellation token; library errors become the `densebin.errors`
 //! exception of their kind, with parameters spelled `name=`.
 //!
-//! `bin.rs` converts columns and read options and bins; `grid.rs` is the
+//! `bin.rs` converts columns and read options and bins (`records.rs` finds
+//! columns that are fields of one array of records); `grid.rs` is the
 //! `Grid` class; `state.rs` what pickling and `to_xarray` need of a grid;
 //! `image.rs` colormaps, shading and the `Image` class.
 
 mod bin;
 mod grid;
 mod image;
+mod records;
 mod state;
 
 use std::sync::mpsc;

@@ -143,6 +143,38 @@ def test_fields_of_packed_records_are_binned_in_place(tmp_path):
         assert_same_grid(g, copy)
 
 
+def test_every_way_of_viewing_records_gives_the_grid_of_their_copies():
+    # Columns that are fields of one array of records are decoded record by
+    # record; any other mix is read column by column. Both must agree with
+    # the same values copied into contiguous float64.
+    rng = np.random.default_rng(13)
+    a = rng.normal(0.3, 0.7, (20_000, 4))
+    a[::31, 1] = np.nan
+    f32 = a.astype(np.float32)
+    separate = rng.normal(0, 1, 20_000)
+    cases = {
+        "columns of (N, 4) float32": (f32[:, 0], f32[:, 1], f32[:, 2], f32[:, 3]),
+        "fields out of order": (f32[:, 2], f32[:, 0], f32[:, 3], None),
+        "a slice of the rows": (f32[500:9000, 0], f32[500:9000, 1], f32[500:9000, 2], None),
+        "every other row": (a[::2, 0], a[::2, 1], None, None),
+        "rows backwards": (f32[::-1, 0], f32[::-1, 1], f32[::-1, 2], None),
+        "z from another array": (a[:, 0], a[:, 1], separate, None),
+        "mixed float32 and float64": (a[:, 0], a[:, 1], None, None),
+    }
+    for name, (x, y, z, w) in cases.items():
+        layers = "count" + (",sum" if z is not None else "") + (",weight" if w is not None else "")
+        grid = dict(width=W, height=H, x_range=X_RANGE, y_range=Y_RANGE, layers=layers)
+        g = densebin.bin(x, y, z, w, **grid)
+
+        def copy(c):
+            return None if c is None else np.array(c, np.float64)
+
+        assert_same_grid(g, densebin.bin(copy(x), copy(y), copy(z), copy(w), **grid))
+        np.testing.assert_array_equal(
+            g.count, oracle_count(x, y, W, H, X_RANGE, Y_RANGE), err_msg=name
+        )
+
+
 def test_ranges_default_to_the_finite_bounds_and_integers_convert():
     x = np.array([0, 1, 2, 3, 10], dtype=np.int32)
     y = np.array([5, 6, 7, 8, 9], dtype=np.int64)

@@ -26,7 +26,7 @@ mod source;
 mod stream;
 mod text;
 
-pub use array::ArraySource;
+pub use array::{ArraySource, RecordsRef};
 pub use bounds::{Bounds, Extent};
 pub use input::Input;
 pub use npy::parse_header as parse_npy_header;

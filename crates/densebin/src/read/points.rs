@@ -213,8 +213,13 @@ impl ColumnRef<'_> {
                 buf.extend(part.iter().copied());
             }
             ColumnRef::F32(a) => {
+                let part = a.slice(slice);
                 buf.clear();
-                buf.extend(a.slice(slice).iter().map(|&v| f64::from(v)));
+                match part.to_slice() {
+                    // A plain slice, so that the widening vectorises.
+                    Some(s) => buf.extend(s.iter().map(|&v| f64::from(v))),
+                    None => buf.extend(part.iter().map(|&v| f64::from(v))),
+                }
             }
             ColumnRef::Bytes(b) => {
                 buf.clear();
