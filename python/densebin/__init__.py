@@ -102,6 +102,10 @@ def _threads(threads):
     return None if threads is None else int(threads)
 
 
+def _memory(max_memory):
+    return None if max_memory is None else int(max_memory)
+
+
 def bin(
     x,
     y,
@@ -116,6 +120,7 @@ def bin(
     z_bins=32,
     z_range=None,
     threads=None,
+    max_memory=None,
 ):
     """Bins points into a :class:`Grid`, on every core, without copying them.
 
@@ -126,8 +131,12 @@ def bin(
     ``Canvas.points``; ranges default to the finite bounds of the data (a
     first pass over it), as on the command line. ``layers`` is
     ``"count,sum"`` or a list of names (default: ``count,sum,minmax,zhist``
-    with ``z``, else ``count``). Ctrl-C stops the call within a fraction of
-    a second (``KeyboardInterrupt``).
+    with ``z``, else ``count``). ``threads`` defaults to every core;
+    ``max_memory`` (bytes) caps the grids, one per thread, as the command
+    line's ``--max-memory`` (default: the memory the system has available):
+    fewer threads are used when fewer grids fit, and
+    :class:`GridMemoryError` is raised when not even one does. Ctrl-C stops
+    the call within a fraction of a second (``KeyboardInterrupt``).
     """
     return _bin(
         _column("x", x),
@@ -136,6 +145,7 @@ def bin(
         _column("weight", weight),
         _grid(width, height, x_range, y_range, layers, z_bins, z_range),
         _threads(threads),
+        _memory(max_memory),
     )
 
 
@@ -159,6 +169,7 @@ def bin_files(
     z_bins=32,
     z_range=None,
     threads=None,
+    max_memory=None,
 ):
     """Bins point files with the command line's readers (text, raw
     ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
@@ -191,6 +202,7 @@ def bin_files(
         bool(skip_bad_lines),
         _grid(width, height, x_range, y_range, layers, z_bins, z_range),
         _threads(threads),
+        _memory(max_memory),
     )
 
 

@@ -107,6 +107,7 @@ def bin(
     weight: npt.NDArray[np.floating] | None,
     grid: _GridArgs,
     threads: int | None,
+    max_memory: int | None,
 ) -> Grid: ...
 def bin_files(
     paths: list[str],
@@ -121,6 +122,7 @@ def bin_files(
     skip_bad_lines: bool,
     grid: _GridArgs,
     threads: int | None,
+    max_memory: int | None,
 ) -> Grid: ...
 def open(path: str | PathLike[str]) -> Grid: ...
 def is_single_colour(cmap: str) -> bool: ...

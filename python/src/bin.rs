@@ -100,7 +100,8 @@ impl<'py> Column<'py> {
 
 /// Bins columns of points into a grid; see `densebin.bin`.
 #[pyfunction]
-#[pyo3(signature = (x, y, z, weight, grid, threads))]
+#[pyo3(signature = (x, y, z, weight, grid, threads, max_memory))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn bin(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
@@ -109,6 +110,7 @@ pub(crate) fn bin(
     weight: Option<&Bound<'_, PyAny>>,
     grid: GridArgs,
     threads: Option<usize>,
+    max_memory: Option<u64>,
 ) -> PyResult<Grid> {
     let cols = (
         Column::extract("x", x)?,
@@ -132,6 +134,7 @@ pub(crate) fn bin(
     let request = request(py, grid)?;
     let ctx = RunContext::new()
         .with_threads(threads)
+        .map(|ctx| ctx.with_max_memory(max_memory))
         .map_err(|e| to_py(py, e))?;
     let mut sources = [source];
     let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
@@ -154,7 +157,7 @@ pub(crate) struct GridArgs {
 /// Bins point files with the command line's readers; see
 /// `densebin.bin_files`.
 #[pyfunction]
-#[pyo3(signature = (paths, format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, grid, threads))]
+#[pyo3(signature = (paths, format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, grid, threads, max_memory))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn bin_files(
     py: Python<'_>,
@@ -170,6 +173,7 @@ pub(crate) fn bin_files(
     skip_bad_lines: bool,
     grid: GridArgs,
     threads: Option<usize>,
+    max_memory: Option<u64>,
 ) -> PyResult<Grid> {
     let lib = |e: densebin::Error| to_py(py, e);
     let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
@@ -187,6 +191,7 @@ pub(crate) fn bin_files(
     let request = request(py, grid)?;
     let ctx = RunContext::new()
         .with_threads(threads)
+        .map(|ctx| ctx.with_max_memory(max_memory))
         .map_err(|e| to_py(py, e))?;
     let grid = interruptible(py, &ctx, || {
         let mut inputs = paths

@@ -262,6 +262,37 @@ def test_errors_are_exceptions_of_the_right_kind(tmp_path):
     (tmp_path / "not.h5").write_bytes(b"not a grid")
     with pytest.raises(densebin.FileError, match="not a readable HDF5 file"):
         densebin.open(tmp_path / "not.h5")
+    with pytest.raises(ValueError, match="x_range"):
+        densebin.bin(x, x, x_range=(np.nan, 1), y_range=(0, 1))
+    with pytest.raises(ValueError, match="width="):
+        densebin.bin(x, x, width=0)
+    with pytest.raises(densebin.InvalidInputError, match="more than the 4294967294 pixels"):
+        densebin.bin(x, x, width=10**9, height=10**9)
+    with pytest.raises(densebin.GridMemoryError) as huge:
+        densebin.bin(x, x, width=1000, height=1000, max_memory=1_000_000)
+    assert isinstance(huge.value, MemoryError)
+    assert "needs 8.6 MiB per worker" in str(huge.value) and "width=" in str(huge.value)
+    with pytest.raises(densebin.InvalidInputError, match="x_range= must be a pair"):
+        densebin.bin(x, x, x_range="wide")
+    # A damaged grid file: a real one cut in half.
+    good = tmp_path / "good.h5"
+    densebin.bin(x, x, width=4, height=4).save(good)
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(densebin.FileError):
+        densebin.open(cut)
+    # Nothing is written under the name on failure.
+    with pytest.raises(densebin.FileError):
+        densebin.bin(x, x).save(tmp_path / "no" / "such" / "dir.h5")
+    assert not (tmp_path / "no").exists()
+    with pytest.raises(densebin.FileError):
+        densebin.bin_files(tmp_path)  # a directory
+    unreadable = tmp_path / "locked.txt"
+    unreadable.write_text("1 2 3\n")
+    unreadable.chmod(0)
+    if not os.access(unreadable, os.R_OK):  # root reads anything
+        with pytest.raises(densebin.FileError, match="locked.txt"):
+            densebin.bin_files(unreadable)
 
 
 def test_grids_pickle_compactly_and_exactly(tmp_path):
