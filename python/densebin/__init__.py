@@ -15,11 +15,10 @@ The grid file is the command line's (``densebin bin``), readable by h5py
 and xarray; :func:`open` reads one back.
 """
 
-import numbers
-
-import numpy as np
-
 from . import errors
+from ._args import column as _column
+from ._args import grid_args as _grid
+from ._args import optional_int as _int
 from ._canvas import Canvas, count, max, mean, min, shade, std, sum, var
 from ._densebin import Grid, Image
 from ._densebin import bin as _bin
@@ -48,62 +47,6 @@ __all__ = [
     "sum",
     "var",
 ]
-
-
-def _column(name, values):
-    """``values`` as a 1-D float32 or float64 array, without a copy when it
-    is one already (any strides); other real dtypes are converted to
-    float64 once."""
-    if values is None:
-        return None
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy()  # pandas
-    a = np.asarray(values)
-    if a.ndim != 1:
-        raise InvalidInputError(f"{name} must be 1-D, not of shape {a.shape}")
-    if a.dtype in (np.float32, np.float64):
-        return a.astype(a.dtype.newbyteorder("="), copy=False)
-    if a.dtype.kind in "iub":
-        return a.astype(np.float64)
-    raise InvalidInputError(f"{name} must hold real numbers, not {a.dtype}")
-
-
-def _range(name, r):
-    if r is None:
-        return None
-    try:
-        lo, hi = r
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}= must be a pair (lo, hi), not {r!r}") from None
-    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
-        raise InvalidInputError(f"{name}= must hold two numbers, not {r!r}")
-    return (float(lo), float(hi))
-
-
-def _layers(layers):
-    if layers is None or isinstance(layers, str):
-        return layers
-    return ",".join(layers)
-
-
-def _grid(width, height, x_range, y_range, layers, z_bins, z_range):
-    return {
-        "width": int(width),
-        "height": int(height),
-        "x_range": _range("x_range", x_range),
-        "y_range": _range("y_range", y_range),
-        "layers": _layers(layers),
-        "z_bins": int(z_bins),
-        "z_range": _range("z_range", z_range),
-    }
-
-
-def _threads(threads):
-    return None if threads is None else int(threads)
-
-
-def _memory(max_memory):
-    return None if max_memory is None else int(max_memory)
 
 
 def bin(
@@ -144,8 +87,8 @@ def bin(
         _column("z", z),
         _column("weight", weight),
         _grid(width, height, x_range, y_range, layers, z_bins, z_range),
-        _threads(threads),
-        _memory(max_memory),
+        _int(threads),
+        _int(max_memory),
     )
 
 
@@ -201,8 +144,8 @@ def bin_files(
         str(header),
         bool(skip_bad_lines),
         _grid(width, height, x_range, y_range, layers, z_bins, z_range),
-        _threads(threads),
-        _memory(max_memory),
+        _int(threads),
+        _int(max_memory),
     )
 
 

@@ -8,10 +8,9 @@ the aggregate is finished from the grid's layers (the reduction's
 ``finalize``), so nothing of the input is copied.
 """
 
-import numbers
-
 import numpy as np
 
+from ._args import as_numpy, pair
 from .errors import InvalidInputError
 
 __all__ = ["Canvas", "count", "sum", "mean", "min", "max", "std", "var", "shade"]
@@ -130,9 +129,7 @@ def _columns(source, names):
             col = source[name]
         except (KeyError, IndexError, ValueError, TypeError):
             raise InvalidInputError(f"the source has no column {name!r}") from None
-        if hasattr(col, "to_numpy") and not isinstance(col, np.ndarray):
-            col = col.to_numpy()
-        col = np.asarray(col)
+        col = as_numpy(col)
         if col.dtype.kind not in "fiub":
             raise InvalidInputError(f"column {name!r} must hold real numbers, not {col.dtype}")
         out.append(col)
@@ -155,18 +152,6 @@ def _bounds(values):
     if lo == hi:
         return lo - 1, lo + 1
     return lo, hi
-
-
-def _range(name, r):
-    if r is None:
-        return None
-    try:
-        lo, hi = r
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}= must be a pair (lo, hi), not {r!r}") from None
-    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
-        raise InvalidInputError(f"{name}= must hold two numbers, not {r!r}")
-    return (lo, hi)
 
 
 def _centres(r, n):
@@ -202,8 +187,8 @@ class Canvas:
                 )
         self.plot_width = int(plot_width)
         self.plot_height = int(plot_height)
-        self.x_range = None if x_range is None else tuple(_range("x_range", x_range))
-        self.y_range = None if y_range is None else tuple(_range("y_range", y_range))
+        self.x_range = None if x_range is None else pair("x_range", x_range)
+        self.y_range = None if y_range is None else pair("y_range", y_range)
         self.x_axis_type = x_axis_type
         self.y_axis_type = y_axis_type
 

@@ -20,6 +20,21 @@ from . import bin as _bin
 __all__ = ["scatter", "imshow"]
 
 
+#: What Grid.shade takes; imshow hands these to it and the rest to matplotlib.
+_SHADE_OPTIONS = (
+    "mode",
+    "cmap",
+    "how",
+    "span",
+    "z_span",
+    "alpha",
+    "min_alpha",
+    "background",
+    "spread",
+    "weighted",
+)
+
+
 def _pixels(ax):
     """The axes' size in pixels of the figure at its dpi."""
     box = ax.get_window_extent()
@@ -185,20 +200,8 @@ def imshow(ax, grid_or_image, **kwargs):
     :meth:`~densebin.Grid.shade` takes) or a :class:`densebin.Image` over
     its grid's extent; other keywords go to matplotlib's ``imshow``.
     Returns the ``AxesImage``, which ``fig.colorbar`` accepts."""
-    shade_names = {
-        "mode",
-        "cmap",
-        "how",
-        "span",
-        "z_span",
-        "alpha",
-        "min_alpha",
-        "background",
-        "spread",
-        "weighted",
-    }
     if hasattr(grid_or_image, "shade"):
-        options = {k: kwargs.pop(k) for k in list(kwargs) if k in shade_names}
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in _SHADE_OPTIONS}
         image = grid_or_image.shade(**options)
     else:
         image = grid_or_image

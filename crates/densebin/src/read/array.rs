@@ -3,7 +3,7 @@
 //! a [`RecordsRef`] (fields of records in memory), cut into ranges of rows.
 
 use super::input::Columns;
-use super::points::{Batch, Points, PointsRef};
+use super::points::{Batch, Points, PointsRef, bytes_spanned};
 use super::records::{RecordField, RecordLayout, ValueType};
 use super::source::{Chunk, ChunkData, ChunkError, ChunkStats, PointSource};
 use crate::error::{Error, Result};
@@ -47,13 +47,7 @@ impl<'a> RecordsRef<'a> {
             }
             end = end.max(offset + ty.size());
         }
-        let needed = match len {
-            0 => 0,
-            n => (n - 1)
-                .checked_mul(record_size)
-                .and_then(|b| b.checked_add(end))
-                .unwrap_or(usize::MAX),
-        };
+        let needed = bytes_spanned(len, record_size, end);
         if needed > bytes.len() {
             return Err(Error::request(format!(
                 "{len} records of {record_size} bytes need {needed} bytes, and there are {}",

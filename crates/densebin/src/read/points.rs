@@ -123,6 +123,18 @@ pub enum ColumnRef<'a> {
     Bytes(ByteColumn<'a>),
 }
 
+/// The bytes `len` items `stride` bytes apart span when the last ends `end`
+/// bytes after its start (`usize::MAX` when that overflows).
+pub(crate) fn bytes_spanned(len: usize, stride: usize, end: usize) -> usize {
+    match len {
+        0 => 0,
+        n => (n - 1)
+            .checked_mul(stride)
+            .and_then(|b| b.checked_add(end))
+            .unwrap_or(usize::MAX),
+    }
+}
+
 /// `len` native-endian `f32` or `f64` values, `stride` bytes apart from the
 /// start of `bytes`, at any alignment (a field of packed records, such as
 /// a numpy structured array's); read value by value.
@@ -144,13 +156,7 @@ impl<'a> ByteColumn<'a> {
                 "values must be of 4 or 8 bytes, not {size}"
             )));
         }
-        let needed = match len {
-            0 => 0,
-            n => (n - 1)
-                .checked_mul(stride)
-                .and_then(|b| b.checked_add(size))
-                .unwrap_or(usize::MAX),
-        };
+        let needed = bytes_spanned(len, stride, size);
         if needed > bytes.len() {
             return Err(Error::request(format!(
                 "{len} values {stride} bytes apart need {needed} bytes, and there are {}",

@@ -1,0 +1,75 @@
+"""Arguments as the compiled part takes them, checked first: columns as
+numpy views, ranges as pairs of numbers, layers as the command line's
+spelling."""
+
+import numbers
+
+import numpy as np
+
+from .errors import InvalidInputError
+
+
+def as_numpy(values):
+    """``values`` as a numpy array without a copy where one is not needed
+    (pandas Series and anything with the buffer protocol)."""
+    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+        values = values.to_numpy()  # pandas
+    return np.asarray(values)
+
+
+def column(name, values):
+    """``values`` as a 1-D float32 or float64 array, without a copy when it
+    is one already (any strides); other real dtypes are converted to
+    float64 once."""
+    if values is None:
+        return None
+    a = as_numpy(values)
+    if a.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D, not of shape {a.shape}")
+    if a.dtype in (np.float32, np.float64):
+        return a.astype(a.dtype.newbyteorder("="), copy=False)
+    if a.dtype.kind in "iub":
+        return a.astype(np.float64)
+    raise InvalidInputError(f"{name} must hold real numbers, not {a.dtype}")
+
+
+def pair(name, r):
+    """``r`` as a tuple ``(lo, hi)`` of the numbers given, or ``None``."""
+    if r is None:
+        return None
+    try:
+        lo, hi = r
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}= must be a pair (lo, hi), not {r!r}") from None
+    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
+        raise InvalidInputError(f"{name}= must hold two numbers, not {r!r}")
+    return (lo, hi)
+
+
+def float_pair(name, r):
+    p = pair(name, r)
+    return None if p is None else (float(p[0]), float(p[1]))
+
+
+def layers_text(layers):
+    """``"count,sum"`` or a list of names, as ``"count,sum"``."""
+    if layers is None or isinstance(layers, str):
+        return layers
+    return ",".join(layers)
+
+
+def grid_args(width, height, x_range, y_range, layers, z_bins, z_range):
+    """The grid arguments of ``bin`` and ``bin_files``."""
+    return {
+        "width": int(width),
+        "height": int(height),
+        "x_range": float_pair("x_range", x_range),
+        "y_range": float_pair("y_range", y_range),
+        "layers": layers_text(layers),
+        "z_bins": int(z_bins),
+        "z_range": float_pair("z_range", z_range),
+    }
+
+
+def optional_int(v):
+    return None if v is None else int(v)
