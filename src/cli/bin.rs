@@ -32,11 +32,46 @@ pub struct Args {
 
     #[command(flatten)]
     pub layers: LayerArgs,
+
+    /// Bin only part I of N: the points that start in the I-th of N equal
+    /// byte ranges of the inputs laid end to end (I from 1 to N). The grids
+    /// of all N parts merge (`densebin merge`) into the grid of the whole;
+    /// for job arrays. Needs --x-range and --y-range (and --z-range with a
+    /// z histogram), so that every part bins onto the same canvas.
+    #[arg(long, value_name = "I/N", value_parser = parse_part)]
+    pub part: Option<(usize, usize)>,
+}
+
+/// `I/N` with I from 1 to N, as the 0-based part and the count.
+fn parse_part(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N such as 3/8, found {s:?}"))?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("expected a whole number, found {t:?}"))
+    };
+    let (i, n) = (num(i)?, num(n)?);
+    if n == 0 || i == 0 || i > n {
+        return Err(format!(
+            "part {i}/{n} does not exist: parts are numbered 1 to N"
+        ));
+    }
+    Ok((i - 1, n))
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
-    let inputs = args.input.open(&args.inputs)?;
     let request = args::bin_request(&args.geometry, &args.layers);
+    let inputs = match args.part {
+        Some((i, n)) => {
+            let mut inputs =
+                densebin::read::open_part(&args.inputs, &args.input.read_options(), i, n)?;
+            request.check_fixed_canvas(&mut inputs)?;
+            inputs
+        }
+        None => args.input.open(&args.inputs)?,
+    };
     let (grid, mut timing) = bin_inputs(inputs, &request, args.layers.max_memory, global)?;
     let started = Instant::now();
     args::writing(

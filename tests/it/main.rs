@@ -9,6 +9,7 @@ mod formats;
 mod kernel;
 mod laws;
 mod oracle;
+mod parts;
 mod scenario;
 mod shading;
 mod store;

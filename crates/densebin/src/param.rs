@@ -28,6 +28,8 @@ pub enum Param {
     Layers,
     /// Worker threads.
     Threads,
+    /// Which of N byte ranges of the inputs to bin.
+    Part,
     /// The x column.
     X,
     /// The y column.
@@ -66,7 +68,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 25] = [
+    pub const ALL: [Param; 26] = [
         Param::Width,
         Param::Height,
         Param::XRange,
@@ -75,6 +77,7 @@ impl Param {
         Param::ZBins,
         Param::Layers,
         Param::Threads,
+        Param::Part,
         Param::X,
         Param::Y,
         Param::Z,
@@ -105,6 +108,7 @@ impl Param {
             Param::ZBins => "z_bins",
             Param::Layers => "layers",
             Param::Threads => "threads",
+            Param::Part => "part",
             Param::X => "x",
             Param::Y => "y",
             Param::Z => "z",

@@ -233,6 +233,34 @@ impl BinRequest {
 
     /// The requested (or default) layers, checked against the inputs'
     /// columns; inputs stop reading z when no layer needs it.
+    /// Checks that the request fixes the canvas, as binning in parts
+    /// ([`crate::read::open_part`]) needs: the grids of all parts must have
+    /// one spec, and each part's own data would give it other ranges. So
+    /// the x and y ranges must be given, and the z range when the layers
+    /// (for `inputs`, a part's) hold a z histogram.
+    pub fn check_fixed_canvas<S: PointSource>(&self, inputs: &mut [S]) -> Result<()> {
+        let layers = self.layers_for(inputs)?;
+        let mut missing = Vec::new();
+        if self.x_range.is_none() {
+            missing.push(Param::XRange.mark().to_string());
+        }
+        if self.y_range.is_none() {
+            missing.push(Param::YRange.mark().to_string());
+        }
+        if layers.contains(Layer::ZHist) && self.z_range.is_none() {
+            missing.push(Param::ZRange.mark().to_string());
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::request(format!(
+            "binning in parts ({}) needs {}: the parts' grids must share one canvas, \
+             and each part's own data would give it other ranges",
+            Param::Part.mark(),
+            missing.join(" and ")
+        )))
+    }
+
     fn layers_for<S: PointSource>(&self, inputs: &mut [S]) -> Result<LayerSet> {
         let all_z = inputs.iter().all(S::has_z);
         let mut layers = self.layers.unwrap_or_else(|| LayerSet::default_for(all_z));

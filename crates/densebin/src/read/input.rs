@@ -127,6 +127,12 @@ pub struct Input {
     /// Lines before `data_start` that hold no data (comments, header).
     lines_before_data: u64,
     pub(crate) skip_bad_lines: bool,
+    /// The bytes of the file whose points are read, when only a part is
+    /// ([`Input::restrict`]): from the first line or record that starts in
+    /// the part to the first one after it.
+    part: Option<std::ops::Range<u64>>,
+    /// False for a part that does not start at the file's first byte.
+    counts_preamble: bool,
 }
 
 impl std::fmt::Debug for Input {
@@ -223,7 +229,50 @@ impl Input {
             data_start,
             lines_before_data,
             skip_bad_lines: opts.skip_bad_lines,
+            part: None,
+            counts_preamble: true,
         })
+    }
+
+    /// This input restricted to the points that start in the file's bytes
+    /// `range`: the lines, or records, whose first byte lies in it (headers
+    /// are never points). Ranges that tile a file tile its points, each
+    /// line or record in exactly one; line numbers in messages stay those
+    /// of the whole file. Streams cannot be read in parts.
+    pub fn restrict(mut self, range: std::ops::Range<u64>) -> Result<Input> {
+        let Source::Mapped(map, ..) = &self.source else {
+            return Err(Error::request(format!(
+                "{}: a stream cannot be read in parts; give a file",
+                self.info.name
+            )));
+        };
+        let begin = self.point_start_at(map, range.start);
+        let end = self.point_start_at(map, range.end).max(begin);
+        self.part = Some(begin..end);
+        self.counts_preamble = range.start == 0;
+        Ok(self)
+    }
+
+    /// Where the first line or record that starts at or after byte `at`
+    /// starts (the end of the data when none does).
+    fn point_start_at(&self, data: &[u8], at: u64) -> u64 {
+        let len = data.len() as u64;
+        let at = at.clamp(self.data_start, len);
+        match &self.layout {
+            Layout::Text(_) => {
+                if at == self.data_start || at == len || data[at as usize - 1] == b'\n' {
+                    at
+                } else {
+                    memchr::memchr(b'\n', &data[at as usize..]).map_or(len, |i| at + i as u64 + 1)
+                }
+            }
+            Layout::Records(r) => {
+                let size = r.record_size as u64;
+                let whole = (len - self.data_start) / size * size;
+                let k = (at - self.data_start).div_ceil(size) * size;
+                self.data_start + k.min(whole)
+            }
+        }
     }
 
     /// Opens a stream (standard input, or any reader) of text or raw binary
@@ -292,6 +341,8 @@ impl Input {
             data_start,
             lines_before_data,
             skip_bad_lines: opts.skip_bad_lines,
+            part: None,
+            counts_preamble: true,
         })
     }
 
@@ -404,18 +455,26 @@ impl PointSource for Input {
     }
 
     fn data_len(&self) -> Option<u64> {
-        match &self.source {
-            Source::Mapped(m, ..) => Some(m.len() as u64 - self.data_start),
-            Source::Stream(_) => None,
+        match (&self.source, &self.part) {
+            (Source::Mapped(..), Some(part)) => Some(part.end - part.start),
+            (Source::Mapped(m, ..), None) => Some(m.len() as u64 - self.data_start),
+            (Source::Stream(_), _) => None,
         }
     }
 
+    /// The lines before the data; of a file's parts only the one from its
+    /// first byte counts them, so that the parts' counters add up to the
+    /// whole's.
     fn lines_before_data(&self) -> u64 {
-        self.lines_before_data
+        if self.counts_preamble {
+            self.lines_before_data
+        } else {
+            0
+        }
     }
 
     fn start(&self) -> u64 {
-        self.data_start
+        self.part.as_ref().map_or(self.data_start, |p| p.start)
     }
 
     /// A line-aligned (text) or record-aligned (binary) byte range of a
@@ -423,7 +482,8 @@ impl PointSource for Input {
     fn next_chunk(&self, at: u64, target: usize) -> Result<Option<Chunk<'_>>> {
         match &self.source {
             Source::Mapped(map, ..) => {
-                let data: &[u8] = map;
+                let end = self.part.as_ref().map_or(map.len(), |p| p.end as usize);
+                let data: &[u8] = &map[..end];
                 let start = at as usize;
                 if start >= data.len() {
                     return Ok(None);
