@@ -152,7 +152,7 @@ mod cut_tests {
         std::fs::write(&records, &values).unwrap();
         let npy = dir.join("r.npy");
         let mut header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (5, 3), }".to_vec();
-        while (10 + header.len() + 1) % 64 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(b' ');
         }
         header.push(b'\n');
