@@ -19,10 +19,14 @@ from . import errors
 from ._args import column as _column
 from ._args import grid_args as _grid
 from ._args import optional_int as _int
+from ._args import part as _part
+from ._args import paths as _paths
+from ._args import read_args as _read
 from ._canvas import Canvas, count, max, mean, min, shade, std, sum, var
 from ._densebin import Grid, Image
 from ._densebin import bin as _bin
 from ._densebin import bin_files as _bin_files
+from ._densebin import merge as _merge
 from ._densebin import open as _open
 from .errors import Error, FileError, GridMemoryError, InvalidInputError
 
@@ -40,6 +44,7 @@ __all__ = [
     "errors",
     "max",
     "mean",
+    "merge",
     "min",
     "open",
     "shade",
@@ -113,6 +118,7 @@ def bin_files(
     z_range=None,
     threads=None,
     max_memory=None,
+    part=None,
 ):
     """Bins point files with the command line's readers (text, raw
     ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
@@ -124,29 +130,27 @@ def bin_files(
     ``npy``; ``delimiter`` ``auto``, ``whitespace``, ``comma``, ``tab`` or
     ``semicolon``; ``header`` ``auto``, ``yes`` or ``no``. A malformed line
     raises :class:`InvalidInputError` naming its file, line and column,
-    unless ``skip_bad_lines``.
+    unless ``skip_bad_lines``. ``part=(i, n)`` bins only part ``i`` (1 to
+    ``n``) of the files, as ``densebin bin --part i/n``: the points that
+    start in the ``i``-th of ``n`` equal byte ranges of the files laid end to
+    end; the grids of all ``n`` parts merge into the grid of the whole
+    (:mod:`densebin.dask` runs them as tasks). Parts need ``x_range``,
+    ``y_range`` (and ``z_range`` with a z histogram).
     """
-    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
-        paths = [paths]
-
-    def col(c):
-        return None if c is None else str(c)
-
     return _bin_files(
-        [str(p) for p in paths],
-        str(format),
-        int(fields),
-        col(x),
-        col(y),
-        col(z),
-        col(weight),
-        str(delimiter),
-        str(header),
-        bool(skip_bad_lines),
+        _paths(paths),
+        _read(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines),
         _grid(width, height, x_range, y_range, layers, z_bins, z_range),
         _int(threads),
         _int(max_memory),
+        _part(part),
     )
+
+
+def merge(grids):
+    """The grids (same canvas and layers) merged into one: counts and sums
+    add, extrema combine, as ``densebin merge``."""
+    return _merge(list(grids))
 
 
 def open(path):
@@ -155,9 +159,10 @@ def open(path):
 
 
 def __getattr__(name):
-    # densebin.mpl imports matplotlib, so only when first used.
-    if name == "mpl":
+    # densebin.mpl and densebin.dask import matplotlib and dask, so only
+    # when first used.
+    if name in ("mpl", "dask"):
         import importlib
 
-        return importlib.import_module(".mpl", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'densebin' has no attribute {name!r}")

@@ -73,3 +73,42 @@ def grid_args(width, height, x_range, y_range, layers, z_bins, z_range):
 
 def optional_int(v):
     return None if v is None else int(v)
+
+
+def paths(paths):
+    """One path or a list of them, as strings."""
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+    return [str(p) for p in paths]
+
+
+def read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines):
+    """The read options of ``bin_files``, by the command line's names."""
+
+    def col(c):
+        return None if c is None else str(c)
+
+    return {
+        "format": str(format),
+        "fields": int(fields),
+        "x": col(x),
+        "y": col(y),
+        "z": col(z),
+        "weight": col(weight),
+        "delimiter": str(delimiter),
+        "header": str(header),
+        "skip_bad_lines": bool(skip_bad_lines),
+    }
+
+
+def part(part):
+    """``(i, n)`` with ``i`` from 1 to ``n``, as the 0-based ``(i - 1, n)``."""
+    if part is None:
+        return None
+    try:
+        i, n = (int(v) for v in part)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"part= must be a pair (i, n), not {part!r}") from None
+    if not 1 <= i <= n:
+        raise InvalidInputError(f"part=({i}, {n}) does not exist: parts are numbered 1 to n")
+    return (i - 1, n)

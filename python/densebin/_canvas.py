@@ -136,22 +136,25 @@ def _columns(source, names):
     return out
 
 
-def _bounds(values):
-    """datashader's range from data: the least and greatest values that are
-    not NaN; (-1, 1) when those are not finite, and one either side of a
-    single value."""
-    if values.size == 0:
-        lo = hi = np.inf
-    elif values.dtype.kind == "f":
-        lo, hi = np.fmin.reduce(values), np.fmax.reduce(values)
-    else:
-        lo, hi = values.min(), values.max()
+def datashader_range(lo, hi):
+    """datashader's range from the least and greatest values that are not
+    NaN: (-1, 1) when those are not finite, one either side of a single
+    value."""
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return -1.0, 1.0
     if lo == hi:
         return lo - 1, lo + 1
     return lo, hi
+
+
+def _bounds(values):
+    """datashader's range of a column's values."""
+    if values.size == 0:
+        return datashader_range(np.inf, -np.inf)
+    if values.dtype.kind == "f":
+        return datashader_range(np.fmin.reduce(values), np.fmax.reduce(values))
+    return datashader_range(values.min(), values.max())
 
 
 def _centres(r, n):
@@ -200,7 +203,10 @@ class Canvas:
 
     def points(self, source, x, y, agg=None, *, threads=None):
         """Aggregates the points ``(source[x], source[y])`` per pixel with
-        ``agg`` (default :class:`count`), as datashader's ``Canvas.points``:
+        ``agg`` (default :class:`count`), as datashader's ``Canvas.points``
+        (``source`` a pandas or dask DataFrame, a dict of arrays or a
+        structured array; a dask DataFrame is binned on Dask, partition by
+        partition, with :func:`densebin.dask.bin`):
         an ``xarray.DataArray`` with dims ``(y, x)`` named after the columns,
         the pixel centres as coordinates, and ``x_range``/``y_range``
         attributes. Columns of float32 or float64 are read in place; integer
@@ -217,25 +223,49 @@ class Canvas:
                 f"agg= must be a densebin reduction (densebin.count(), densebin.mean('z'), …), "
                 f"not {agg!r}"
             )
-        names = [x, y] + ([agg.column] if agg.column is not None else [])
-        cols = _columns(source, names)
-        xs, ys = cols[0], cols[1]
-        zs = cols[2] if len(cols) > 2 else None
-        x_range = self.x_range if self.x_range is not None else _bounds(xs)
-        y_range = self.y_range if self.y_range is not None else _bounds(ys)
+        zname = agg.column
         # count(col) needs count_z, which comes with sum.
-        layers = "count," + (agg.layers or "sum") if zs is not None else "count"
-        grid = _bin(
-            xs,
-            ys,
-            zs,
-            width=self.plot_width,
-            height=self.plot_height,
-            x_range=x_range,
-            y_range=y_range,
-            layers=layers,
-            threads=threads,
-        )
+        layers = "count," + (agg.layers or "sum") if zname is not None else "count"
+        if hasattr(source, "npartitions") and hasattr(source, "to_delayed"):
+            # A dask DataFrame: every partition binned where it lives.
+            from . import dask as _dask
+
+            for name in [x, y] + ([zname] if zname is not None else []):
+                if name not in source.columns:
+                    raise InvalidInputError(f"the source has no column {name!r}")
+            if self.x_range is None or self.y_range is None:
+                found = _dask.datashader_ranges(source, x, y)
+            x_range = self.x_range if self.x_range is not None else found[0]
+            y_range = self.y_range if self.y_range is not None else found[1]
+            grid = _dask.bin(
+                source,
+                x=x,
+                y=y,
+                z=zname,
+                width=self.plot_width,
+                height=self.plot_height,
+                x_range=x_range,
+                y_range=y_range,
+                layers=layers,
+                threads=threads,
+            )
+        else:
+            cols = _columns(source, [x, y] + ([zname] if zname is not None else []))
+            xs, ys = cols[0], cols[1]
+            zs = cols[2] if len(cols) > 2 else None
+            x_range = self.x_range if self.x_range is not None else _bounds(xs)
+            y_range = self.y_range if self.y_range is not None else _bounds(ys)
+            grid = _bin(
+                xs,
+                ys,
+                zs,
+                width=self.plot_width,
+                height=self.plot_height,
+                x_range=x_range,
+                y_range=y_range,
+                layers=layers,
+                threads=threads,
+            )
         values = agg.finalize(grid)
         coords = {
             x: _centres(x_range, self.plot_width),

@@ -109,20 +109,38 @@ def bin(
     threads: int | None,
     max_memory: int | None,
 ) -> Grid: ...
+
+class _ReadArgs(dict[str, object]): ...
+
+_Extents = tuple[tuple[float, float] | None, tuple[float, float] | None, tuple[float, float] | None]
+
 def bin_files(
     paths: list[str],
-    format: str,
-    fields: int,
-    x: str,
-    y: str,
-    z: str | None,
-    weight: str | None,
-    delimiter: str,
-    header: str,
-    skip_bad_lines: bool,
+    read: _ReadArgs,
     grid: _GridArgs,
     threads: int | None,
     max_memory: int | None,
+    part: tuple[int, int] | None = None,
 ) -> Grid: ...
+def bounds(
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.floating],
+    z: npt.NDArray[np.floating] | None,
+    x_range: tuple[float, float] | None,
+    y_range: tuple[float, float] | None,
+    threads: int | None,
+) -> _Extents: ...
+def bounds_files(
+    paths: list[str],
+    read: _ReadArgs,
+    x_range: tuple[float, float] | None,
+    y_range: tuple[float, float] | None,
+    threads: int | None,
+    part: tuple[int, int] | None = None,
+) -> _Extents: ...
+def ranges_from_bounds(
+    extents: list[tuple[float, float] | None], grid: _GridArgs, names: str
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]: ...
+def merge(grids: list[Grid]) -> Grid: ...
 def open(path: str | PathLike[str]) -> Grid: ...
 def is_single_colour(cmap: str) -> bool: ...

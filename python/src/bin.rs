@@ -5,7 +5,8 @@ use densebin::LayerSet;
 use densebin::RunContext;
 use densebin::binning::BinRequest;
 use densebin::read::{
-    ArraySource, ByteColumn, Column as ColumnSel, ColumnRef, Input, PointsRef, ReadOptions,
+    ArraySource, Bounds, ByteColumn, Column as ColumnSel, ColumnRef, Extent, Input, PointsRef,
+    ReadOptions,
 };
 use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -132,10 +133,7 @@ pub(crate) fn bin(
         }
     };
     let request = request(py, grid)?;
-    let ctx = RunContext::new()
-        .with_threads(threads)
-        .map(|ctx| ctx.with_max_memory(max_memory))
-        .map_err(|e| to_py(py, e))?;
+    let ctx = context(py, threads)?.with_max_memory(max_memory);
     let mut sources = [source];
     let grid = interruptible(py, &ctx, || request.run(&mut sources, &ctx))?;
     Ok(Grid(grid))
@@ -154,53 +152,170 @@ pub(crate) struct GridArgs {
     z_range: Option<(f64, f64)>,
 }
 
+/// The read options `bin_files` takes, as a dict (the command line's
+/// flags, by name).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct ReadArgs {
+    format: String,
+    fields: usize,
+    x: String,
+    y: String,
+    z: Option<String>,
+    weight: Option<String>,
+    delimiter: String,
+    header: String,
+    skip_bad_lines: bool,
+}
+
+impl ReadArgs {
+    fn options(&self, py: Python<'_>) -> PyResult<ReadOptions> {
+        let lib = |e: densebin::Error| to_py(py, e);
+        let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
+        Ok(ReadOptions {
+            format: self.format.parse().map_err(lib)?,
+            fields: self.fields,
+            delimiter: self.delimiter.parse().map_err(lib)?,
+            header: self.header.parse().map_err(lib)?,
+            x: column(&self.x),
+            y: column(&self.y),
+            z: self.z.as_deref().map(column),
+            weight: self.weight.as_deref().map(column),
+            skip_bad_lines: self.skip_bad_lines,
+        })
+    }
+}
+
+/// Opens `paths`, or part `i` of `n` of them (0-based).
+fn open_inputs(
+    paths: &[std::path::PathBuf],
+    opts: &ReadOptions,
+    part: Option<(usize, usize)>,
+) -> densebin::Result<Vec<Input>> {
+    match part {
+        Some((i, n)) => densebin::read::open_part(paths, opts, i, n),
+        None => paths.iter().map(|p| Input::open(p, opts)).collect(),
+    }
+}
+
 /// Bins point files with the command line's readers; see
-/// `densebin.bin_files`.
+/// `densebin.bin_files`. With `part=(i, n)` only part `i` (0-based) of `n`,
+/// as `densebin bin --part`.
 #[pyfunction]
-#[pyo3(signature = (paths, format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, grid, threads, max_memory))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (paths, read, grid, threads, max_memory, part=None))]
 pub(crate) fn bin_files(
     py: Python<'_>,
     paths: Vec<std::path::PathBuf>,
-    format: &str,
-    fields: usize,
-    x: &str,
-    y: &str,
-    z: Option<&str>,
-    weight: Option<&str>,
-    delimiter: &str,
-    header: &str,
-    skip_bad_lines: bool,
+    read: ReadArgs,
     grid: GridArgs,
     threads: Option<usize>,
     max_memory: Option<u64>,
+    part: Option<(usize, usize)>,
 ) -> PyResult<Grid> {
-    let lib = |e: densebin::Error| to_py(py, e);
-    let column = |c: &str| c.parse::<ColumnSel>().expect("infallible");
-    let opts = ReadOptions {
-        format: format.parse().map_err(lib)?,
-        fields,
-        delimiter: delimiter.parse().map_err(lib)?,
-        header: header.parse().map_err(lib)?,
-        x: column(x),
-        y: column(y),
-        z: z.map(column),
-        weight: weight.map(column),
-        skip_bad_lines,
-    };
+    let opts = read.options(py)?;
     let request = request(py, grid)?;
-    let ctx = RunContext::new()
-        .with_threads(threads)
-        .map(|ctx| ctx.with_max_memory(max_memory))
-        .map_err(|e| to_py(py, e))?;
+    let ctx = context(py, threads)?.with_max_memory(max_memory);
     let grid = interruptible(py, &ctx, || {
-        let mut inputs = paths
-            .iter()
-            .map(|p| Input::open(p, &opts))
-            .collect::<densebin::Result<Vec<_>>>()?;
+        let mut inputs = open_inputs(&paths, &opts, part)?;
+        if part.is_some() {
+            request.check_fixed_canvas(&mut inputs)?;
+        }
         request.run(&mut inputs, &ctx)
     })?;
     Ok(Grid(grid))
+}
+
+/// A range scan's finite extents as `(x, y, z)`, each `(lo, hi)` or
+/// `None`.
+type Extents = [Option<(f64, f64)>; 3];
+
+fn extents(b: Bounds) -> Extents {
+    [b.x, b.y, b.z].map(|e| e.map(|e| (e.lo, e.hi)))
+}
+
+/// The finite bounds of points in files (or in part `i` of `n` of them):
+/// x and y of the points whose x and y are finite, z of those inside
+/// `x_range` × `y_range` when given, as the command line's range scan finds
+/// them.
+#[pyfunction]
+#[pyo3(signature = (paths, read, x_range, y_range, threads, part=None))]
+pub(crate) fn bounds_files(
+    py: Python<'_>,
+    paths: Vec<std::path::PathBuf>,
+    read: ReadArgs,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    threads: Option<usize>,
+    part: Option<(usize, usize)>,
+) -> PyResult<Extents> {
+    let opts = read.options(py)?;
+    let ctx = context(py, threads)?;
+    let b = interruptible(py, &ctx, || {
+        let inputs = open_inputs(&paths, &opts, part)?;
+        densebin::binning::data_bounds(&inputs, x_range, y_range, ctx.threads(), None, &ctx)
+    })?;
+    Ok(extents(b))
+}
+
+/// The finite bounds of points in arrays, as `bounds_files` finds them in
+/// files.
+#[pyfunction]
+#[pyo3(signature = (x, y, z, x_range, y_range, threads))]
+pub(crate) fn bounds(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    z: Option<&Bound<'_, PyAny>>,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    threads: Option<usize>,
+) -> PyResult<Extents> {
+    let cols = (
+        Column::extract("x", x)?,
+        Column::extract("y", y)?,
+        z.map(|z| Column::extract("z", z)).transpose()?,
+    );
+    let points = PointsRef::new(
+        cols.0.view()?,
+        cols.1.view()?,
+        cols.2.as_ref().map(Column::view).transpose()?,
+        None,
+    )
+    .map_err(|e| to_py(py, e))?;
+    let ctx = context(py, threads)?;
+    let sources = [ArraySource::new("arrays", points)];
+    let b = interruptible(py, &ctx, || {
+        densebin::binning::data_bounds(&sources, x_range, y_range, ctx.threads(), None, &ctx)
+    })?;
+    Ok(extents(b))
+}
+
+/// The ranges a grid of `grid`'s arguments gets from the bounds of all its
+/// data (`extents`, merged from the bounds of its parts), as a run on all
+/// of it would choose them: `(x_range, y_range, z_range)`.
+#[pyfunction]
+pub(crate) fn ranges_from_bounds(
+    py: Python<'_>,
+    extents: Extents,
+    grid: GridArgs,
+    names: &str,
+) -> PyResult<[(f64, f64); 3]> {
+    let extent = |e: Option<(f64, f64)>| e.map(|(lo, hi)| Extent { lo, hi });
+    let b = Bounds {
+        x: extent(extents[0]),
+        y: extent(extents[1]),
+        z: extent(extents[2]),
+    };
+    request(py, grid)?
+        .ranges_from_bounds(&b, names)
+        .map_err(|e| to_py(py, e))
+}
+
+/// A run context with `threads` worker threads (`None`: every core).
+fn context(py: Python<'_>, threads: Option<usize>) -> PyResult<RunContext> {
+    RunContext::new()
+        .with_threads(threads)
+        .map_err(|e| to_py(py, e))
 }
 
 /// The library's request for `args`.

@@ -273,3 +273,19 @@ impl Grid {
         )
     }
 }
+
+/// The grids merged into one (same canvas and layers): the first copied
+/// once, the others added to it; see `densebin.merge`.
+#[pyfunction]
+pub(crate) fn merge(py: Python<'_>, grids: Vec<PyRef<'_, Grid>>) -> PyResult<Grid> {
+    let Some((first, rest)) = grids.split_first() else {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "merge needs at least one grid",
+        ));
+    };
+    let mut sum = first.0.clone();
+    let rest: Vec<&CoreGrid> = rest.iter().map(|g| &g.0).collect();
+    py.detach(|| rest.into_iter().try_for_each(|g| sum.merge(g)))
+        .map_err(|e| to_py(py, e))?;
+    Ok(Grid(sum))
+}

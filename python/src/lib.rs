@@ -100,7 +100,11 @@ pub(crate) fn interruptible<T: Send>(
 fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bin::bin, m)?)?;
     m.add_function(wrap_pyfunction!(bin::bin_files, m)?)?;
+    m.add_function(wrap_pyfunction!(bin::bounds, m)?)?;
+    m.add_function(wrap_pyfunction!(bin::bounds_files, m)?)?;
+    m.add_function(wrap_pyfunction!(bin::ranges_from_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(bin::open, m)?)?;
+    m.add_function(wrap_pyfunction!(grid::merge, m)?)?;
     m.add_function(wrap_pyfunction!(image::is_single_colour, m)?)?;
     m.add_class::<grid::Grid>()?;
     m.add_class::<image::Image>()?;

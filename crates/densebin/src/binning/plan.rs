@@ -8,8 +8,11 @@ use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Grid, GridSpec, Layer, LayerSet};
 use crate::param::Param;
-use crate::read::{ChunkQueue, PointSource};
+use crate::read::{Bounds, ChunkQueue, PointSource};
 use crate::sys::format_bytes;
+
+/// The z range of a grid that nothing in it needs z for.
+const NO_Z: (f64, f64) = (-0.5, 0.5);
 
 /// A refused request with what to do appended; other errors as they are.
 fn with_remedy(e: Error, remedy: String) -> Error {
@@ -302,8 +305,6 @@ impl BinRequest {
         workers: usize,
         ctx: &RunContext,
     ) -> Result<[(f64, f64); 3]> {
-        // Used only when nothing in the grid needs z.
-        const NO_Z: (f64, f64) = (-0.5, 0.5);
         let need_z = layers.contains(Layer::ZHist) && self.z_range.is_none();
         if let (Some(x), Some(y), false) = (self.x_range, self.y_range, need_z) {
             return Ok([x, y, self.z_range.unwrap_or(NO_Z)]);
@@ -330,12 +331,23 @@ impl BinRequest {
             self.chunk_size,
             ctx,
         )?;
+        let names = inputs
+            .iter()
+            .map(|i| i.info().name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.ranges_from_bounds(&b, &names)
+    }
+
+    /// The x, y and z ranges of this request given the data's `bounds`
+    /// (found by [`data_bounds`] over every input, or merged from the
+    /// bounds of parts of them): a range given is kept; one missing is
+    /// the finite extent, widened by 0.5 on each side when it is a single
+    /// value. Fails when x or y must come from data with no finite value;
+    /// `names` names the inputs in that message.
+    pub fn ranges_from_bounds(&self, b: &Bounds, names: &str) -> Result<[(f64, f64); 3]> {
         let no_finite = |axis: &str, range: Param| Error::EmptyInput {
-            path: inputs
-                .iter()
-                .map(|i| i.info().name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            path: names.to_string(),
             what: format!(
                 "no point has a finite {axis}, so no {axis} range can be derived; give {}",
                 range.mark()
