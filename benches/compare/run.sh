@@ -5,6 +5,7 @@
 # installs the peers into a virtualenv under target/ (never committed).
 #
 #   benches/compare/run.sh [--big] [--repeat N] [--baseline OTHER-DENSEBIN] [--python-only]
+#   benches/compare/run.sh --dask [--repeat N]
 #
 # --big also generates the 6.2 GB text file of the motivating case (250 M
 # points) for the memory check and the end-to-end render. DATA overrides the
@@ -12,7 +13,9 @@
 # --baseline runs another densebin build alternately with this one in every
 # densebin case, for before/after comparisons in one run. --python-only runs
 # only the Python package's cases: densebin.bin against the peers on the same
-# in-memory columns, and its memory on the memory-mapped file.
+# in-memory columns, and its memory on the memory-mapped file. --dask runs
+# densebin on Dask against datashader on Dask on one 2-worker LocalCluster
+# (benches/compare/dask_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,13 +35,20 @@ if [ "$big" = 1 ] && [ ! -f "$data/big.txt" ]; then
 fi
 
 venv="$target/pyvenv-peers"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, pandas, pyarrow, dask, datashader, fast_histogram, vaex" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, pandas, pyarrow, dask, distributed, datashader, fast_histogram, vaex" 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        numpy pandas pyarrow "dask[dataframe]" datashader fast-histogram
+        numpy pandas pyarrow "dask[dataframe]" distributed datashader fast-histogram
     # vaex-core has wheels, but pip would build the newest from source.
     "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=vaex-core vaex-core
 fi
 # The Python package, built in release mode from this checkout.
 "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
+dask=0
+for arg in "$@"; do [ "$arg" = "--dask" ] && dask=1; done
+if [ "$dask" = 1 ]; then
+    args=()
+    for arg in "$@"; do [ "$arg" != "--dask" ] && args+=("$arg"); done
+    exec "$venv/bin/python" benches/compare/dask_bench.py --densebin "$PWD/$target/release/densebin" --data "$data" "${args[@]}"
+fi
 "$venv/bin/python" benches/compare/compare.py --densebin "$PWD/$target/release/densebin" --data "$data" "$@"
