@@ -12,8 +12,10 @@ installs both). Cases, each at 1000 x 1000, count and mean:
   workers: densebin.dask.bin against datashader's Canvas.points;
 - records: densebin.dask.bin_files on the 600 MB float32 records file.
 
-Best of --repeat, alternating tools; peak resident memory of each worker
-process sampled from /proc every 10 ms. Prints a Markdown table.
+Best of --repeat, alternating tools; peak anonymous memory of each worker
+process sampled from /proc every 10 ms (it includes the persisted
+DataFrame's share, about 300 MB a worker, in every case). Prints a
+Markdown table.
 """
 
 import argparse
@@ -45,7 +47,9 @@ def shards(txt, n, folder):
 
 
 class Peaks:
-    """Peak VmRSS (MiB) of each of `pids`, sampled while running."""
+    """Peak anonymous memory (RssAnon, MiB: what the worker allocated,
+    not the pages of files it maps) of each of `pids`, sampled while
+    running."""
 
     def __init__(self, pids):
         self.pids, self.peak, self.done = pids, {p: 0 for p in pids}, False
@@ -58,7 +62,7 @@ class Peaks:
                 try:
                     with open(f"/proc/{p}/status") as f:
                         for line in f:
-                            if line.startswith("VmRSS:"):
+                            if line.startswith("RssAnon:"):
                                 self.peak[p] = max(self.peak[p], int(line.split()[1]) // 1024)
                 except OSError:
                     pass
@@ -161,7 +165,7 @@ def main():
     )
     print(f"Dask's own cost of one computation over the persisted DataFrame "
           f"(a trivial task per partition): {overhead:.2f} s", flush=True)
-    print("| input | case | tool | time (s) | peak RSS per worker (MiB) | datashader / densebin |")
+    print("| input | case | tool | time (s) | peak anonymous memory per worker (MiB) | datashader / densebin |")
     print("|---|---|---|---:|---:|---:|")
     for kind in ["count", "mean"]:
         for source, tools in cases(kind).items():

@@ -166,7 +166,8 @@ def bin_files(
     column. ``threads`` is the threads each task uses (default: every core
     the worker sees; give ``cores / worker threads`` when a machine runs
     several). With ``compute=False`` returns a ``dask.delayed`` of the
-    grid.
+    grid (a range pass, when ranges are missing, still runs first: the
+    graph needs them).
     """
     files = _expand(paths)
     total = sum(_size(f) for f in files)
@@ -270,7 +271,8 @@ def bin(
     Grid options are :func:`densebin.bin`'s; ranges not given are found
     first as one distributed reduction of per-partition bounds, never by
     pulling data to the client. ``compute=False`` returns a
-    ``dask.delayed`` of the grid.
+    ``dask.delayed`` of the grid (after that range pass, when one is
+    needed).
     """
     from dask import delayed
 
