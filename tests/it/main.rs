@@ -13,3 +13,4 @@ mod parts;
 mod scenario;
 mod shading;
 mod store;
+mod ticks;

@@ -114,6 +114,7 @@ pub mod context;
 pub mod convert;
 pub mod encode;
 pub mod error;
+pub mod figure;
 pub mod fsio;
 pub mod grid;
 pub mod image;

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes tests/data/ticks.tsv: what matplotlib's default axis ticking
+(MaxNLocator(nbins='auto', steps=[1, 2, 2.5, 5, 10]) and ScalarFormatter)
+gives for a table of (range, axis length in pixels at 100 dpi, font size,
+axis), so that densebin's port (crates/densebin/src/figure/ticks.rs) is
+tested against matplotlib itself. Regenerate with the test virtualenv:
+
+    target/pyvenv/bin/python scripts/make_tick_table.py
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+RANGES = [
+    (0, 1), (0, 10), (-1, 1), (-10, 10), (-6, 6), (0.001, 0.002), (-5, 3), (1, 7),
+    (0, 1e-9), (1e-9, 3e-9), (-2e-9, 5e-9), (1e12, 3e12), (0, 1e12), (-7e11, 2e11),
+    (10000.0, 10000.5), (-10000.5, -10000.0), (1e6, 1e6 + 1), (123456.0, 123999.0),
+    (-0.3, 17.2), (2.5, 2.75), (0, 37), (-13.5647, 13.1082), (-11.0447, 7.4218),
+    (-2, 3), (0, 256), (0.5, 999.5), (1e-5, 1e-4), (3.14159, 3.14160), (-1e-3, 1e-3),
+    (42, 43), (0, 0.07), (-100, -1), (5e5, 2e6), (0.9, 1.1), (-1e9, 1e9), (7, 7.0001),
+]
+LENGTHS = [(600, "x"), (150, "x"), (60, "x"), (400, "y"), (90, "y"), (40, "y")]
+FONT_SIZES = [10, 14]
+
+
+def case(lo, hi, length, axis, size):
+    plt.rcdefaults()
+    plt.rcParams["xtick.labelsize"] = size
+    plt.rcParams["ytick.labelsize"] = size
+    w, h = (length, 100) if axis == "x" else (100, length)
+    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
+    ax = fig.add_axes([0, 0, 1, 1])
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
+    fig.canvas.draw()
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    vmin, vmax = sorted(a.get_view_interval())
+    locs = [float(t) for t in a.get_majorticklocs()]
+    labels = {float(t.get_position()[0 if axis == "x" else 1]): t.get_text()
+              for t in (ax.get_xticklabels() if axis == "x" else ax.get_yticklabels())}
+    visible = [t for t in locs if vmin <= t <= vmax]
+    out = {
+        "lo": lo, "hi": hi, "length_px": length, "axis": axis, "font_size": size,
+        "tick_space": int(a.get_tick_space()),
+        "ticks": visible,
+        "labels": [labels[t] for t in visible],
+        "offset": a.get_offset_text().get_text(),
+    }
+    plt.close(fig)
+    return out
+
+
+def main():
+    cases = [
+        case(float(lo), float(hi), length, axis, size)
+        for lo, hi in RANGES
+        for length, axis in LENGTHS
+        for size in FONT_SIZES
+    ]
+    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "ticks.tsv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py\n")
+        f.write("# lo\thi\tlength_px\taxis\tfont_size\ttick_space\tticks\tlabels\toffset\n")
+        for c in cases:
+            row = [repr(c["lo"]), repr(c["hi"]), str(c["length_px"]), c["axis"],
+                   str(c["font_size"]), str(c["tick_space"]),
+                   " ".join(repr(t) for t in c["ticks"]), " ".join(c["labels"]), c["offset"]]
+            assert not any("\t" in r for r in row) and not any(" " in lb for lb in c["labels"])
+            f.write("\t".join(row) + "\n")
+    print(f"{len(cases)} cases from matplotlib {matplotlib.__version__} to {path}")
+    assert np.all([c["ticks"] == sorted(c["ticks"]) for c in cases])
+
+
+if __name__ == "__main__":
+    main()
