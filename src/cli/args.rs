@@ -322,6 +322,76 @@ pub struct ShadeArgs {
     /// PNG compression: none, fast, or a level from 1 to 9.
     #[arg(long, default_value = "3", value_name = "LEVEL", value_parser = library::<Compression>)]
     pub compression: Compression,
+
+    #[command(flatten)]
+    pub frame: FrameArgs,
+}
+
+/// A figure around the image.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Figure")]
+pub struct FrameArgs {
+    /// Frame the image as a figure: the image pixel for pixel inside axes
+    /// with ticks and tick labels in data units (matplotlib's), axis
+    /// labels, a title and a colorbar of the image's own colour scale.
+    #[arg(long)]
+    pub frame: bool,
+
+    /// With --frame: a title above the plot.
+    #[arg(long, value_name = "TEXT", requires = "frame")]
+    pub title: Option<String>,
+
+    /// With --frame: the x axis's label [default: x].
+    #[arg(long, value_name = "TEXT", requires = "frame")]
+    pub x_label: Option<String>,
+
+    /// With --frame: the y axis's label [default: y].
+    #[arg(long, value_name = "TEXT", requires = "frame")]
+    pub y_label: Option<String>,
+
+    /// With --frame: the colorbar's label [default: what the colour shows,
+    /// such as count or mean of z].
+    #[arg(long, value_name = "TEXT", requires = "frame")]
+    pub colorbar_label: Option<String>,
+
+    /// With --frame: no colorbar.
+    #[arg(long, requires = "frame")]
+    pub no_colorbar: bool,
+
+    /// With --frame: tick label size in points; other text scales with it.
+    #[arg(long, default_value_t = 10.0, value_name = "PT", requires = "frame")]
+    pub font_size: f32,
+
+    /// With --frame: the figure's background outside the plot area
+    /// (--background stays the plot area's).
+    #[arg(long, default_value = "white", value_name = "COLOR", value_parser = library_colour, requires = "frame")]
+    pub figure_background: densebin::shade::Rgb,
+}
+
+fn library_colour(s: &str) -> Result<densebin::shade::Rgb, String> {
+    densebin::shade::parse_color(s).map_err(|e| e.render(super::flag))
+}
+
+impl FrameArgs {
+    /// The library's frame options, when framing.
+    pub fn options(&self) -> Option<densebin::figure::FrameOptions> {
+        self.frame.then(|| {
+            let d = densebin::figure::FrameOptions::default();
+            let bg = self.figure_background;
+            // Text and lines in black on light figures, white on dark ones.
+            let light = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2] > 0.5;
+            densebin::figure::FrameOptions {
+                title: self.title.clone(),
+                x_label: self.x_label.clone().unwrap_or(d.x_label),
+                y_label: self.y_label.clone().unwrap_or(d.y_label),
+                colorbar: !self.no_colorbar,
+                colorbar_label: self.colorbar_label.clone(),
+                font_size: self.font_size,
+                background: bg,
+                foreground: if light { [0.0; 3] } else { [1.0; 3] },
+            }
+        })
+    }
 }
 
 /// `--background`: a colour or transparent.

@@ -59,7 +59,19 @@ pub fn shade_and_write(
 ) -> anyhow::Result<()> {
     let shading = shade_args.shading();
     let started = Instant::now();
-    let img = shade(grid, &shading)?.image;
+    let shaded = shade(grid, &shading)?;
+    let img = match shade_args.frame.options() {
+        Some(opts) => {
+            if !(opts.font_size > 0.0 && opts.font_size <= 200.0) {
+                anyhow::bail!(densebin::Error::InvalidRequest(format!(
+                    "--font-size {} must be above 0 and at most 200",
+                    opts.font_size
+                )));
+            }
+            densebin::figure::frame(&shaded.image, &shaded.legend, grid.spec(), &opts).image
+        }
+        None => shaded.image,
+    };
     timing.push(("shaded", started.elapsed()));
     let started = Instant::now();
     let text = densebin::encode::png_text(grid, &shading);

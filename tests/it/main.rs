@@ -4,6 +4,7 @@
 
 mod context;
 mod errors;
+mod figure;
 mod fixtures;
 mod formats;
 mod kernel;

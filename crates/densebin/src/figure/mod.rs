@@ -6,4 +6,8 @@
 //! so that a densebin figure and a matplotlib one of the same range and
 //! size show the same tick values.
 
+mod frame;
+mod text;
 pub mod ticks;
+
+pub use frame::{BarTick, DPI, FrameOptions, Framed, colorbar_ticks, frame};
