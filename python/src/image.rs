@@ -63,6 +63,7 @@ pub(crate) fn shade(
         x_range: (spec.x().lo(), spec.x().hi()),
         y_range: (spec.y().lo(), spec.y().hi()),
         z_range: spec.zbins().map(|z| (z.lo(), z.hi())),
+        spec: spec.clone(),
     })
 }
 
@@ -179,6 +180,8 @@ pub(crate) struct Image {
     x_range: (f64, f64),
     y_range: (f64, f64),
     z_range: Option<(f64, f64)>,
+    /// The grid's spec, for framing.
+    spec: densebin::GridSpec,
 }
 
 #[pymethods]
@@ -231,6 +234,51 @@ impl Image {
         let ctx = RunContext::new();
         py.detach(|| densebin::encode::write_png(&self.image, &path, compression, &self.text, &ctx))
             .map_err(|e| to_py(py, e))
+    }
+
+    /// The image framed as a figure, as `densebin shade --frame` frames it:
+    /// pixel for pixel inside axes with matplotlib's ticks and tick labels
+    /// in data units, axis labels, an optional title and a colorbar drawn
+    /// from the image's own palette and scale; `font_size` in points
+    /// (tick labels; other text scales with it), `figure_background` a
+    /// colour (text is black on light ones, white on dark ones).
+    #[pyo3(signature = (title=None, x_label="x", y_label="y", colorbar=true, colorbar_label=None, font_size=10.0, figure_background="white"))]
+    #[allow(clippy::too_many_arguments)]
+    fn frame(
+        &self,
+        py: Python<'_>,
+        title: Option<String>,
+        x_label: &str,
+        y_label: &str,
+        colorbar: bool,
+        colorbar_label: Option<String>,
+        font_size: f32,
+        figure_background: &str,
+    ) -> PyResult<Image> {
+        let lib = |e: densebin::Error| to_py(py, e);
+        let bg = densebin::shade::parse_color(figure_background).map_err(lib)?;
+        let opts = densebin::figure::FrameOptions {
+            title,
+            x_label: x_label.to_string(),
+            y_label: y_label.to_string(),
+            colorbar,
+            colorbar_label,
+            font_size,
+            ..densebin::figure::FrameOptions::default()
+        }
+        .on_background(bg);
+        opts.validate().map_err(lib)?;
+        let framed =
+            py.detach(|| densebin::figure::frame(&self.image, &self.legend, &self.spec, &opts));
+        Ok(Image {
+            image: framed.image,
+            text: self.text.clone(),
+            legend: self.legend.clone(),
+            x_range: self.x_range,
+            y_range: self.y_range,
+            z_range: self.z_range,
+            spec: self.spec.clone(),
+        })
     }
 
     /// What the colours mean: the scale and palette shading fitted.

@@ -209,3 +209,20 @@ def test_a_colour_function_that_fails_raises(saved):
         grid.shade(cmap=lambda v: np.full((len(v), 3), 2.0))
     with pytest.raises(ValueError, match="not an array of numbers"):
         grid.shade(cmap=lambda v: [["red"]] * len(v))
+
+
+def test_a_framed_image_is_the_command_lines_figure(saved, tmp_path):
+    exe = os.environ.get("DENSEBIN")
+    if not exe:
+        pytest.skip("DENSEBIN (the command line) is not set")
+    grid, path = saved
+    cli = tmp_path / "cli.png"
+    flags = ["--frame", "--title", "density", "--x-label", "lon", "--font-size", "9"]
+    subprocess.run([exe, "shade", str(path), "-o", str(cli), "--quiet", *flags], check=True)
+    framed = densebin.open(path).shade().frame(title="density", x_label="lon", font_size=9)
+    ours = tmp_path / "ours.png"
+    framed.save(ours)
+    assert ours.read_bytes() == cli.read_bytes()
+    assert framed.width > grid.width and framed.height > grid.height
+    with pytest.raises(densebin.InvalidInputError, match="font_size= 0"):
+        grid.shade().frame(font_size=0)

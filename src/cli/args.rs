@@ -377,9 +377,6 @@ impl FrameArgs {
     pub fn options(&self) -> Option<densebin::figure::FrameOptions> {
         self.frame.then(|| {
             let d = densebin::figure::FrameOptions::default();
-            let bg = self.figure_background;
-            // Text and lines in black on light figures, white on dark ones.
-            let light = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2] > 0.5;
             densebin::figure::FrameOptions {
                 title: self.title.clone(),
                 x_label: self.x_label.clone().unwrap_or(d.x_label),
@@ -387,9 +384,9 @@ impl FrameArgs {
                 colorbar: !self.no_colorbar,
                 colorbar_label: self.colorbar_label.clone(),
                 font_size: self.font_size,
-                background: bg,
-                foreground: if light { [0.0; 3] } else { [1.0; 3] },
+                ..d
             }
+            .on_background(self.figure_background)
         })
     }
 }

@@ -62,12 +62,7 @@ pub fn shade_and_write(
     let shaded = shade(grid, &shading)?;
     let img = match shade_args.frame.options() {
         Some(opts) => {
-            if !(opts.font_size > 0.0 && opts.font_size <= 200.0) {
-                anyhow::bail!(densebin::Error::InvalidRequest(format!(
-                    "--font-size {} must be above 0 and at most 200",
-                    opts.font_size
-                )));
-            }
+            opts.validate()?;
             densebin::figure::frame(&shaded.image, &shaded.legend, grid.spec(), &opts).image
         }
         None => shaded.image,

@@ -1,19 +1,21 @@
 //! Shading and PNG encoding of a 4000 x 4000 grid: the re-colouring path,
-//! which must stay well under a second.
+//! which must stay well under a second; and what framing a 1000 x 1000
+//! image as a figure adds.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use densebin::encode::{Compression, encode_png};
+use densebin::figure::{FrameOptions, frame};
 use densebin::read::Points;
 use densebin::shade::{How, Mode, Shading, shade};
 use densebin::{Grid, GridSpec, LayerSet};
 
 const SIZE: usize = 4000;
 
-/// 4000 x 4000 with count, sum, minmax and an 8-bin z histogram, from 8 M
-/// clustered points (most pixels empty or sparse, a few dense).
-fn grid() -> Grid {
+/// `size` x `size` with count, sum, minmax and an 8-bin z histogram, from
+/// 8 M clustered points (most pixels empty or sparse, a few dense).
+fn grid(size: usize) -> Grid {
     let layers: LayerSet = "count,sum,minmax,zhist".parse().unwrap();
-    let spec = GridSpec::new(SIZE, SIZE, (-10.0, 10.0), (-10.0, 10.0))
+    let spec = GridSpec::new(size, size, (-10.0, 10.0), (-10.0, 10.0))
         .unwrap()
         .with_layers(layers, Some((8, (-2.0, 2.0))))
         .unwrap();
@@ -45,7 +47,7 @@ fn grid() -> Grid {
 }
 
 fn bench(c: &mut Criterion) {
-    let g = grid();
+    let g = grid(SIZE);
     let mut group = c.benchmark_group("shade_4000");
     group.sample_size(10);
     let cases = [
@@ -103,5 +105,24 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Framing a 1000 x 1000 density image: the figure's layout, text, ticks
+/// and colorbar, against shading alone.
+fn bench_frame(c: &mut Criterion) {
+    let g = grid(1000);
+    let mut group = c.benchmark_group("frame_1000");
+    group.sample_size(20);
+    let s = Shading::default();
+    group.bench_function("shade", |b| b.iter(|| shade(&g, &s).unwrap()));
+    let shaded = shade(&g, &s).unwrap();
+    let opts = FrameOptions {
+        title: Some("8 million points".to_string()),
+        ..FrameOptions::default()
+    };
+    group.bench_function("frame", |b| {
+        b.iter(|| frame(&shaded.image, &shaded.legend, g.spec(), &opts))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_frame);
 criterion_main!(benches);

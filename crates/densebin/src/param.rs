@@ -30,6 +30,8 @@ pub enum Param {
     Threads,
     /// Which of N byte ranges of the inputs to bin.
     Part,
+    /// A figure's tick label size in points.
+    FontSize,
     /// The x column.
     X,
     /// The y column.
@@ -68,7 +70,7 @@ pub enum Param {
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 26] = [
+    pub const ALL: [Param; 27] = [
         Param::Width,
         Param::Height,
         Param::XRange,
@@ -78,6 +80,7 @@ impl Param {
         Param::Layers,
         Param::Threads,
         Param::Part,
+        Param::FontSize,
         Param::X,
         Param::Y,
         Param::Z,
@@ -109,6 +112,7 @@ impl Param {
             Param::Layers => "layers",
             Param::Threads => "threads",
             Param::Part => "part",
+            Param::FontSize => "font_size",
             Param::X => "x",
             Param::Y => "y",
             Param::Z => "z",

@@ -50,6 +50,31 @@ impl Default for FrameOptions {
     }
 }
 
+impl FrameOptions {
+    /// These options on the figure background `rgb`, with text and lines
+    /// black on a light one and white on a dark one.
+    #[must_use]
+    pub fn on_background(mut self, rgb: Rgb) -> FrameOptions {
+        let light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 0.5;
+        self.background = rgb;
+        self.foreground = if light { [0.0; 3] } else { [1.0; 3] };
+        self
+    }
+
+    /// Fails unless the font size is above 0 and at most 200 points.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        if self.font_size > 0.0 && self.font_size <= 200.0 {
+            Ok(())
+        } else {
+            Err(crate::error::Error::request(format!(
+                "{} {} must be above 0 and at most 200 points",
+                crate::param::Param::FontSize.mark(),
+                self.font_size
+            )))
+        }
+    }
+}
+
 /// Points to pixels at [`DPI`].
 fn px(points: f32) -> f32 {
     points * DPI / 72.0
