@@ -9,19 +9,13 @@ use densebin::figure::{FrameOptions, colorbar_ticks, frame};
 use densebin::shade::{How, Mode, Shading, shade};
 
 use crate::scenario::Scenario;
-use crate::shading::Png;
+use crate::shading::check_goldens;
 
 fn points() -> String {
     let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", "points.txt"]
         .iter()
         .collect();
     p.to_string_lossy().into_owned()
-}
-
-fn golden(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "tests", "golden", name]
-        .iter()
-        .collect()
 }
 
 /// A 160 x 100 grid of the fixture points.
@@ -85,26 +79,10 @@ fn framed_golden_images() {
             ],
         ),
     ];
-    let bless = std::env::var_os("DENSEBIN_BLESS").is_some();
-    for (name, flags) in cases {
-        let out = format!("{name}.png");
-        let mut args = vec!["shade", "g.h5", "-o", &out, "-q"];
-        args.extend(flags);
-        s.ok(&args);
-        if bless {
-            std::fs::copy(s.path(&out), golden(&out)).unwrap();
-            continue;
-        }
-        let (got, want) = (Png::read(&s.path(&out)), Png::read(&golden(&out)));
-        assert!(
-            got.width > 160 && got.height > 100,
-            "{name}: a frame around the plot"
-        );
-        assert!(
-            (got.width, got.height, &got.rgba) == (want.width, want.height, &want.rgba),
-            "{name} differs from tests/golden/{out}; if intended, regenerate with DENSEBIN_BLESS=1"
-        );
-    }
+    // A frame around the 160 x 100 plot.
+    check_goldens(&s, "g.h5", &cases, |png| {
+        png.width > 160 && png.height > 100
+    });
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! so that no system font is needed, laid out with its advances and
 //! kerning and drawn anti-aliased from its outlines (ab_glyph).
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, PxScaleFont, ScaleFont};
 
 use crate::image::{Image, Premultiplied};
 use crate::shade::Rgb;
@@ -35,24 +35,28 @@ pub(crate) fn measure(text: &str, px: f32) -> Extent {
     let font = font();
     let scaled = font.as_scaled(PxScale::from(px));
     Extent {
-        width: advance(&scaled, text),
+        width: layout(&scaled, text).1,
         ascent: scaled.ascent(),
         descent: -scaled.descent(),
     }
 }
 
-fn advance<F: Font>(scaled: &ab_glyph::PxScaleFont<&F>, text: &str) -> f32 {
-    let mut width = 0.0;
+/// The glyphs of `text` with their pen positions along the baseline
+/// (advances and kerning), and the line's whole advance.
+fn layout<F: Font>(scaled: &PxScaleFont<&F>, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+    let mut pen = 0.0f32;
     let mut last = None;
+    let mut glyphs = Vec::with_capacity(text.len());
     for c in text.chars() {
         let id = scaled.glyph_id(c);
         if let Some(prev) = last {
-            width += scaled.kern(prev, id);
+            pen += scaled.kern(prev, id);
         }
-        width += scaled.h_advance(id);
+        glyphs.push((id, pen));
+        pen += scaled.h_advance(id);
         last = Some(id);
     }
-    width
+    (glyphs, pen)
 }
 
 /// Draws `text` at `px` in `colour` with its baseline starting at `(x,
@@ -70,16 +74,8 @@ pub(crate) fn draw(
 ) {
     let font = font();
     let scaled = font.as_scaled(PxScale::from(px));
-    let mut pen = 0.0f32;
-    let mut last = None;
-    for c in text.chars() {
-        let id = scaled.glyph_id(c);
-        if let Some(prev) = last {
-            pen += scaled.kern(prev, id);
-        }
+    for (id, pen) in layout(&scaled, text).0 {
         let glyph = id.with_scale_and_position(px, ab_glyph::point(pen, 0.0));
-        pen += scaled.h_advance(id);
-        last = Some(id);
         let Some(outline) = font.outline_glyph(glyph) else {
             continue;
         };
