@@ -81,8 +81,8 @@ class Image:
     def frame(
         self,
         title: str | None = None,
-        x_label: str = "x",
-        y_label: str = "y",
+        x_label: str | None = None,
+        y_label: str | None = None,
         colorbar: bool = True,
         colorbar_label: str | None = None,
         font_size: float = 10.0,

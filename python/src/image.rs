@@ -64,6 +64,7 @@ pub(crate) fn shade(
         y_range: (spec.y().lo(), spec.y().hi()),
         z_range: spec.zbins().map(|z| (z.lo(), z.hi())),
         spec: spec.clone(),
+        axis_names: densebin::grid::InputInfo::axis_names(grid.inputs()),
     })
 }
 
@@ -182,6 +183,8 @@ pub(crate) struct Image {
     z_range: Option<(f64, f64)>,
     /// The grid's spec, for framing.
     spec: densebin::GridSpec,
+    /// The default axis labels: the inputs' column names, or x and y.
+    axis_names: [String; 2],
 }
 
 #[pymethods]
@@ -241,15 +244,17 @@ impl Image {
     /// in data units, axis labels, an optional title and a colorbar drawn
     /// from the image's own palette and scale; `font_size` in points
     /// (tick labels; other text scales with it), `figure_background` a
-    /// colour (text is black on light ones, white on dark ones).
-    #[pyo3(signature = (title=None, x_label="x", y_label="y", colorbar=true, colorbar_label=None, font_size=10.0, figure_background="white"))]
+    /// colour (text is black on light ones, white on dark ones); axis
+    /// labels default to the inputs' column names (a header, `.npy`
+    /// fields), else `x` and `y`.
+    #[pyo3(signature = (title=None, x_label=None, y_label=None, colorbar=true, colorbar_label=None, font_size=10.0, figure_background="white"))]
     #[allow(clippy::too_many_arguments)]
     fn frame(
         &self,
         py: Python<'_>,
         title: Option<String>,
-        x_label: &str,
-        y_label: &str,
+        x_label: Option<String>,
+        y_label: Option<String>,
         colorbar: bool,
         colorbar_label: Option<String>,
         font_size: f32,
@@ -259,8 +264,8 @@ impl Image {
         let bg = densebin::shade::parse_color(figure_background).map_err(lib)?;
         let opts = densebin::figure::FrameOptions {
             title,
-            x_label: x_label.to_string(),
-            y_label: y_label.to_string(),
+            x_label: x_label.unwrap_or_else(|| self.axis_names[0].clone()),
+            y_label: y_label.unwrap_or_else(|| self.axis_names[1].clone()),
             colorbar,
             colorbar_label,
             font_size,
@@ -278,6 +283,7 @@ impl Image {
             y_range: self.y_range,
             z_range: self.z_range,
             spec: self.spec.clone(),
+            axis_names: self.axis_names.clone(),
         })
     }
 

@@ -41,7 +41,10 @@ pub(crate) fn reduce<'py>(slf: &Bound<'py, Grid>) -> PyResult<Bound<'py, PyTuple
     let inputs: Vec<_> = g
         .inputs()
         .iter()
-        .map(|i| (i.name.clone(), i.size, i.mtime, i.bad_lines.clone()))
+        .map(|i| {
+            let [x, y] = i.columns.clone();
+            (i.name.clone(), i.size, i.mtime, i.bad_lines.clone(), x, y)
+        })
         .collect();
     state.set_item("inputs", inputs)?;
     let arrays = PyDict::new(py);
@@ -123,13 +126,14 @@ pub(crate) fn from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<
         counters.set(&name.extract::<String>()?, value.extract()?);
     }
     let inputs = item("inputs")?
-        .extract::<Vec<(String, Option<u64>, Option<i64>, Vec<u64>)>>()?
+        .extract::<Vec<(String, Option<u64>, Option<i64>, Vec<u64>, String, String)>>()?
         .into_iter()
-        .map(|(name, size, mtime, bad_lines)| InputInfo {
+        .map(|(name, size, mtime, bad_lines, x, y)| InputInfo {
             name,
             size,
             mtime,
             bad_lines,
+            columns: [x, y],
         })
         .collect();
     let mut arrays = Vec::new();

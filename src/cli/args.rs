@@ -341,11 +341,13 @@ pub struct FrameArgs {
     #[arg(long, value_name = "TEXT", requires = "frame")]
     pub title: Option<String>,
 
-    /// With --frame: the x axis's label [default: x].
+    /// With --frame: the x axis's label [default: the inputs' x column
+    /// name from a header or .npy fields, else x].
     #[arg(long, value_name = "TEXT", requires = "frame")]
     pub x_label: Option<String>,
 
-    /// With --frame: the y axis's label [default: y].
+    /// With --frame: the y axis's label [default: the y column's name, or
+    /// y].
     #[arg(long, value_name = "TEXT", requires = "frame")]
     pub y_label: Option<String>,
 
@@ -373,14 +375,16 @@ fn library_colour(s: &str) -> Result<densebin::shade::Rgb, String> {
 }
 
 impl FrameArgs {
-    /// The library's frame options, when framing.
-    pub fn options(&self) -> Option<densebin::figure::FrameOptions> {
+    /// The library's frame options, when framing; axis labels default to
+    /// `axis_names` (the inputs' column names, or x and y).
+    pub fn options(&self, axis_names: [String; 2]) -> Option<densebin::figure::FrameOptions> {
         self.frame.then(|| {
             let d = densebin::figure::FrameOptions::default();
+            let [x_name, y_name] = axis_names;
             densebin::figure::FrameOptions {
                 title: self.title.clone(),
-                x_label: self.x_label.clone().unwrap_or(d.x_label),
-                y_label: self.y_label.clone().unwrap_or(d.y_label),
+                x_label: self.x_label.clone().unwrap_or(x_name),
+                y_label: self.y_label.clone().unwrap_or(y_name),
                 colorbar: !self.no_colorbar,
                 colorbar_label: self.colorbar_label.clone(),
                 font_size: self.font_size,

@@ -60,7 +60,8 @@ pub fn shade_and_write(
     let shading = shade_args.shading();
     let started = Instant::now();
     let shaded = shade(grid, &shading)?;
-    let img = match shade_args.frame.options() {
+    let axis_names = densebin::grid::InputInfo::axis_names(grid.inputs());
+    let img = match shade_args.frame.options(axis_names) {
         Some(opts) => {
             opts.validate()?;
             densebin::figure::frame(&shaded.image, &shaded.legend, grid.spec(), &opts).image

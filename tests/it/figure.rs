@@ -9,7 +9,7 @@ use densebin::figure::{FrameOptions, colorbar_ticks, frame};
 use densebin::shade::{How, Mode, Shading, shade};
 
 use crate::scenario::Scenario;
-use crate::shading::check_goldens;
+use crate::shading::{Png, check_goldens};
 
 fn points() -> String {
     let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", "points.txt"]
@@ -211,4 +211,80 @@ fn colorbar_ticks_are_the_values_at_their_colours() {
             );
         }
     }
+}
+
+#[test]
+fn axis_labels_default_to_the_inputs_column_names() {
+    let s = Scenario::new();
+    let npy: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "data",
+        "structured.npy",
+    ]
+    .iter()
+    .collect();
+    let npy = npy.to_string_lossy();
+    let canvas = [
+        "--width",
+        "60",
+        "--height",
+        "40",
+        "--x-range=-5,5",
+        "--y-range=-2,4",
+        "-q",
+    ];
+    let mut bin = vec![
+        "bin", &npy, "-o", "s.h5", "--x", "lon", "--y", "lat", "--z", "depth",
+    ];
+    bin.extend(canvas);
+    s.ok(&bin);
+    let g = s.grid("s.h5");
+    assert_eq!(
+        g.inputs()[0].columns,
+        ["lon".to_string(), "lat".to_string()]
+    );
+    assert_eq!(
+        densebin::grid::InputInfo::axis_names(g.inputs()),
+        ["lon", "lat"]
+    );
+    // The framed figure's labels are those names unless given.
+    s.ok(&["shade", "s.h5", "-o", "default.png", "--frame", "-q"]);
+    s.ok(&[
+        "shade",
+        "s.h5",
+        "-o",
+        "named.png",
+        "--frame",
+        "--x-label",
+        "lon",
+        "--y-label",
+        "lat",
+        "-q",
+    ]);
+    s.ok(&[
+        "shade",
+        "s.h5",
+        "-o",
+        "xy.png",
+        "--frame",
+        "--x-label",
+        "x",
+        "--y-label",
+        "y",
+        "-q",
+    ]);
+    let read = |f: &str| Png::read(&s.path(f)).rgba;
+    assert_eq!(read("default.png"), read("named.png"));
+    assert_ne!(read("default.png"), read("xy.png"));
+    // Text without a header has no names; inputs that disagree fall back.
+    let pts = points();
+    let mut txt = vec!["bin", &pts, "-o", "t.h5"];
+    txt.extend(canvas);
+    s.ok(&txt);
+    let t = s.grid("t.h5");
+    assert_eq!(t.inputs()[0].columns, [String::new(), String::new()]);
+    let mut both = g.inputs().to_vec();
+    both.extend(t.inputs().iter().cloned());
+    assert_eq!(densebin::grid::InputInfo::axis_names(&both), ["x", "y"]);
 }

@@ -76,11 +76,30 @@ pub struct InputInfo {
     /// Line numbers of the first malformed lines skipped (at most
     /// [`InputInfo::MAX_BAD_LINES`]).
     pub bad_lines: Vec<u64>,
+    /// The names of the x and y columns, from a header or a structured
+    /// `.npy` (a figure's default axis labels); empty when the input has
+    /// none.
+    pub columns: [String; 2],
 }
 
 impl InputInfo {
     /// How many skipped line numbers are kept per input.
     pub const MAX_BAD_LINES: usize = 5;
+
+    /// The x and y axis names of grids of these inputs: their columns' names
+    /// when every input has the same ones, else `x` and `y`.
+    pub fn axis_names(inputs: &[InputInfo]) -> [String; 2] {
+        let names = |axis: usize, default: &str| {
+            let first = inputs.first().map(|i| i.columns[axis].as_str());
+            match first {
+                Some(n) if !n.is_empty() && inputs.iter().all(|i| i.columns[axis] == n) => {
+                    n.to_string()
+                }
+                _ => default.to_string(),
+            }
+        };
+        [names(0, "x"), names(1, "y")]
+    }
 }
 
 #[cfg(test)]

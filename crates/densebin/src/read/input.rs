@@ -53,6 +53,16 @@ pub(crate) struct ColumnNames {
 }
 
 impl ColumnNames {
+    /// The names of the columns at `indices`, empty where there are none.
+    fn named(&self, indices: [usize; 2]) -> [String; 2] {
+        indices.map(|i| {
+            self.names
+                .as_ref()
+                .and_then(|n| n.get(i).cloned())
+                .unwrap_or_default()
+        })
+    }
+
     /// The index of column `col`, which the user gave as `param`.
     fn resolve(&self, path: &str, param: Param, col: &Column) -> Result<usize> {
         let found = match col {
@@ -173,7 +183,7 @@ impl Input {
                 .ok()
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                 .map(|d| d.as_secs() as i64),
-            bad_lines: Vec::new(),
+            ..InputInfo::default()
         };
         // SAFETY: the map is read-only; another process truncating the file
         // while it is mapped could make reads fault (SIGBUS), as for every
@@ -220,6 +230,10 @@ impl Input {
             }
         };
         let columns = resolve_columns(&name, &names, opts, &layout)?;
+        let info = InputInfo {
+            columns: names.named([columns.x, columns.y]),
+            ..info
+        };
         Ok(Input {
             info,
             path: path.to_path_buf(),
@@ -332,6 +346,10 @@ impl Input {
             }
         };
         let columns = resolve_columns(&name, &names, opts, &layout)?;
+        let info = InputInfo {
+            columns: names.named([columns.x, columns.y]),
+            ..info
+        };
         Ok(Input {
             info,
             path,

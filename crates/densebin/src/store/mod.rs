@@ -183,6 +183,14 @@ pub fn attributes(grid: &Grid) -> Vec<(&'static str, Attr)> {
                 ),
             ),
             ("input_bad_lines", Attr::U64s(bad)),
+            (
+                "input_x_column",
+                Attr::Texts(inputs.iter().map(|i| i.columns[0].clone()).collect()),
+            ),
+            (
+                "input_y_column",
+                Attr::Texts(inputs.iter().map(|i| i.columns[1].clone()).collect()),
+            ),
         ]);
     }
     out
@@ -445,6 +453,22 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
     if sizes.len() != names.len() || mtimes.len() != names.len() || bad.len() != names.len() * per {
         return Err(hdf5::Error::from("input attributes disagree in length"));
     }
+    // Grids written before column names were kept have none.
+    let column = |key: &str| -> hdf5::Result<Vec<String>> {
+        if !has_attr(file, key)? {
+            return Ok(vec![String::new(); names.len()]);
+        }
+        let v: Vec<String> = read_strings(file, key)?
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        if v.len() == names.len() {
+            Ok(v)
+        } else {
+            Err(hdf5::Error::from("input attributes disagree in length"))
+        }
+    };
+    let (xs, ys) = (column("input_x_column")?, column("input_y_column")?);
     Ok(names
         .iter()
         .enumerate()
@@ -459,6 +483,7 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
                 .copied()
                 .filter(|&l| l > 0)
                 .collect(),
+            columns: [xs[i].clone(), ys[i].clone()],
         })
         .collect())
 }
@@ -488,6 +513,7 @@ mod tests {
             size: Some(123),
             mtime: Some(1_700_000_000),
             bad_lines: vec![3, 9],
+            columns: ["lng".into(), "lät".into()],
         });
         g.inputs.push(InputInfo {
             name: "-".into(),
