@@ -226,46 +226,41 @@ class Canvas:
         zname = agg.column
         # count(col) needs count_z, which comes with sum.
         layers = "count," + (agg.layers or "sum") if zname is not None else "count"
+        names = [x, y] + ([zname] if zname is not None else [])
         if hasattr(source, "npartitions") and hasattr(source, "to_delayed"):
             # A dask DataFrame: every partition binned where it lives.
             from . import dask as _dask
 
-            for name in [x, y] + ([zname] if zname is not None else []):
+            for name in names:
                 if name not in source.columns:
                     raise InvalidInputError(f"the source has no column {name!r}")
             if self.x_range is None or self.y_range is None:
                 found = _dask.datashader_ranges(source, x, y)
-            x_range = self.x_range if self.x_range is not None else found[0]
-            y_range = self.y_range if self.y_range is not None else found[1]
-            grid = _dask.bin(
-                source,
-                x=x,
-                y=y,
-                z=zname,
-                width=self.plot_width,
-                height=self.plot_height,
-                x_range=x_range,
-                y_range=y_range,
-                layers=layers,
-                threads=threads,
-            )
+            else:
+                found = (self.x_range, self.y_range)
+
+            def binner(**grid):
+                return _dask.bin(source, x=x, y=y, z=zname, **grid)
         else:
-            cols = _columns(source, [x, y] + ([zname] if zname is not None else []))
-            xs, ys = cols[0], cols[1]
-            zs = cols[2] if len(cols) > 2 else None
-            x_range = self.x_range if self.x_range is not None else _bounds(xs)
-            y_range = self.y_range if self.y_range is not None else _bounds(ys)
-            grid = _bin(
-                xs,
-                ys,
-                zs,
-                width=self.plot_width,
-                height=self.plot_height,
-                x_range=x_range,
-                y_range=y_range,
-                layers=layers,
-                threads=threads,
+            cols = _columns(source, names)
+            found = (
+                _bounds(cols[0]) if self.x_range is None else None,
+                _bounds(cols[1]) if self.y_range is None else None,
             )
+
+            def binner(**grid):
+                return _bin(*cols, **grid)
+
+        x_range = self.x_range if self.x_range is not None else found[0]
+        y_range = self.y_range if self.y_range is not None else found[1]
+        grid = binner(
+            width=self.plot_width,
+            height=self.plot_height,
+            x_range=x_range,
+            y_range=y_range,
+            layers=layers,
+            threads=threads,
+        )
         values = agg.finalize(grid)
         coords = {
             x: _centres(x_range, self.plot_width),

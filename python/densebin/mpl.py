@@ -16,6 +16,7 @@ call, and axes that change size later show the image resampled.
 import numpy as np
 
 from . import bin as _bin
+from ._densebin import layers_for_mode as _layers_for_mode
 
 __all__ = ["scatter", "imshow"]
 
@@ -157,14 +158,7 @@ def scatter(
     """
     if mode is None:
         mode = "density" if c is None else "scatter"
-    layers = {
-        "density": "count",
-        "scatter": "count,zhist",
-        "mean": "count,sum",
-        "std": "count,std",
-        "min": "count,minmax",
-        "max": "count,minmax",
-    }.get(mode, "count")
+    layers = _layers_for_mode(mode)
     width, height = _pixels(ax)
     grid = _bin(
         x,

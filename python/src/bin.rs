@@ -99,6 +99,44 @@ impl<'py> Column<'py> {
     }
 }
 
+/// The columns of a call (x, y, and optionally z and a weight), checked,
+/// and the source that reads them in place.
+struct Arrays<'a, 'py> {
+    objects: [Option<&'a Bound<'py, PyAny>>; 4],
+    columns: [Option<Column<'py>>; 4],
+}
+
+impl<'a, 'py> Arrays<'a, 'py> {
+    fn extract(objects: [Option<&'a Bound<'py, PyAny>>; 4]) -> PyResult<Arrays<'a, 'py>> {
+        let mut columns = [None, None, None, None];
+        for ((slot, object), name) in columns
+            .iter_mut()
+            .zip(objects)
+            .zip(["x", "y", "z", "weight"])
+        {
+            *slot = object.map(|o| Column::extract(name, o)).transpose()?;
+        }
+        Ok(Arrays { objects, columns })
+    }
+
+    /// Fields of one array of records are decoded as records; other
+    /// columns one by one.
+    fn source(&self, py: Python<'_>) -> PyResult<ArraySource<'_>> {
+        if let Some(records) = crate::records::shared_records(self.objects)? {
+            return Ok(ArraySource::records("arrays", records));
+        }
+        let view = |i: usize| self.columns[i].as_ref().map(Column::view).transpose();
+        let points = PointsRef::new(
+            view(0)?.expect("x is given"),
+            view(1)?.expect("y is given"),
+            view(2)?,
+            view(3)?,
+        )
+        .map_err(|e| to_py(py, e))?;
+        Ok(ArraySource::new("arrays", points))
+    }
+}
+
 /// Bins columns of points into a grid; see `densebin.bin`.
 #[pyfunction]
 #[pyo3(signature = (x, y, z, weight, grid, threads, max_memory))]
@@ -113,25 +151,8 @@ pub(crate) fn bin(
     threads: Option<usize>,
     max_memory: Option<u64>,
 ) -> PyResult<Grid> {
-    let cols = (
-        Column::extract("x", x)?,
-        Column::extract("y", y)?,
-        z.map(|z| Column::extract("z", z)).transpose()?,
-        weight.map(|w| Column::extract("weight", w)).transpose()?,
-    );
-    let source = match crate::records::shared_records([Some(x), Some(y), z, weight])? {
-        Some(records) => ArraySource::records("arrays", records),
-        None => {
-            let points = PointsRef::new(
-                cols.0.view()?,
-                cols.1.view()?,
-                cols.2.as_ref().map(Column::view).transpose()?,
-                cols.3.as_ref().map(Column::view).transpose()?,
-            )
-            .map_err(|e| to_py(py, e))?;
-            ArraySource::new("arrays", points)
-        }
-    };
+    let arrays = Arrays::extract([Some(x), Some(y), z, weight])?;
+    let source = arrays.source(py)?;
     let request = request(py, grid)?;
     let ctx = context(py, threads)?.with_max_memory(max_memory);
     let mut sources = [source];
@@ -270,20 +291,9 @@ pub(crate) fn bounds(
     y_range: Option<(f64, f64)>,
     threads: Option<usize>,
 ) -> PyResult<Extents> {
-    let cols = (
-        Column::extract("x", x)?,
-        Column::extract("y", y)?,
-        z.map(|z| Column::extract("z", z)).transpose()?,
-    );
-    let points = PointsRef::new(
-        cols.0.view()?,
-        cols.1.view()?,
-        cols.2.as_ref().map(Column::view).transpose()?,
-        None,
-    )
-    .map_err(|e| to_py(py, e))?;
+    let arrays = Arrays::extract([Some(x), Some(y), z, None])?;
     let ctx = context(py, threads)?;
-    let sources = [ArraySource::new("arrays", points)];
+    let sources = [arrays.source(py)?];
     let b = interruptible(py, &ctx, || {
         densebin::binning::data_bounds(&sources, x_range, y_range, ctx.threads(), None, &ctx)
     })?;

@@ -68,6 +68,19 @@ pub(crate) fn shade(
     })
 }
 
+/// The layers a grid needs for `mode` (weighted density with
+/// `weighted`), in the command line's spelling.
+#[pyfunction]
+#[pyo3(signature = (mode, weighted=false))]
+pub(crate) fn layers_for_mode(py: Python<'_>, mode: &str, weighted: bool) -> PyResult<String> {
+    let shading = Shading {
+        mode: mode.parse::<Mode>().map_err(|e| to_py(py, e))?,
+        weighted,
+        ..Shading::default()
+    };
+    Ok(shading.required_layers().to_string())
+}
+
 /// True when `cmap` names a one-colour map (opacity then shows the value).
 #[pyfunction]
 pub(crate) fn is_single_colour(cmap: &str) -> bool {

@@ -106,6 +106,7 @@ fn _densebin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bin::open, m)?)?;
     m.add_function(wrap_pyfunction!(grid::merge, m)?)?;
     m.add_function(wrap_pyfunction!(image::is_single_colour, m)?)?;
+    m.add_function(wrap_pyfunction!(image::layers_for_mode, m)?)?;
     m.add_class::<grid::Grid>()?;
     m.add_class::<image::Image>()?;
     m.add_class::<image::Legend>()?;
