@@ -3,7 +3,11 @@
 (MaxNLocator(nbins='auto', steps=[1, 2, 2.5, 5, 10]) and ScalarFormatter)
 gives for a table of (range, axis length in pixels at 100 dpi, font size,
 axis), so that densebin's port (crates/densebin/src/figure/ticks.rs) is
-tested against matplotlib itself. Regenerate with the test virtualenv:
+tested against matplotlib itself; and tests/data/offset_text.tsv: where
+matplotlib puts an axis's offset text (x: right-aligned with the axes,
+below the tick labels; y: left-aligned, above the axes), in pixels, so
+that the figure layout (crates/densebin/src/figure/frame.rs) is too.
+Regenerate with the test virtualenv:
 
     target/pyvenv/bin/python scripts/make_tick_table.py
 """
@@ -54,6 +58,47 @@ def case(lo, hi, length, axis, size):
     return out
 
 
+OFFSET_RANGES = [
+    (10000.0, 10000.5), (-10000.5, -10000.0), (1e6, 1e6 + 1), (3.14159, 3.14160),
+    (1e12, 3e12), (0, 1e-9), (7, 7.0001),
+]
+OFFSET_AXES = [(600, "x"), (300, "x"), (400, "y"), (200, "y")]
+
+
+def offset_case(lo, hi, length, axis, size):
+    """The offset text of an axis of `length` pixels in a figure with room
+    around it: its text, and where matplotlib anchors it, in pixels: on x
+    its right edge left of the axes' right edge and its top below the tick
+    labels' boxes; on y its left edge right of the axes' left edge and its
+    baseline above the axes' top."""
+    plt.rcdefaults()
+    plt.rcParams["xtick.labelsize"] = size
+    plt.rcParams["ytick.labelsize"] = size
+    w, h = (length, 100) if axis == "x" else (100, length)
+    fig = plt.figure(figsize=((w + 300) / 100, (h + 300) / 100), dpi=100)
+    ax = fig.add_axes([150 / (w + 300), 150 / (h + 300), w / (w + 300), h / (h + 300)])
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    text = a.get_offset_text()
+    axes = ax.get_window_extent(r)
+    # The text's anchor in pixels: (right, top) on x, (left, baseline) on y.
+    anchor = text.get_transform().transform(text.get_position())
+    assert (text.get_ha(), text.get_va()) == (("right", "top") if axis == "x" else ("left", "baseline"))
+    if axis == "x":
+        labels = [t.get_window_extent(r) for t in ax.get_xticklabels() if t.get_text()]
+        below = min(b.y0 for b in labels)
+        # Right edge from the axes' right edge; top below the tick labels.
+        gaps = (axes.x1 - anchor[0], below - anchor[1])
+    else:
+        # Left edge from the axes' left edge; baseline above the axes' top.
+        gaps = (anchor[0] - axes.x0, anchor[1] - axes.y1)
+    plt.close(fig)
+    return [repr(lo), repr(hi), str(length), axis, str(size), text.get_text(),
+            f"{gaps[0]:.2f}", f"{gaps[1]:.2f}"]
+
+
 def main():
     cases = [
         case(float(lo), float(hi), length, axis, size)
@@ -72,6 +117,20 @@ def main():
             assert not any("\t" in r for r in row) and not any(" " in lb for lb in c["labels"])
             f.write("\t".join(row) + "\n")
     print(f"{len(cases)} cases from matplotlib {matplotlib.__version__} to {path}")
+    rows = [
+        offset_case(float(lo), float(hi), length, axis, size)
+        for lo, hi in OFFSET_RANGES
+        for length, axis in OFFSET_AXES
+        for size in FONT_SIZES
+    ]
+    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "offset_text.tsv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py\n")
+        f.write("# lo\thi\tlength_px\taxis\tfont_size\toffset\tgap_along\tgap_across\n")
+        for row in rows:
+            assert row[5], f"no offset text for {row}"
+            f.write("\t".join(row) + "\n")
+    print(f"{len(rows)} offset texts to {path}")
     assert np.all([c["ticks"] == sorted(c["ticks"]) for c in cases])
 
 

@@ -4,11 +4,19 @@
 use densebin::encode::Compression;
 use densebin::shade::{Colormap, How, Legend as CoreLegend, Lut, Mode, Opacity, Shading};
 use densebin::{Grid as CoreGrid, RunContext};
+use std::sync::Arc;
+
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use crate::to_py;
+
+/// A framed image's bare pixels and frame, to redraw it as SVG.
+struct Framing {
+    bare: Arc<densebin::image::Image>,
+    opts: densebin::figure::FrameOptions,
+}
 
 /// Shades `grid` with `Grid.shade`'s options.
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +65,8 @@ pub(crate) fn shade(
         .map_err(lib)?;
     let spec = grid.spec();
     Ok(Image {
-        image: shaded.image,
+        image: Arc::new(shaded.image),
+        framed: None,
         text: densebin::encode::png_text(grid, &shading),
         legend: shaded.legend,
         x_range: (spec.x().lo(), spec.x().hi()),
@@ -187,7 +196,9 @@ fn mpl_colormap(cmap: &Bound<'_, PyAny>) -> PyResult<Colormap> {
 /// A shaded grid: premultiplied RGBA inside, straight 8-bit RGBA out.
 #[pyclass(module = "densebin", name = "Image", frozen)]
 pub(crate) struct Image {
-    image: densebin::image::Image,
+    image: Arc<densebin::image::Image>,
+    /// Set when this is a framed figure.
+    framed: Option<Framing>,
     /// The PNG text chunks (the canvas, the inputs, the shading).
     text: Vec<(String, String)>,
     legend: CoreLegend,
@@ -242,14 +253,35 @@ impl Image {
         Ok(rgba.into_pyarray(py).into_any())
     }
 
-    /// Writes the image as PNG (atomically), with the command line's
-    /// metadata; `compression` is `"none"`, `"fast"` or a level 1 to 9.
+    /// Writes the image (atomically) as PNG, or as SVG when `path` ends in
+    /// `.svg` (a framed figure's axes and text as vectors, the pixels as an
+    /// embedded PNG), with the command line's metadata; `compression` is
+    /// `"none"`, `"fast"` or a level 1 to 9.
     #[pyo3(signature = (path, compression="3"))]
     fn save(&self, py: Python<'_>, path: std::path::PathBuf, compression: &str) -> PyResult<()> {
         let compression: Compression = compression.parse().map_err(|e| to_py(py, e))?;
         let ctx = RunContext::new();
-        py.detach(|| densebin::encode::write_png(&self.image, &path, compression, &self.text, &ctx))
-            .map_err(|e| to_py(py, e))
+        py.detach(|| {
+            use densebin::encode::{Format, write_figure};
+            use densebin::figure::{Figure, frame};
+            match (Format::of(&path)?, &self.framed) {
+                (Format::Svg, Some(f)) => write_figure(
+                    &frame(&f.bare, &self.legend, &self.spec, &f.opts),
+                    &path,
+                    compression,
+                    &self.text,
+                    &ctx,
+                ),
+                _ => write_figure(
+                    &Figure::bare(&self.image),
+                    &path,
+                    compression,
+                    &self.text,
+                    &ctx,
+                ),
+            }
+        })
+        .map_err(|e| to_py(py, e))
     }
 
     /// The image framed as a figure, as `densebin shade --frame` frames it:
@@ -259,7 +291,8 @@ impl Image {
     /// (tick labels; other text scales with it), `figure_background` a
     /// colour (text is black on light ones, white on dark ones); axis
     /// labels default to the inputs' column names (a header, `.npy`
-    /// fields), else `x` and `y`.
+    /// fields), else `x` and `y`. Framing a framed image frames its bare
+    /// pixels anew; `save("fig.svg")` writes the figure as SVG.
     #[pyo3(signature = (title=None, x_label=None, y_label=None, colorbar=true, colorbar_label=None, font_size=10.0, figure_background="white"))]
     #[allow(clippy::too_many_arguments)]
     fn frame(
@@ -286,10 +319,16 @@ impl Image {
         }
         .on_background(bg);
         opts.validate().map_err(lib)?;
-        let framed =
-            py.detach(|| densebin::figure::frame(&self.image, &self.legend, &self.spec, &opts));
+        // A framed image is framed afresh from its bare pixels.
+        let bare = match &self.framed {
+            Some(f) => f.bare.clone(),
+            None => self.image.clone(),
+        };
+        let image = py
+            .detach(|| densebin::figure::frame(&bare, &self.legend, &self.spec, &opts).to_image());
         Ok(Image {
-            image: framed.image,
+            image: Arc::new(image),
+            framed: Some(Framing { bare, opts }),
             text: self.text.clone(),
             legend: self.legend.clone(),
             x_range: self.x_range,

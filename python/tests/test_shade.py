@@ -226,3 +226,55 @@ def test_a_framed_image_is_the_command_lines_figure(saved, tmp_path):
     assert framed.width > grid.width and framed.height > grid.height
     with pytest.raises(densebin.InvalidInputError, match="font_size= 0"):
         grid.shade().frame(font_size=0)
+
+
+def test_a_framed_svg_is_the_framed_png_and_needs_no_fonts(saved, tmp_path):
+    """The SVG's text is outlines and its layout the PNG's: resvg, with
+    no fonts at all, draws it as the PNG within anti-aliasing (rasterisers
+    differ only on glyph and line edges), and its plot area exactly; the
+    command line writes the same SVG."""
+    resvg_py = pytest.importorskip("resvg_py")
+    grid, path = saved
+    framed = grid.shade(how="log").frame(title="counts", font_size=11)
+    framed.save(tmp_path / "f.png")
+    framed.save(tmp_path / "f.svg")
+    svg = (tmp_path / "f.svg").read_text()
+    assert "<text" not in svg and "font-family" not in svg
+    drawn = bytes(resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts=True))
+    got = decode_png_any(drawn).astype(int)
+    want = framed.to_numpy().astype(int)
+    assert got.shape == want.shape
+    diff = np.abs(got - want)
+    assert diff.max() <= 64 and diff.mean() < 0.5, (diff.max(), diff.mean())
+    # The plot area, pixel for pixel (`image-rendering: pixelated`).
+    bare = grid.shade(how="log").to_numpy().astype(int)
+    h, w = bare.shape[:2]
+    y0, x0 = next(
+        (y, x)
+        for y in range(want.shape[0] - h + 1)
+        for x in range(want.shape[1] - w + 1)
+        if (want[y : y + h, x : x + w] == bare).all()
+    )
+    assert (got[y0 : y0 + h, x0 : x0 + w] == bare).all()
+    # Framing again starts from the bare pixels; a bare image's SVG holds it alone.
+    assert (framed.frame(title="counts", font_size=11).to_numpy() == want).all()
+    grid.shade(how="log").save(tmp_path / "bare.svg")
+    assert "<path" not in (tmp_path / "bare.svg").read_text()
+    with pytest.raises(densebin.InvalidInputError, match=r"unknown image format \.jpg"):
+        framed.save(tmp_path / "f.jpg")
+    assert not (tmp_path / "f.jpg").exists()
+    exe = os.environ.get("DENSEBIN")
+    if exe:
+        flags = ["--frame", "--how", "log", "--title", "counts", "--font-size", "11"]
+        cli = tmp_path / "cli.svg"
+        subprocess.run([exe, "shade", str(path), "-o", str(cli), "--quiet", *flags], check=True)
+        assert cli.read_text() == svg
+
+
+def decode_png_any(data):
+    """RGBA8 pixels of any 8-bit RGBA PNG (matplotlib's reader)."""
+    import io
+
+    import matplotlib.image
+
+    return (matplotlib.image.imread(io.BytesIO(data), format="png") * 255).round().astype(np.uint8)

@@ -352,7 +352,7 @@ pub struct FrameArgs {
     pub y_label: Option<String>,
 
     /// With --frame: the colorbar's label [default: what the colour shows,
-    /// such as count or mean of z].
+    /// such as count, mean of z, or in scatter mode z (opacity: density)].
     #[arg(long, value_name = "TEXT", requires = "frame")]
     pub colorbar_label: Option<String>,
 

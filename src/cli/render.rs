@@ -9,7 +9,7 @@ use densebin::{Input, PointSource};
 use super::Global;
 use super::args::{self, Geometry, InputArgs, LayerArgs, ShadeArgs};
 use super::bin::{bin_inputs, report};
-use super::shade::shade_and_write;
+use super::shade::{check, shade_and_write};
 
 /// Arguments of `densebin render`.
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
-    /// The PNG to write.
+    /// The image to write: PNG, or SVG when it ends in `.svg`.
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
 
@@ -40,8 +40,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
-    let shading = args.shading.shading();
-    shading.validate()?;
+    let shading = check(&args.shading, &args.output)?;
     let inputs: Vec<Input> = args.input.open(&args.inputs)?;
     // The layers the mode needs; with --save-grid also the default set, so
     // that the saved grid can be re-shaded in any mode.

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use densebin::Grid;
-use densebin::encode::write_png;
+use densebin::encode::{Format, write_figure};
+use densebin::figure::{Figure, frame};
 use densebin::shade::shade;
 
 use super::Global;
@@ -19,7 +20,7 @@ pub struct Args {
     #[arg(value_name = "GRID.h5")]
     pub grid: PathBuf,
 
-    /// The PNG to write.
+    /// The image to write: PNG, or SVG when it ends in `.svg`.
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
 
@@ -28,8 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
-    let shading = args.shading.shading();
-    shading.validate()?;
+    let shading = check(&args.shading, &args.output)?;
     let started = Instant::now();
     // Only the layers this shading needs: a density image does not read
     // the z histogram.
@@ -49,7 +49,20 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Shades `grid` and writes the PNG, adding the times to `timing`.
+/// The shading the flags ask for, once it, the frame and the output's
+/// format are known to be good (before any work).
+pub fn check(shade_args: &ShadeArgs, output: &Path) -> anyhow::Result<densebin::shade::Shading> {
+    let shading = shade_args.shading();
+    shading.validate()?;
+    if let Some(opts) = shade_args.frame.options(["x".into(), "y".into()]) {
+        opts.validate()?;
+    }
+    Format::of(output)?;
+    Ok(shading)
+}
+
+/// Shades `grid` and writes the image (framed with `--frame`), adding the
+/// times to `timing`.
 pub fn shade_and_write(
     grid: &Grid,
     shade_args: &ShadeArgs,
@@ -61,18 +74,15 @@ pub fn shade_and_write(
     let started = Instant::now();
     let shaded = shade(grid, &shading)?;
     let axis_names = densebin::grid::InputInfo::axis_names(grid.inputs());
-    let img = match shade_args.frame.options(axis_names) {
-        Some(opts) => {
-            opts.validate()?;
-            densebin::figure::frame(&shaded.image, &shaded.legend, grid.spec(), &opts).image
-        }
-        None => shaded.image,
+    let figure = match shade_args.frame.options(axis_names) {
+        Some(opts) => frame(&shaded.image, &shaded.legend, grid.spec(), &opts),
+        None => Figure::bare(&shaded.image),
     };
     timing.push(("shaded", started.elapsed()));
     let started = Instant::now();
     let text = densebin::encode::png_text(grid, &shading);
     args::writing(
-        write_png(&img, output, shade_args.compression, &text, &global.ctx),
+        write_figure(&figure, output, shade_args.compression, &text, &global.ctx),
         output,
     )?;
     timing.push(("encoded", started.elapsed()));

@@ -14,4 +14,5 @@ mod parts;
 mod scenario;
 mod shading;
 mod store;
+mod svg;
 mod ticks;

@@ -65,7 +65,7 @@ fn fixture(name: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-fn golden_dir() -> PathBuf {
+pub fn golden_dir() -> PathBuf {
     [env!("CARGO_MANIFEST_DIR"), "tests", "golden"]
         .iter()
         .collect()

@@ -119,7 +119,11 @@ fn bench_frame(c: &mut Criterion) {
         ..FrameOptions::default()
     };
     group.bench_function("frame", |b| {
-        b.iter(|| frame(&shaded.image, &shaded.legend, g.spec(), &opts))
+        b.iter(|| frame(&shaded.image, &shaded.legend, g.spec(), &opts).to_image())
+    });
+    let figure = frame(&shaded.image, &shaded.legend, g.spec(), &opts);
+    group.bench_function("svg", |b| {
+        b.iter(|| figure.to_svg(Compression::Level(3), &[]).unwrap().len())
     });
     group.finish();
 }

@@ -1,11 +1,13 @@
-//! PNG encoding: 8-bit RGBA with straight alpha, the image's first row at
-//! the top, settings in text chunks, written atomically.
+//! Encoding: PNG (8-bit RGBA with straight alpha, the image's first row at
+//! the top, settings in text chunks) or a figure's SVG, chosen by the
+//! output's extension, written atomically.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::context::RunContext;
 use crate::error::{Error, Result};
+use crate::figure::Figure;
 use crate::fsio::write_atomically;
 use crate::grid::Grid;
 use crate::image::Image;
@@ -45,6 +47,35 @@ impl std::str::FromStr for Compression {
                     "unknown compression {s:?}; use none, fast, or a level from 1 to 9"
                 ))),
             },
+        }
+    }
+}
+
+/// An image file's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// PNG, the pixels.
+    Png,
+    /// SVG: vector frame and text, the pixels as embedded PNGs.
+    Svg,
+}
+
+impl Format {
+    /// The format `path`'s extension names (case aside): `.svg` is SVG,
+    /// `.png` or none PNG; anything else is an error, so that `OUT.pdf`
+    /// does not silently become a PNG.
+    pub fn of(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            None | Some("png") => Ok(Format::Png),
+            Some("svg") => Ok(Format::Svg),
+            Some(other) => Err(Error::request(format!(
+                "{}: unknown image format .{other}; use .png or .svg",
+                path.display()
+            ))),
         }
     }
 }
@@ -113,6 +144,41 @@ pub fn write_png(
         })?;
         buf.flush().map_err(|e| Error::io(path, e))
     })
+}
+
+/// Writes `figure` to `path` in the format its extension names (see
+/// [`Format::of`]), atomically; `text` goes into the plot area's PNG
+/// either way.
+pub fn write_figure(
+    figure: &Figure<'_>,
+    path: &Path,
+    compression: Compression,
+    text: &[(String, String)],
+    ctx: &RunContext,
+) -> Result<()> {
+    match Format::of(path)? {
+        Format::Png => match figure.marks() {
+            // A bare image is written as it is, without a copy.
+            [crate::figure::Mark::Raster { x: 0, y: 0, image }] => {
+                write_png(image, path, compression, text, ctx)
+            }
+            _ => write_png(&figure.to_image(), path, compression, text, ctx),
+        },
+        Format::Svg => {
+            if figure.width() == 0 || figure.height() == 0 {
+                return Err(Error::request(format!(
+                    "{}: an empty image cannot be stored",
+                    path.display()
+                )));
+            }
+            let svg = figure
+                .to_svg(compression, text)
+                .map_err(|e| Error::request(format!("{}: PNG: {e}", path.display())))?;
+            write_atomically(path, ctx, |tmp| {
+                std::fs::write(tmp, svg.as_bytes()).map_err(|e| Error::io(path, e))
+            })
+        }
+    }
 }
 
 /// The PNG text chunks densebin writes: the program, the canvas, the

@@ -3,7 +3,10 @@
 //! matplotlib places them), axis labels, a title and a colorbar drawn from
 //! the very palette and scale the image was shaded with.
 
-use super::text::{self, Extent};
+use std::borrow::Cow;
+
+use super::scene::{Figure, Mark};
+use super::text;
 use super::ticks::{Ticks, auto_nbins, ticks};
 use crate::grid::GridSpec;
 use crate::image::{Image, Premultiplied};
@@ -24,7 +27,7 @@ pub struct FrameOptions {
     /// Draw a colorbar.
     pub colorbar: bool,
     /// The colorbar's label (default: what the colour shows, the legend's
-    /// quantity).
+    /// quantity, and in scatter mode that opacity is density).
     pub colorbar_label: Option<String>,
     /// Tick label size in points (matplotlib's default 10); the other text
     /// scales with it.
@@ -203,268 +206,365 @@ fn compact(v: f64) -> String {
     s.replace('-', "\u{2212}")
 }
 
-/// A framed figure.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Framed {
-    /// The figure.
-    pub image: Image,
-    /// Where the plot area's top left pixel is in it.
-    pub plot: (usize, usize),
+/// matplotlib's `Axis.OFFSETTEXTPAD`: the offset text's distance below
+/// the x tick labels and above the axes (y), in points.
+const OFFSET_PAD_PT: f32 = 3.0;
+
+/// matplotlib's `axes.titlepad`: the title's baseline above the axes, in
+/// points.
+const TITLE_PAD_PT: f32 = 6.0;
+
+/// Marks laid out around a plot area whose top left is `(0, 0)`: they may
+/// reach any way out of it, and [`Draft::finish`] moves them all into a
+/// figure just large enough to hold every one, so no label is ever
+/// clipped, however long.
+struct Draft<'a> {
+    fg: Rgb,
+    marks: Vec<Mark<'a>>,
+    rects: Vec<[i64; 4]>,
+    /// Each text's baseline start and box.
+    texts: Vec<(f32, f32, [f32; 4])>,
+    min: (f32, f32),
+    max: (f32, f32),
+}
+
+impl<'a> Draft<'a> {
+    fn new(fg: Rgb) -> Draft<'a> {
+        Draft {
+            fg,
+            marks: Vec::new(),
+            rects: Vec::new(),
+            texts: Vec::new(),
+            min: (f32::INFINITY, f32::INFINITY),
+            max: (f32::NEG_INFINITY, f32::NEG_INFINITY),
+        }
+    }
+
+    fn grow(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) {
+        self.min = (self.min.0.min(x0), self.min.1.min(y0));
+        self.max = (self.max.0.max(x1), self.max.1.max(y1));
+    }
+
+    /// The pixels `x0..x1` × `y0..y1` in the foreground colour.
+    fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64) {
+        self.grow(x0 as f32, y0 as f32, x1 as f32, y1 as f32);
+        self.rects.push([x0, y0, x1, y1]);
+        self.marks.push(Mark::Rect {
+            x0: 0,
+            y0: 0,
+            x1: 0,
+            y1: 0,
+            colour: self.fg,
+        });
+    }
+
+    /// `image` with its top left at `(x, y)`; it goes into the rects'
+    /// list too, as its box.
+    fn raster(&mut self, x: i64, y: i64, image: Cow<'a, Image>) {
+        let (w, h) = (image.width() as i64, image.height() as i64);
+        self.grow(x as f32, y as f32, (x + w) as f32, (y + h) as f32);
+        self.rects.push([x, y, x + w, y + h]);
+        self.marks.push(Mark::Raster { x: 0, y: 0, image });
+    }
+
+    /// `text` with its baseline starting at `(x, y)`; its box is the face's
+    /// ascent and descent over its advance.
+    fn text(&mut self, text: &str, px: f32, x: f32, y: f32, upright: bool) {
+        let b @ [x0, y0, x1, y1] = text::measure(text, px).bounds(x, y, upright);
+        self.grow(x0, y0, x1, y1);
+        self.texts.push((x, y, b));
+        self.marks.push(Mark::Text {
+            text: text.to_string(),
+            px,
+            x,
+            y,
+            upright,
+            colour: self.fg,
+        });
+    }
+
+    /// `text` placed as [`Draft::text`] places it, but first moved `away`
+    /// until it is `gap` pixels clear of every text placed before: an
+    /// axis label longer than its axis neither covers nor is covered.
+    #[allow(clippy::too_many_arguments)]
+    fn label(
+        &mut self,
+        text: &str,
+        px: f32,
+        mut x: f32,
+        mut y: f32,
+        upright: bool,
+        away: Away,
+        gap: f32,
+    ) {
+        let e = text::measure(text, px);
+        loop {
+            let b = e.bounds(x, y, upright);
+            let hits = self.texts.iter().map(|t| t.2).filter(|o| {
+                b[0] < o[2] + gap && o[0] < b[2] + gap && b[1] < o[3] + gap && o[1] < b[3] + gap
+            });
+            let shift = hits
+                .map(|o| match away {
+                    Away::Down => o[3] + gap - b[1],
+                    Away::Up => b[3] - o[1] + gap,
+                    Away::Left => b[2] - o[0] + gap,
+                    Away::Right => o[2] + gap - b[0],
+                })
+                .fold(0.0f32, f32::max);
+            if shift <= 0.0 {
+                break;
+            }
+            // A hundredth more, so that rounding cannot leave it touching.
+            let shift = shift + 0.01;
+            match away {
+                Away::Down => y += shift,
+                Away::Up => y -= shift,
+                Away::Left => x -= shift,
+                Away::Right => x += shift,
+            }
+        }
+        self.text(text, px, x, y, upright);
+    }
+
+    /// The figure: everything moved by whole pixels so that the marks'
+    /// box sits `margin` pixels inside it, the plot area's top left at
+    /// [`Figure::plot`], and the background everywhere but the plot area
+    /// (`w × h`), first.
+    fn finish(
+        self,
+        w: usize,
+        h: usize,
+        margin: usize,
+        bg: Rgb,
+        title: Option<String>,
+    ) -> Figure<'a> {
+        let dx = margin as i64 - self.min.0.floor() as i64;
+        let dy = margin as i64 - self.min.1.floor() as i64;
+        let fw = (self.max.0.ceil() as i64 + dx) as usize + margin;
+        let fh = (self.max.1.ceil() as i64 + dy) as usize + margin;
+        let (left, top) = (dx as usize, dy as usize);
+        let bgrect = |x0, y0, x1, y1| Mark::Rect {
+            x0,
+            y0,
+            x1,
+            y1,
+            colour: bg,
+        };
+        let mut marks = vec![
+            bgrect(0, 0, fw, top),
+            bgrect(0, top + h, fw, fh),
+            bgrect(0, top, left, top + h),
+            bgrect(left + w, top, fw, top + h),
+        ];
+        let (mut rects, mut texts) = (self.rects.into_iter(), self.texts.into_iter());
+        let at = |v: i64, d: i64| (v + d) as usize;
+        for mark in self.marks {
+            marks.push(match mark {
+                Mark::Rect { colour, .. } => {
+                    let [x0, y0, x1, y1] = rects.next().expect("a box per rect");
+                    Mark::Rect {
+                        x0: at(x0, dx),
+                        y0: at(y0, dy),
+                        x1: at(x1, dx),
+                        y1: at(y1, dy),
+                        colour,
+                    }
+                }
+                Mark::Raster { image, .. } => {
+                    let [x, y, ..] = rects.next().expect("a box per raster");
+                    Mark::Raster {
+                        x: at(x, dx),
+                        y: at(y, dy),
+                        image,
+                    }
+                }
+                Mark::Text {
+                    text,
+                    px,
+                    upright,
+                    colour,
+                    ..
+                } => {
+                    let (x, y, _) = texts.next().expect("a place per text");
+                    Mark::Text {
+                        text,
+                        px,
+                        x: x + dx as f32,
+                        y: y + dy as f32,
+                        upright,
+                        colour,
+                    }
+                }
+            });
+        }
+        Figure {
+            width: fw,
+            height: fh,
+            plot: (left, top),
+            title,
+            marks,
+        }
+    }
+}
+
+/// Which way [`Draft::label`] moves a label that would overlap another.
+#[derive(Clone, Copy)]
+enum Away {
+    Down,
+    Up,
+    Left,
+    Right,
 }
 
 /// The figure around `image` (the shading of a grid of `spec`, whose
-/// colours `legend` explains). The plot area holds `image`'s pixels
-/// exactly, so the framed PNG's plot area equals the bare PNG byte for
-/// byte.
-pub fn frame(image: &Image, legend: &Legend, spec: &GridSpec, opts: &FrameOptions) -> Framed {
+/// colours `legend` explains), as matplotlib would lay it out at [`DPI`]:
+/// `image` pixel for pixel in a one-pixel frame, ticks 3.5 points long
+/// outside it, tick labels in data units with any offset text where
+/// matplotlib puts it (the x axis's at its right end below the labels,
+/// the y axis's above its top), axis labels, a title and a colorbar. The
+/// margins grow to fit every label.
+pub fn frame<'a>(
+    image: &'a Image,
+    legend: &Legend,
+    spec: &GridSpec,
+    opts: &FrameOptions,
+) -> Figure<'a> {
     let fs = px(opts.font_size);
     let label_fs = px(opts.font_size);
     let title_fs = px(opts.font_size * 1.2);
     let (w, h) = (image.width(), image.height());
-    let tick_len = px(3.5).round() as usize;
-    let pad = px(3.5).round() as usize;
-    let (along_x, along_y) = (w as f32 * 72.0 / DPI, h as f32 * 72.0 / DPI);
-    let xt = ticks(
-        spec.x().lo(),
-        spec.x().hi(),
-        auto_nbins(along_x as f64, opts.font_size as f64, true),
-    );
+    let (wi, hi) = (w as i64, h as i64);
+    let tick_len = px(3.5).round() as i64;
+    let pad = px(3.5).round() as i64;
+    let offset_pad = px(OFFSET_PAD_PT);
+    let (along_x, along_y) = (w as f64 * 72.0 / DPI as f64, h as f64 * 72.0 / DPI as f64);
+    let fsd = f64::from(opts.font_size);
+    let xt = ticks(spec.x().lo(), spec.x().hi(), auto_nbins(along_x, fsd, true));
     let yt = ticks(
         spec.y().lo(),
         spec.y().hi(),
-        auto_nbins(along_y as f64, opts.font_size as f64, false),
+        auto_nbins(along_y, fsd, false),
     );
-    let bar = opts.colorbar.then(|| {
-        colorbar_ticks(
-            legend,
-            auto_nbins(along_y as f64, opts.font_size as f64, false),
-        )
-    });
-    let bar_label = opts
-        .colorbar_label
-        .clone()
-        .unwrap_or_else(|| legend.quantity.clone());
-
     let line = text::measure("0", fs);
-    let widest = |labels: &[String]| {
-        labels
-            .iter()
-            .map(|l| text::measure(l, fs).width)
-            .fold(0.0f32, f32::max)
-    };
-    // Margins: left for y tick labels and the y label; bottom for x tick
-    // labels and the x label; top for the title; right for the colorbar.
-    let y_label_w = text::measure(&opts.y_label, label_fs).height();
-    let left = (pad as f32 * 2.0 + tick_len as f32 + widest(&yt.labels) + pad as f32 + y_label_w)
-        .ceil() as usize
-        + pad;
-    let x_label_h = text::measure(&opts.x_label, label_fs).height();
-    let bottom =
-        (tick_len as f32 + pad as f32 + line.height() + pad as f32 + x_label_h + pad as f32 * 2.0)
-            .ceil() as usize;
-    let offset_h = if yt.offset.is_empty() {
-        0.0
-    } else {
-        line.height() + pad as f32
-    };
-    let title_h = opts.title.as_ref().map_or(0.0, |t| {
-        text::measure(t, title_fs).height() + pad as f32 * 2.0
-    });
-    let top = (pad as f32 * 2.0 + title_h.max(offset_h) + line.height() / 2.0).ceil() as usize;
-    let bar_w = px(12.0).round() as usize;
-    let bar_gap = px(14.0).round() as usize;
-    let right = match &bar {
-        Some(ticks) => {
-            let labels: Vec<String> = ticks.iter().map(|b| b.label.clone()).collect();
-            bar_gap
-                + bar_w
-                + tick_len
-                + pad
-                + widest(&labels).ceil() as usize
-                + pad
-                + text::measure(&bar_label, label_fs).height().ceil() as usize
-                + pad * 2
-        }
-        None => pad * 3 + (widest(&xt.labels) / 2.0).ceil() as usize,
-    };
-    let (fw, fh) = (left + w + right, top + h + bottom);
-    let mut fig = Image::new(fw, fh);
-    let bg = Premultiplied::from_straight(opts.background, 1.0);
-    let fg = Premultiplied::from_straight(opts.foreground, 1.0);
-    for y in 0..fh {
-        for x in 0..fw {
-            fig.set_pixel(x, y, bg);
-        }
-    }
-    // The plot area, pixel for pixel, and a one-pixel frame just outside.
-    for y in 0..h {
-        for x in 0..w {
-            fig.set_pixel(left + x, top + y, image.pixel(x, y));
-        }
-    }
-    fill(&mut fig, left - 1, top - 1, left + w + 1, top, fg);
-    fill(&mut fig, left - 1, top + h, left + w + 1, top + h + 1, fg);
-    fill(&mut fig, left - 1, top, left, top + h, fg);
-    fill(&mut fig, left + w, top, left + w + 1, top + h, fg);
+    let mut d = Draft::new(opts.foreground);
 
-    let fgc = opts.foreground;
+    // The plot area, pixel for pixel, and a one-pixel frame just outside.
+    d.raster(0, 0, Cow::Borrowed(image));
+    d.rect(-1, -1, wi + 1, 0);
+    d.rect(-1, hi, wi + 1, hi + 1);
+    d.rect(-1, 0, 0, hi);
+    d.rect(wi, 0, wi + 1, hi);
+
     // x ticks below the frame, labels centred under them.
     let (x0, x1) = (spec.x().lo(), spec.x().hi());
-    let label_top = (top + h + 1 + tick_len + pad) as f32;
+    let label_top = (hi + 1 + tick_len + pad) as f32;
     for (v, label) in xt.values.iter().zip(&xt.labels) {
-        let at = left as f64 + (v - x0) / (x1 - x0) * w as f64;
-        let col = (at.floor() as usize).min(left + w);
-        fill(
-            &mut fig,
-            col,
-            top + h + 1,
-            col + 1,
-            top + h + 1 + tick_len,
-            fg,
-        );
+        let at = (v - x0) / (x1 - x0) * w as f64;
+        let col = (at.floor() as i64).min(wi);
+        d.rect(col, hi + 1, col + 1, hi + 1 + tick_len);
         let e = text::measure(label, fs);
-        text::draw(
-            &mut fig,
+        d.text(
             label,
             fs,
             at as f32 - e.width / 2.0,
             label_top + e.ascent,
-            fgc,
             true,
         );
     }
+    // The x offset text at the axis's right end, below the tick labels.
+    let below_labels = label_top + line.height();
     if !xt.offset.is_empty() {
         let e = text::measure(&xt.offset, fs);
-        let y = label_top + line.height() + pad as f32 + e.ascent;
-        text::draw(
-            &mut fig,
-            &xt.offset,
-            fs,
-            (left + w) as f32 - e.width,
-            y,
-            fgc,
-            true,
-        );
+        let top = below_labels + offset_pad;
+        d.text(&xt.offset, fs, w as f32 - e.width, top + e.ascent, true);
     }
+
     // y ticks left of the frame, labels right-aligned and centred on them.
     let (y0, y1) = (spec.y().lo(), spec.y().hi());
+    let mut labels_left = (-1 - tick_len - pad) as f32;
     for (v, label) in yt.values.iter().zip(&yt.labels) {
-        let at = (top + h) as f64 - (v - y0) / (y1 - y0) * h as f64;
-        let row = (at.floor() as usize).clamp(top.saturating_sub(1), top + h);
-        fill(&mut fig, left - 1 - tick_len, row, left - 1, row + 1, fg);
+        let at = h as f64 - (v - y0) / (y1 - y0) * h as f64;
+        let row = (at.floor() as i64).clamp(-1, hi);
+        d.rect(-1 - tick_len, row, -1, row + 1);
         let e = text::measure(label, fs);
-        let x = (left - 1 - tick_len - pad) as f32 - e.width;
-        text::draw(
-            &mut fig,
-            label,
-            fs,
-            x,
-            at as f32 + (e.ascent - e.descent) / 2.0,
-            fgc,
-            true,
-        );
+        let x = (-1 - tick_len - pad) as f32 - e.width;
+        labels_left = labels_left.min(x);
+        d.text(label, fs, x, at as f32 + (e.ascent - e.descent) / 2.0, true);
     }
+    // Above the axes: the y offset text with its baseline `offset_pad`
+    // over the frame, at the left.
+    let mut above = 0.5;
     if !yt.offset.is_empty() {
-        let e = text::measure(&yt.offset, fs);
-        text::draw(
-            &mut fig,
-            &yt.offset,
-            fs,
-            left as f32,
-            (top - 1 - pad) as f32 - e.descent,
-            fgc,
-            true,
-        );
+        d.text(&yt.offset, fs, 0.0, -(above + offset_pad), true);
+        above += offset_pad + line.ascent;
     }
-    // Axis labels and title.
+    let bar_label_x = opts.colorbar.then(|| {
+        let bar_ticks = colorbar_ticks(legend, auto_nbins(along_y, fsd, false));
+        colorbar(&mut d, legend, &bar_ticks, (w, h), [tick_len, pad], fs)
+    });
+
+    // The labels, each moved away from the plot if it would overlap what
+    // is there: the x label centred on the row below the tick labels; the
+    // y label left of its tick labels; the title's baseline 6 points
+    // (`axes.titlepad`) above the frame or the offset text; the colorbar's
+    // label right of its tick labels.
+    let gap = pad as f32;
     let e = text::measure(&opts.x_label, label_fs);
-    let y = label_top + line.height() + pad as f32 + e.ascent;
-    text::draw(
-        &mut fig,
+    let x = (w as f32 - e.width) / 2.0;
+    d.label(
         &opts.x_label,
         label_fs,
-        left as f32 + (w as f32 - e.width) / 2.0,
-        y,
-        fgc,
+        x,
+        below_labels + gap + e.ascent,
         true,
+        Away::Down,
+        gap,
     );
     let e = text::measure(&opts.y_label, label_fs);
-    text::draw(
-        &mut fig,
-        &opts.y_label,
-        label_fs,
-        pad as f32 + e.ascent,
-        top as f32 + (h as f32 + e.width) / 2.0,
-        fgc,
-        false,
-    );
+    let (x, y) = (labels_left - gap - e.descent, (h as f32 + e.width) / 2.0);
+    d.label(&opts.y_label, label_fs, x, y, false, Away::Left, gap);
     if let Some(title) = &opts.title {
         let e = text::measure(title, title_fs);
-        let y = (top - 1 - pad) as f32 - e.descent - offset_h;
-        text::draw(
-            &mut fig,
-            title,
-            title_fs,
-            left as f32 + (w as f32 - e.width) / 2.0,
-            y,
-            fgc,
-            true,
-        );
+        let (x, y) = ((w as f32 - e.width) / 2.0, -(above + px(TITLE_PAD_PT)));
+        d.label(title, title_fs, x, y, true, Away::Up, gap);
     }
-    if let Some(bar_ticks) = bar {
-        draw_colorbar(
-            &mut fig,
-            legend,
-            &bar_ticks,
-            &bar_label,
-            opts,
-            left + w + bar_gap,
-            top,
-            bar_w,
-            h,
-            tick_len,
-            pad,
-            fs,
-            label_fs,
-        );
+    if let Some(x) = bar_label_x {
+        let label = opts
+            .colorbar_label
+            .clone()
+            .unwrap_or_else(|| default_bar_label(legend));
+        let label = label.as_str();
+        let e = text::measure(label, label_fs);
+        let y = (h as f32 + e.width) / 2.0;
+        d.label(label, label_fs, x + e.ascent, y, false, Away::Right, gap);
     }
-    Framed {
-        image: fig,
-        plot: (left, top),
+    d.finish(w, h, 2 * pad as usize, opts.background, opts.title.clone())
+}
+
+/// What the colorbar shows: the legend's quantity, and in scatter mode,
+/// where the bar gives only the colour, that opacity is density.
+fn default_bar_label(legend: &Legend) -> String {
+    match legend.opacity {
+        Opacity::PerPoint(_) => format!("{} (opacity: density)", legend.quantity),
+        _ => legend.quantity.clone(),
     }
 }
 
-/// Fills the rectangle `x0..x1` × `y0..y1` (clipped) with `p`.
-fn fill(fig: &mut Image, x0: usize, y0: usize, x1: usize, y1: usize, p: Premultiplied) {
-    for y in y0..y1.min(fig.height()) {
-        for x in x0..x1.min(fig.width()) {
-            fig.set_pixel(x, y, p);
-        }
-    }
-}
-
-/// The colorbar at `(x, top)`, `bw × h` pixels: the palette from the
-/// bottom (t = 0) up, opaque, framed, with its ticks on the right.
-#[allow(clippy::too_many_arguments)]
-fn draw_colorbar(
-    fig: &mut Image,
+/// The colorbar right of a plot area `w × h` pixels: the palette from the
+/// bottom (t = 0) up, opaque, framed, with its ticks and their labels on
+/// the right. Returns where its label may start, beyond them.
+fn colorbar(
+    d: &mut Draft<'_>,
     legend: &Legend,
     ticks: &[BarTick],
-    label: &str,
-    opts: &FrameOptions,
-    x: usize,
-    top: usize,
-    bw: usize,
-    h: usize,
-    tick_len: usize,
-    pad: usize,
+    (w, h): (usize, usize),
+    [tick_len, pad]: [i64; 2],
     fs: f32,
-    label_fs: f32,
-) {
-    let fg = Premultiplied::from_straight(opts.foreground, 1.0);
+) -> f32 {
+    let (bw, gap) = (px(12.0).round() as usize, px(14.0).round() as i64);
     let colours = legend.lut.colors();
     let scatter = matches!(legend.opacity, Opacity::PerPoint(_));
+    let mut bar = Image::new(bw, h);
     for row in 0..h {
         let t = 1.0 - (row as f32 + 0.5) / h as f32;
         let c = if scatter {
@@ -473,42 +573,26 @@ fn draw_colorbar(
             legend.lut.get(t)
         };
         let p = Premultiplied::from_straight(c, 1.0);
-        for col in x..x + bw {
-            fig.set_pixel(col, top + row, p);
+        for col in 0..bw {
+            bar.set_pixel(col, row, p);
         }
     }
-    fill(fig, x - 1, top - 1, x + bw + 1, top, fg);
-    fill(fig, x - 1, top + h, x + bw + 1, top + h + 1, fg);
-    fill(fig, x - 1, top, x, top + h, fg);
-    fill(fig, x + bw, top, x + bw + 1, top + h, fg);
-    let right = x + bw + 1;
+    let (x, bwi, hi) = (w as i64 + gap, bw as i64, h as i64);
+    d.raster(x, 0, Cow::Owned(bar));
+    d.rect(x - 1, -1, x + bwi + 1, 0);
+    d.rect(x - 1, hi, x + bwi + 1, hi + 1);
+    d.rect(x - 1, 0, x, hi);
+    d.rect(x + bwi, 0, x + bwi + 1, hi);
+    let right = x + bwi + 1;
     let mut widest = 0.0f32;
     for b in ticks {
-        let at = top as f64 + (1.0 - b.t) * h as f64;
-        let row = (at.floor() as usize).clamp(top.saturating_sub(1), top + h);
-        fill(fig, right, row, right + tick_len, row + 1, fg);
+        let at = (1.0 - b.t) * h as f64;
+        let row = (at.floor() as i64).clamp(-1, hi);
+        d.rect(right, row, right + tick_len, row + 1);
         let e = text::measure(&b.label, fs);
         widest = widest.max(e.width);
         let y = at as f32 + (e.ascent - e.descent) / 2.0;
-        text::draw(
-            fig,
-            &b.label,
-            fs,
-            (right + tick_len + pad) as f32,
-            y,
-            opts.foreground,
-            true,
-        );
+        d.text(&b.label, fs, (right + tick_len + pad) as f32, y, true);
     }
-    let e: Extent = text::measure(label, label_fs);
-    let lx = (right + tick_len + pad * 2) as f32 + widest.ceil() + e.ascent;
-    text::draw(
-        fig,
-        label,
-        label_fs,
-        lx,
-        top as f32 + (h as f32 + e.width) / 2.0,
-        opts.foreground,
-        false,
-    );
+    (right + tick_len + pad * 2) as f32 + widest.ceil()
 }

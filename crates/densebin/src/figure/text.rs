@@ -28,6 +28,16 @@ impl Extent {
     pub fn height(&self) -> f32 {
         self.ascent + self.descent
     }
+
+    /// The box `[left, top, right, bottom]` of this line drawn with its
+    /// baseline starting at `(x, y)`, upright or turned to read upwards.
+    pub fn bounds(&self, x: f32, y: f32, upright: bool) -> [f32; 4] {
+        if upright {
+            [x, y - self.ascent, x + self.width, y + self.descent]
+        } else {
+            [x - self.ascent, y - self.width, x + self.descent, y]
+        }
+    }
 }
 
 /// How `text` measures at `px`.
@@ -43,7 +53,7 @@ pub(crate) fn measure(text: &str, px: f32) -> Extent {
 
 /// The glyphs of `text` with their pen positions along the baseline
 /// (advances and kerning), and the line's whole advance.
-fn layout<F: Font>(scaled: &PxScaleFont<&F>, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+pub(crate) fn layout<F: Font>(scaled: &PxScaleFont<&F>, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
     let mut pen = 0.0f32;
     let mut last = None;
     let mut glyphs = Vec::with_capacity(text.len());
@@ -62,7 +72,9 @@ fn layout<F: Font>(scaled: &PxScaleFont<&F>, text: &str) -> (Vec<(GlyphId, f32)>
 /// Draws `text` at `px` in `colour` with its baseline starting at `(x,
 /// y)` (pixels from the top left), rotated a quarter turn anticlockwise
 /// when `upright` is false (for a y axis's label: it then reads upwards
-/// from `(x, y)`).
+/// from `(x, y)`). Glyphs are rasterised at their exact, fractional places,
+/// so a glyph's pixels are the coverage of the very outline an SVG of the
+/// figure draws there.
 pub(crate) fn draw(
     img: &mut Image,
     text: &str,
@@ -74,27 +86,36 @@ pub(crate) fn draw(
 ) {
     let font = font();
     let scaled = font.as_scaled(PxScale::from(px));
+    let (fx, fy) = (x.floor(), y.floor());
     for (id, pen) in layout(&scaled, text).0 {
-        let glyph = id.with_scale_and_position(px, ab_glyph::point(pen, 0.0));
-        let Some(outline) = font.outline_glyph(glyph) else {
+        // Upright, the glyph's raster is the figure's pixels. Turned, the
+        // raster's columns become rows counted upwards from the baseline's
+        // start: placed at `(pen - frac(y), frac(x))`, its pixel edges
+        // fall on the figure's.
+        let at = if upright {
+            ab_glyph::point(x + pen, y)
+        } else {
+            ab_glyph::point(pen - (y - fy), x - fx)
+        };
+        let Some(outline) = font.outline_glyph(id.with_scale_and_position(px, at)) else {
             continue;
         };
         let b = outline.px_bounds();
+        let (u0, v0) = (b.min.x as i64, b.min.y as i64);
         outline.draw(|gx, gy, coverage| {
-            // Glyph pixel (gx, gy) of its box, relative to the pen's baseline.
-            let (u, v) = (b.min.x + gx as f32, b.min.y + gy as f32);
-            let (px_x, px_y) = if upright {
-                (x + u, y + v)
+            let (u, v) = (u0 + i64::from(gx), v0 + i64::from(gy));
+            let (col, row) = if upright {
+                (u, v)
             } else {
-                (x + v, y - u)
+                (fx as i64 + v, fy as i64 - u - 1)
             };
-            blend(img, px_x, px_y, colour, coverage);
+            blend(img, col, row, colour, coverage);
         });
     }
 }
 
-fn blend(img: &mut Image, x: f32, y: f32, colour: Rgb, coverage: f32) {
-    if coverage <= 0.0 || x < 0.0 || y < 0.0 {
+fn blend(img: &mut Image, x: i64, y: i64, colour: Rgb, coverage: f32) {
+    if coverage <= 0.0 || x < 0 || y < 0 {
         return;
     }
     let (x, y) = (x as usize, y as usize);
