@@ -60,6 +60,9 @@ class Grid:
         background: str | None = None,
         spread: int = 0,
         weighted: bool = False,
+        dynspread: bool = False,
+        threshold: float = 0.5,
+        max_spread: int = 3,
     ) -> Image: ...
     def to_xarray(self) -> object: ...
 

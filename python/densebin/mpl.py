@@ -33,6 +33,9 @@ _SHADE_OPTIONS = (
     "background",
     "spread",
     "weighted",
+    "dynspread",
+    "threshold",
+    "max_spread",
 )
 
 

@@ -223,7 +223,11 @@ impl Grid {
     ///   scale, `legend.value_at(i / 1023)` (counts in density mode, the
     ///   statistic of z otherwise), and each pixel takes the colour nearest
     ///   its value's place on the scale. An exception it raises propagates.
-    #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false))]
+    ///
+    /// `spread` grows every pixel into a disc of that radius; `dynspread`
+    /// picks the radius as datashader's `tf.dynspread(img, threshold,
+    /// max_px=max_spread)` does.
+    #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false, dynspread=false, threshold=0.5, max_spread=3))]
     #[allow(clippy::too_many_arguments)]
     fn shade(
         &self,
@@ -238,7 +242,24 @@ impl Grid {
         background: Option<&str>,
         spread: usize,
         weighted: bool,
+        dynspread: bool,
+        threshold: f64,
+        max_spread: usize,
     ) -> PyResult<Image> {
+        use densebin::shade::Spread;
+        let spread = match (dynspread, spread) {
+            (false, r) => Spread::Fixed(r),
+            (true, 0) => Spread::Dynamic {
+                threshold,
+                max: max_spread,
+            },
+            (true, _) => {
+                return Err(crate::invalid_input(
+                    py,
+                    "spread= and dynspread= cannot be combined: dynspread picks the radius",
+                ));
+            }
+        };
         image::shade(
             py, &self.0, cmap, mode, how, span, z_span, alpha, min_alpha, background, spread,
             weighted,

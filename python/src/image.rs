@@ -31,7 +31,7 @@ pub(crate) fn shade(
     alpha: f64,
     min_alpha: Option<f64>,
     background: Option<&str>,
-    spread: usize,
+    spread: densebin::shade::Spread,
     weighted: bool,
 ) -> PyResult<Image> {
     let lib = |e: densebin::Error| to_py(py, e);

@@ -40,11 +40,20 @@ pub(crate) fn to_py(py: Python<'_>, e: densebin::Error) -> PyErr {
         }
         _ => "InvalidInputError",
     };
-    let message = e.render(keyword);
+    error(py, class, e.render(keyword))
+}
+
+/// `densebin.errors.InvalidInputError(message)`, for checks of the
+/// binding's own.
+pub(crate) fn invalid_input(py: Python<'_>, message: &str) -> PyErr {
+    error(py, "InvalidInputError", message.to_string())
+}
+
+fn error(py: Python<'_>, class: &str, message: String) -> PyErr {
     match py
         .import("densebin.errors")
         .and_then(|m| m.getattr(class))
-        .and_then(|c| c.call1((message.clone(),)))
+        .and_then(|c| c.call1((message,)))
     {
         Ok(err) => PyErr::from_value(err),
         Err(import_failed) => import_failed,

@@ -141,3 +141,66 @@ def test_shade_of_an_aggregate_is_densebins_weighted_density():
     assert lo < hi
     with pytest.raises(densebin.InvalidInputError, match="2-D aggregate"):
         densebin.shade(np.zeros((2, 2, 2)))
+
+
+def datashader_rgba(img):
+    """A datashader Image as RGBA8 rows from the top, as densebin's."""
+    return np.flipud(img.data.view(np.uint8).reshape(*img.shape, 4))
+
+
+@pytest.mark.parametrize("n", [40, 400, 4000])
+def test_dynspread_spreads_as_datashaders(n):
+    """On the same aggregate, densebin's dynspread picks datashader's
+    radius and mask: with one opaque colour the images are equal exactly
+    (the arithmetic is the same); with viridis and alpha 0.6, where the
+    colours come from different shading and "over" arithmetic, the spread
+    pixels are the same and their colours differ by at most 3 levels."""
+    import datashader.transfer_functions as tf
+
+    rng = np.random.default_rng(n)
+    df = pd.DataFrame({"x": rng.normal(0, 1, n), "y": rng.normal(0, 1, n)})
+    canvas = dict(width=90, height=60, x_range=(-3, 3), y_range=(-2.5, 2.5))
+    agg = ds.Canvas(plot_width=90, plot_height=60, x_range=(-3, 3), y_range=(-2.5, 2.5)).points(
+        df, "x", "y"
+    )
+    grid = densebin.bin(df.x.values, df.y.values, layers="count", **canvas)
+    np.testing.assert_array_equal(grid.count, agg.values)
+    radii = set()
+    for threshold, max_px in [(0.5, 3), (0.1, 3), (0.9, 4), (1.0, 2), (0.0, 3)]:
+        theirs = tf.dynspread(tf.shade(agg, cmap=["red", "red"]), threshold, max_px)
+        ours = grid.shade(
+            cmap=["red", "red"],
+            how="linear",
+            dynspread=True,
+            threshold=threshold,
+            max_spread=max_px,
+        )
+        np.testing.assert_array_equal(ours.to_numpy(), datashader_rgba(theirs))
+        # Which radius that was: the fixed spread with the same pixels.
+        lit = datashader_rgba(theirs)[..., 3] > 0
+        radii.add(
+            next(
+                r
+                for r in range(max_px + 1)
+                if ((grid.shade(cmap=["red"] * 2, spread=r).to_numpy()[..., 3] > 0) == lit).all()
+            )
+        )
+        theirs = tf.dynspread(
+            tf.shade(agg, cmap=["#440154", "#fde725"], alpha=153), threshold, max_px
+        )
+        ours = grid.shade(
+            cmap=["#440154", "#fde725"],
+            alpha=0.6,
+            dynspread=True,
+            threshold=threshold,
+            max_spread=max_px,
+        ).to_numpy()
+        t = datashader_rgba(theirs)
+        np.testing.assert_array_equal(ours[..., 3] > 0, t[..., 3] > 0)
+        # Measured: at most 3 levels (1 before spreading).
+        assert np.abs(ours.astype(int) - t.astype(int)).max() <= 3
+    assert 0 in radii and max(radii) > 0, radii
+    with pytest.raises(densebin.InvalidInputError, match="cannot be combined"):
+        grid.shade(spread=1, dynspread=True)
+    with pytest.raises(densebin.InvalidInputError, match="threshold= 2"):
+        grid.shade(dynspread=True, threshold=2)

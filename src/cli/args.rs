@@ -8,7 +8,7 @@ use densebin::LayerSet;
 use densebin::binning::BinRequest;
 use densebin::encode::Compression;
 use densebin::read::{Column, Delimiter, Format, HeaderMode, Input, ReadOptions};
-use densebin::shade::{Colormap, How, Mode, Shading};
+use densebin::shade::{Colormap, How, Mode, Shading, Spread};
 
 /// Canvas size and ranges.
 #[derive(Debug, Args)]
@@ -316,8 +316,28 @@ pub struct ShadeArgs {
     pub background: Background,
 
     /// Grow every pixel into a disc of radius N pixels.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "N",
+        conflicts_with = "dynspread"
+    )]
     pub spread: usize,
+
+    /// Spread by the radius datashader's dynspread picks: the largest, up
+    /// to --max-spread, at which at most --threshold of the non-empty
+    /// pixels have non-empty neighbours.
+    #[arg(long)]
+    pub dynspread: bool,
+
+    /// With --dynspread: the fraction of non-empty pixels with neighbours,
+    /// in [0, 1], that stops the spreading; higher spreads more.
+    #[arg(long, default_value_t = 0.5, value_name = "T", requires = "dynspread")]
+    pub threshold: f64,
+
+    /// With --dynspread: the largest radius.
+    #[arg(long, default_value_t = 3, value_name = "N", requires = "dynspread")]
+    pub max_spread: usize,
 
     /// PNG compression: none, fast, or a level from 1 to 9.
     #[arg(long, default_value = "3", value_name = "LEVEL", value_parser = library::<Compression>)]
@@ -431,7 +451,14 @@ impl ShadeArgs {
             alpha: self.alpha,
             min_alpha: self.min_alpha,
             background: self.background.0,
-            spread: self.spread,
+            spread: if self.dynspread {
+                Spread::Dynamic {
+                    threshold: self.threshold,
+                    max: self.max_spread,
+                }
+            } else {
+                Spread::Fixed(self.spread)
+            },
         }
     }
 }

@@ -216,8 +216,20 @@ impl std::error::Error for UsageError {}
 /// line, pointing at `--help`.
 fn one_line(e: &clap::Error) -> String {
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid usage");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // The message is its first paragraph: clap lists what is missing on
+    // indented lines below the first ("… were not provided:\n  --frame").
+    let paragraph: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let first = paragraph.join(" ");
+    let first = first.strip_prefix("error: ").unwrap_or(&first);
+    let first = if first.is_empty() {
+        "invalid usage"
+    } else {
+        first
+    };
     format!("{first} (see densebin --help)")
 }
 

@@ -98,7 +98,7 @@ fn golden_images() {
         "count,sum,minmax,std,zhist",
         "-q",
     ]);
-    let cases: [(&str, &[&str]); 8] = [
+    let cases: [(&str, &[&str]); 9] = [
         ("density_eq_hist", &["--mode", "density"]),
         (
             "density_log_magma_black",
@@ -148,6 +148,18 @@ fn golden_images() {
                 "1",
                 "--cmap",
                 "viridis_r",
+            ],
+        ),
+        (
+            "density_dynspread",
+            &[
+                "--dynspread",
+                "--threshold",
+                "0.9",
+                "--how",
+                "log",
+                "--background",
+                "black",
             ],
         ),
     ];
@@ -408,4 +420,122 @@ fn shading_errors() {
     );
     s.fails_with(&["shade", "missing.h5", "-o", "o.png"], 1, "missing.h5");
     assert!(!s.path("o.png").exists());
+}
+
+/// datashader's `_rgb_density`: of the non-empty pixels (8-bit alpha above
+/// 0), the fraction with another one within the square of radius `r`.
+fn density(png: &Png, r: usize) -> f64 {
+    let (w, h) = (png.width as isize, png.height as isize);
+    let lit = |x: isize, y: isize| {
+        x >= 0 && y >= 0 && x < w && y < h && png.px(x as usize, y as usize)[3] > 0
+    };
+    let (mut n, mut with) = (0, 0);
+    for y in 0..h {
+        for x in 0..w {
+            if lit(x, y) {
+                n += 1;
+                let r = r as isize;
+                let near = (-r..=r)
+                    .flat_map(|dy| (-r..=r).map(move |dx| (x + dx, y + dy)))
+                    .filter(|&(x, y)| lit(x, y))
+                    .count();
+                with += usize::from(near > 1);
+            }
+        }
+    }
+    if n == 0 {
+        f64::INFINITY
+    } else {
+        with as f64 / n as f64
+    }
+}
+
+/// `--dynspread` is `--spread r` for the radius datashader's rule picks
+/// from the unspread image: the first r whose density at 2r exceeds the
+/// threshold gives r - 1, else `--max-spread`.
+#[test]
+fn dynspread_spreads_by_datashaders_radius() {
+    let s = Scenario::new();
+    let points = fixture("points.txt");
+    s.ok(&[
+        "bin", &points, "-o", "g.h5", "--width", "60", "--height", "40", "-q",
+    ]);
+    s.ok(&["shade", "g.h5", "-o", "bare.png", "-q"]);
+    let bare = Png::read(&s.path("bare.png"));
+    let mut radii = Vec::new();
+    for (threshold, max) in [
+        ("0", "3"),
+        ("0.5", "3"),
+        ("0.9", "3"),
+        ("1", "2"),
+        ("0.9", "0"),
+    ] {
+        s.ok(&[
+            "shade",
+            "g.h5",
+            "-o",
+            "dyn.png",
+            "--dynspread",
+            "--threshold",
+            threshold,
+            "--max-spread",
+            max,
+            "-q",
+        ]);
+        let (t, max): (f64, usize) = (threshold.parse().unwrap(), max.parse().unwrap());
+        let want = (1..=max)
+            .find(|&r| density(&bare, 2 * r) > t)
+            .map_or(max, |r| r - 1);
+        s.ok(&[
+            "shade",
+            "g.h5",
+            "-o",
+            "fixed.png",
+            "--spread",
+            &want.to_string(),
+            "-q",
+        ]);
+        assert_eq!(
+            Png::read(&s.path("dyn.png")).rgba,
+            Png::read(&s.path("fixed.png")).rgba,
+            "threshold {t}, max {max}: radius {want}"
+        );
+        radii.push(want);
+    }
+    // The cases cover no spread and some spread.
+    assert!(
+        radii.contains(&0) && radii.iter().any(|&r| r > 0),
+        "{radii:?}"
+    );
+    s.fails_with(
+        &[
+            "shade",
+            "g.h5",
+            "-o",
+            "x.png",
+            "--dynspread",
+            "--threshold",
+            "1.5",
+        ],
+        2,
+        "--threshold 1.5 must be between 0 and 1",
+    );
+    s.fails_with(
+        &[
+            "shade",
+            "g.h5",
+            "-o",
+            "x.png",
+            "--dynspread",
+            "--spread",
+            "2",
+        ],
+        2,
+        "cannot be used with",
+    );
+    s.fails_with(
+        &["shade", "g.h5", "-o", "x.png", "--threshold", "0.2"],
+        2,
+        "--dynspread",
+    );
 }

@@ -66,11 +66,15 @@ pub enum Param {
     Weighted,
     /// The colormap.
     Cmap,
+    /// dynspread's density threshold.
+    Threshold,
+    /// dynspread's largest radius.
+    MaxSpread,
 }
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 27] = [
+    pub const ALL: [Param; 29] = [
         Param::Width,
         Param::Height,
         Param::XRange,
@@ -98,6 +102,8 @@ impl Param {
         Param::MinAlpha,
         Param::Weighted,
         Param::Cmap,
+        Param::Threshold,
+        Param::MaxSpread,
     ];
 
     /// The neutral name, in snake case: `z_bins`.
@@ -130,6 +136,8 @@ impl Param {
             Param::MinAlpha => "min_alpha",
             Param::Weighted => "weighted",
             Param::Cmap => "cmap",
+            Param::Threshold => "threshold",
+            Param::MaxSpread => "max_spread",
         }
     }
 

@@ -29,7 +29,7 @@ use std::str::FromStr;
 
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
 pub use norm::{EqHistTable, How, Scale, normalize};
-pub use paint::spread;
+pub use paint::{dynspread_radius, spread};
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Layer, LayerSet};
@@ -139,8 +139,49 @@ pub struct Shading {
     /// Straight RGB in `[0, 1]` to composite over; `None` keeps the
     /// transparency.
     pub background: Option<Rgb>,
-    /// Grow every pixel into a disc of this radius (datashader's `spread`).
-    pub spread: usize,
+    /// Grow every pixel into a disc, of a fixed radius or of the one
+    /// datashader's `dynspread` would pick.
+    pub spread: Spread,
+}
+
+/// How pixels grow into discs after painting (datashader's `spread` and
+/// `dynspread`, with its circular mask: offsets within `r + ½` of the
+/// pixel), composited with "over" so that pixels of larger y lie on top.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Spread {
+    /// A disc of this radius; 0 leaves the image as it is.
+    Fixed(usize),
+    /// The largest radius `r` up to `max` for which, at every radius up to
+    /// it, at most `threshold` of the non-empty pixels have a non-empty
+    /// neighbour within `2r` (datashader's `dynspread(threshold, max_px)`
+    /// heuristic, exactly).
+    Dynamic {
+        /// In `[0, 1]`: higher spreads more (datashader's default 0.5).
+        threshold: f64,
+        /// The largest radius (datashader's default 3).
+        max: usize,
+    },
+}
+
+impl Spread {
+    /// dynspread with datashader's defaults: threshold 0.5, at most 3.
+    pub const DYNAMIC: Spread = Spread::Dynamic {
+        threshold: 0.5,
+        max: 3,
+    };
+}
+
+impl std::fmt::Display for Spread {
+    /// `2`, or `dynamic (threshold 0.5, max 3)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spread::Fixed(r) => write!(f, "{r}"),
+            Spread::Dynamic { threshold, max } => {
+                write!(f, "dynamic (threshold {threshold}, max {max})")
+            }
+        }
+    }
 }
 
 impl Default for Shading {
@@ -155,7 +196,7 @@ impl Default for Shading {
             alpha: 1.0,
             min_alpha: None,
             background: None,
-            spread: 0,
+            spread: Spread::Fixed(0),
         }
     }
 }
@@ -189,6 +230,9 @@ impl Shading {
         unit(Param::Alpha, self.alpha)?;
         if let Some(m) = self.min_alpha {
             unit(Param::MinAlpha, m)?;
+        }
+        if let Spread::Dynamic { threshold, .. } = self.spread {
+            unit(Param::Threshold, threshold)?;
         }
         for (name, span) in [(Param::Span, self.span), (Param::ZSpan, self.z_span)] {
             if let Some((lo, hi)) = span
@@ -453,11 +497,15 @@ pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded>
         )));
     }
     let mut img = paint::paint(grid, s, &fit, &palette);
-    if s.spread > 0 {
-        img = spread(&img, s.spread);
-        if let Some(bg) = s.background {
-            img.over_background(bg);
-        }
+    let radius = match s.spread {
+        Spread::Fixed(r) => r,
+        Spread::Dynamic { threshold, max } => dynspread_radius(&img, threshold, max),
+    };
+    if radius > 0 {
+        img = spread(&img, radius);
+    }
+    if let (Some(bg), true) = (s.background, paint::spreads(s)) {
+        img.over_background(bg);
     }
     Ok(Shaded {
         image: img,
@@ -475,7 +523,9 @@ mod tests {
     use super::*;
     use crate::GridSpec;
     use crate::error::flag;
+    use crate::image::to_u8;
     use crate::read::Points;
+    use paint::Lit;
 
     /// A 3 x 2 grid: counts 1, 2, 4 in the bottom row, 0, 8, 0 on top.
     fn grid(layers: &str) -> Grid {
@@ -884,27 +934,111 @@ mod tests {
 
     #[test]
     fn spread_grows_discs_and_composites_in_order() {
-        let mut img = Image::new(5, 5);
+        let mut img = Image::new(7, 7);
         let red = Premultiplied::from_straight([1.0, 0.0, 0.0], 1.0);
-        img.set_pixel(2, 2, red);
-        let out = spread(&img, 1);
-        let lit: Vec<(usize, usize)> = (0..5)
-            .flat_map(|y| (0..5).map(move |x| (x, y)))
-            .filter(|&(x, y)| out.pixel(x, y).a > 0.0)
+        img.set_pixel(3, 3, red);
+        let lit = |out: &Image| -> Vec<(i32, i32)> {
+            (0..7)
+                .flat_map(|y| (0..7).map(move |x| (x, y)))
+                .filter(|&(x, y)| out.pixel(x as usize, y as usize).a > 0.0)
+                .map(|(x, y)| (x - 3, y - 3))
+                .collect()
+        };
+        // datashader's circular masks: within r + 1/2 of the centre.
+        let square: Vec<(i32, i32)> = (-1..=1)
+            .flat_map(|y| (-1..=1).map(move |x| (x, y)))
             .collect();
         assert_eq!(
-            lit,
-            [(2, 1), (1, 2), (2, 2), (3, 2), (2, 3)],
-            "a plus: the radius-1 disc"
+            lit(&spread(&img, 1)),
+            square,
+            "radius 1 is the 3 x 3 square"
         );
+        let two = lit(&spread(&img, 2));
+        assert_eq!(two.len(), 21, "radius 2 leaves out the 4 corners: {two:?}");
+        assert!(!two.contains(&(2, 2)) && two.contains(&(2, 1)));
         assert_eq!(spread(&img, 0), img);
-        // Overlaps: the later (lower) pixel lies on top.
-        let mut two = Image::new(1, 3);
+        // Overlaps: the pixel of larger y (the upper row) lies on top.
+        let mut col = Image::new(1, 3);
         let half_blue = Premultiplied::from_straight([0.0, 0.0, 1.0], 0.5);
-        two.set_pixel(0, 0, red);
-        two.set_pixel(0, 2, half_blue);
-        let out = spread(&two, 1);
+        col.set_pixel(0, 0, half_blue);
+        col.set_pixel(0, 2, red);
+        let out = spread(&col, 1);
         assert_eq!(out.pixel(0, 1), half_blue.over(red));
+    }
+
+    /// datashader's `_rgb_density`, written out directly.
+    fn density_oracle(img: &Image, r: usize) -> f64 {
+        let (w, h) = (img.width() as isize, img.height() as isize);
+        let lit = |x: isize, y: isize| {
+            x >= 0 && y >= 0 && x < w && y < h && to_u8(img.pixel(x as usize, y as usize).a) > 0
+        };
+        let (mut count, mut with) = (0, 0);
+        for y in 0..h {
+            for x in 0..w {
+                if lit(x, y) {
+                    count += 1;
+                    let r = r as isize;
+                    let n = (-r..=r)
+                        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+                        .filter(|&(dx, dy)| lit(x + dx, y + dy))
+                        .count();
+                    with += usize::from(n > 1);
+                }
+            }
+        }
+        if count == 0 {
+            f64::INFINITY
+        } else {
+            with as f64 / count as f64
+        }
+    }
+
+    #[test]
+    fn dynspread_picks_datashaders_radius() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (n, faint) in [
+            (0usize, false),
+            (1, false),
+            (5, false),
+            (40, true),
+            (300, false),
+            (2000, false),
+        ] {
+            let mut img = Image::new(50, 40);
+            for _ in 0..n {
+                let (x, y) = ((next() % 50) as usize, (next() % 40) as usize);
+                // A faint pixel (8-bit alpha 0) counts as empty, as in datashader.
+                let a = if faint && x % 2 == 0 { 0.001 } else { 0.8 };
+                img.set_pixel(x, y, Premultiplied::from_straight([0.2, 0.4, 0.6], a));
+            }
+            let lit = Lit::new(&img);
+            for r in 0..8 {
+                let (got, want) = (lit.density(r), density_oracle(&img, r));
+                assert!(got == want, "{n} points, radius {r}: {got} vs {want}");
+            }
+            for threshold in [0.0, 0.1, 0.5, 0.9, 1.0] {
+                for max in 0..5 {
+                    let mut want = max;
+                    for r in 1..=max {
+                        if density_oracle(&img, 2 * r) > threshold {
+                            want = r - 1;
+                            break;
+                        }
+                    }
+                    assert_eq!(
+                        dynspread_radius(&img, threshold, max),
+                        want,
+                        "{n} {threshold} {max}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

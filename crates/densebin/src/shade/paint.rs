@@ -2,9 +2,9 @@
 //! ([`fit`]), then painting the pixels with a palette ([`paint`]); and
 //! `spread`.
 
-use super::{Fit, Mode, Opacity, Shading};
+use super::{Fit, Mode, Opacity, Shading, Spread};
 use crate::grid::Grid;
-use crate::image::{Image, Premultiplied};
+use crate::image::{Image, Premultiplied, to_u8};
 use crate::shade::{How, Lut, Rgb, Scale};
 
 /// Fits the scales of `s.mode` to `grid` (its layers checked already).
@@ -22,7 +22,7 @@ pub(super) fn paint(grid: &Grid, s: &Shading, fit: &Fit, palette: &Lut) -> Image
     let (w, h) = (grid.spec().width(), grid.spec().height());
     let mut img = Image::new(w, h);
     // Without spread the background is composited in the same pass.
-    let bg = s.background.filter(|_| s.spread == 0);
+    let bg = s.background.filter(|_| !spreads(s));
     match s.mode {
         Mode::Density => paint_density(grid, s, fit, palette, &mut img, bg),
         Mode::Scatter => paint_scatter(grid, s, palette, &mut img, bg),
@@ -236,18 +236,31 @@ fn paint_scatter(grid: &Grid, s: &Shading, palette: &Lut, img: &mut Image, bg: O
     });
 }
 
-/// Grows every non-empty pixel into a disc of radius `r` (offsets with
-/// `dx² + dy² <= r²`, datashader's circular mask), compositing the discs
-/// with "over" in row order, top row first, so that later rows lie on top.
+/// Whether `s` may spread the painted image, so that the background
+/// waits until after.
+pub(super) fn spreads(s: &Shading) -> bool {
+    s.spread != Spread::Fixed(0)
+}
+
+/// The offsets of datashader's circular mask of radius `r`: those within
+/// `r + ½` of the centre, `dx² + dy² <= r² + r` in integers.
+fn disc(r: usize) -> Vec<(isize, isize)> {
+    let r = r as isize;
+    (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r + r)
+        .collect()
+}
+
+/// Grows every non-empty pixel into a disc of radius `r` (datashader's
+/// `spread` with its circular mask), compositing the discs with "over" in
+/// datashader's order: from the bottom row (the smallest y) up, left to
+/// right, so that pixels of larger y lie on top.
 pub fn spread(img: &Image, r: usize) -> Image {
     let (w, h) = (img.width(), img.height());
-    let r = r as isize;
-    let offsets: Vec<(isize, isize)> = (-r..=r)
-        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
-        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
-        .collect();
+    let offsets = disc(r);
     let mut out = Image::new(w, h);
-    for y in 0..h as isize {
+    for y in (0..h as isize).rev() {
         for x in 0..w as isize {
             let src = img.pixel(x as usize, y as usize);
             if src.a <= 0.0 {
@@ -263,4 +276,71 @@ pub fn spread(img: &Image, r: usize) -> Image {
         }
     }
     out
+}
+
+/// The radius datashader's `dynspread(img, threshold, max_px)` spreads
+/// `img` by: trying `r = 1, 2, …, max`, the first whose [`density`] at
+/// `2r` exceeds `threshold` gives `r - 1`; none does, `max`. An image with
+/// no non-empty pixel is not spread.
+pub fn dynspread_radius(img: &Image, threshold: f64, max: usize) -> usize {
+    let lit = Lit::new(img);
+    for r in 1..=max {
+        if lit.density(2 * r) > threshold {
+            return r - 1;
+        }
+    }
+    max
+}
+
+/// Which pixels are non-empty (their 8-bit alpha above 0, as datashader
+/// tests its RGBA image), as a summed-area table: the count in any box in
+/// four lookups.
+pub(super) struct Lit {
+    w: usize,
+    h: usize,
+    lit: Vec<bool>,
+    /// `sums[(y) * (w + 1) + x]`: non-empty pixels above and left of (x, y).
+    sums: Vec<u32>,
+}
+
+impl Lit {
+    pub(super) fn new(img: &Image) -> Lit {
+        let (w, h) = (img.width(), img.height());
+        let lit: Vec<bool> = img.pixels().map(|p| to_u8(p.a) > 0).collect();
+        let mut sums = vec![0u32; (w + 1) * (h + 1)];
+        for y in 0..h {
+            let mut row = 0;
+            for x in 0..w {
+                row += u32::from(lit[y * w + x]);
+                sums[(y + 1) * (w + 1) + x + 1] = sums[y * (w + 1) + x + 1] + row;
+            }
+        }
+        Lit { w, h, lit, sums }
+    }
+
+    /// datashader's `_rgb_density`: the fraction of non-empty pixels with
+    /// another non-empty pixel in the square of radius `r` around them
+    /// (clipped to the image); infinite for an empty image.
+    pub(super) fn density(&self, r: usize) -> f64 {
+        let (w, h) = (self.w, self.h);
+        let (mut count, mut with_neighbours) = (0u64, 0u64);
+        for y in 0..h {
+            let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+            for x in 0..w {
+                if !self.lit[y * w + x] {
+                    continue;
+                }
+                let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+                let at = |x: usize, y: usize| self.sums[y * (w + 1) + x];
+                let n = at(x1, y1) + at(x0, y0) - at(x0, y1) - at(x1, y0);
+                count += 1;
+                with_neighbours += u64::from(n > 1);
+            }
+        }
+        if count == 0 {
+            f64::INFINITY
+        } else {
+            with_neighbours as f64 / count as f64
+        }
+    }
 }
