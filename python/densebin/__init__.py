@@ -69,6 +69,8 @@ def bin(
     z_range=None,
     threads=None,
     max_memory=None,
+    x_axis="linear",
+    y_axis="linear",
 ):
     """Bins points into a :class:`Grid`, on every core, without copying them.
 
@@ -85,13 +87,16 @@ def bin(
     fewer threads are used when fewer grids fit, and
     :class:`GridMemoryError` is raised when not even one does. Ctrl-C stops
     the call within a fraction of a second (``KeyboardInterrupt``).
+    ``x_axis``/``y_axis`` ``"log"`` space the pixels evenly in ``log10``
+    (datashader's ``x_axis_type="log"``): values at or below 0 are out of
+    range, and ranges from the data are those of the positive values.
     """
     return _bin(
         _column("x", x),
         _column("y", y),
         _column("z", z),
         _column("weight", weight),
-        _grid(width, height, x_range, y_range, layers, z_bins, z_range),
+        _grid(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis),
         _int(threads),
         _int(max_memory),
     )
@@ -119,6 +124,8 @@ def bin_files(
     threads=None,
     max_memory=None,
     part=None,
+    x_axis="linear",
+    y_axis="linear",
 ):
     """Bins point files with the command line's readers (text, raw
     ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
@@ -140,7 +147,7 @@ def bin_files(
     return _bin_files(
         _paths(paths),
         _read(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines),
-        _grid(width, height, x_range, y_range, layers, z_bins, z_range),
+        _grid(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis),
         _int(threads),
         _int(max_memory),
         _part(part),

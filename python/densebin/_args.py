@@ -58,13 +58,17 @@ def layers_text(layers):
     return ",".join(layers)
 
 
-def grid_args(width, height, x_range, y_range, layers, z_bins, z_range):
+def grid_args(
+    width, height, x_range, y_range, layers, z_bins, z_range, x_axis="linear", y_axis="linear"
+):
     """The grid arguments of ``bin`` and ``bin_files``."""
     return {
         "width": int(width),
         "height": int(height),
         "x_range": float_pair("x_range", x_range),
         "y_range": float_pair("y_range", y_range),
+        "x_axis": str(x_axis),
+        "y_axis": str(y_axis),
         "layers": layers_text(layers),
         "z_bins": int(z_bins),
         "z_range": float_pair("z_range", z_range),

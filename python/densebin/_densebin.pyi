@@ -143,6 +143,7 @@ def bounds(
     x_range: tuple[float, float] | None,
     y_range: tuple[float, float] | None,
     threads: int | None,
+    axes: tuple[str, str] = ("linear", "linear"),
 ) -> _Extents: ...
 def bounds_files(
     paths: list[str],
@@ -151,6 +152,7 @@ def bounds_files(
     y_range: tuple[float, float] | None,
     threads: int | None,
     part: tuple[int, int] | None = None,
+    axes: tuple[str, str] = ("linear", "linear"),
 ) -> _Extents: ...
 def ranges_from_bounds(
     extents: list[tuple[float, float] | None], grid: _GridArgs, names: str

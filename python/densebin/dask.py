@@ -152,6 +152,8 @@ def bin_files(
     layers=None,
     z_bins=32,
     z_range=None,
+    x_axis="linear",
+    y_axis="linear",
 ):
     """Bins point files on Dask with the command line's readers: the files
     (paths or glob patterns, read on the workers — a filesystem they all
@@ -173,14 +175,14 @@ def bin_files(
     total = sum(_size(f) for f in files)
     n = max(1, math.ceil(total / max(1, int(chunk_bytes))))
     read = read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines)
-    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range)
+    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis)
     from dask import delayed
 
     threads = None if threads is None else int(threads)
     if _needs_scan(x_range, y_range, z_range, grid["layers"]):
         parts = [
             delayed(_bounds_files, pure=True)(
-                files, read, grid["x_range"], grid["y_range"], threads, (i, n)
+                files, read, grid["x_range"], grid["y_range"], threads, (i, n), _axes(grid)
             )
             for i in range(n)
         ]
@@ -262,6 +264,8 @@ def bin(
     layers=None,
     z_bins=32,
     z_range=None,
+    x_axis="linear",
+    y_axis="linear",
 ):
     """Bins a dask collection on Dask: ``source`` a ``dask.dataframe`` with
     ``x``, ``y``, ``z``, ``weight`` column names, or ``source=None`` with
@@ -277,11 +281,13 @@ def bin(
     from dask import delayed
 
     parts, names = _partitions(source, x, y, z, weight)
-    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range)
+    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis)
     threads = None if threads is None else int(threads)
     if _needs_scan(x_range, y_range, z_range, grid["layers"]):
         bounds = [
-            delayed(_bounds_part, pure=True)(p, names, grid["x_range"], grid["y_range"], threads)
+            delayed(_bounds_part, pure=True)(
+                p, names, grid["x_range"], grid["y_range"], threads, _axes(grid)
+            )
             for p in parts
         ]
         tree = _tree(bounds, _merge_extents, split_every)
@@ -290,11 +296,16 @@ def bin(
     return _finish(_tree(tasks, _merge_grids, split_every), compute, scheduler)
 
 
-def _bounds_part(part, names, x_range, y_range, threads):
+def _axes(grid):
+    return (grid["x_axis"], grid["y_axis"])
+
+
+def _bounds_part(part, names, x_range, y_range, threads, axes):
     from ._args import column
 
     x, y, z, _ = _part_columns(part, names)
-    return tuple(_bounds(column("x", x), column("y", y), column("z", z), x_range, y_range, threads))
+    cols = (column("x", x), column("y", y), column("z", z))
+    return tuple(_bounds(*cols, x_range, y_range, threads, axes))
 
 
 def _bin_part_columns(part, names, grid, threads):

@@ -168,6 +168,8 @@ pub(crate) struct GridArgs {
     height: usize,
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
+    x_axis: String,
+    y_axis: String,
     layers: Option<String>,
     z_bins: usize,
     z_range: Option<(f64, f64)>,
@@ -259,7 +261,8 @@ fn extents(b: Bounds) -> Extents {
 /// `x_range` × `y_range` when given, as the command line's range scan finds
 /// them.
 #[pyfunction]
-#[pyo3(signature = (paths, read, x_range, y_range, threads, part=None))]
+#[pyo3(signature = (paths, read, x_range, y_range, threads, part=None, axes=("linear".to_string(), "linear".to_string())))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn bounds_files(
     py: Python<'_>,
     paths: Vec<std::path::PathBuf>,
@@ -268,12 +271,14 @@ pub(crate) fn bounds_files(
     y_range: Option<(f64, f64)>,
     threads: Option<usize>,
     part: Option<(usize, usize)>,
+    axes: (String, String),
 ) -> PyResult<Extents> {
     let opts = read.options(py)?;
     let ctx = context(py, threads)?;
+    let axes = axis_types(py, &axes)?;
     let b = interruptible(py, &ctx, || {
         let inputs = open_inputs(&paths, &opts, part)?;
-        densebin::binning::data_bounds(&inputs, x_range, y_range, ctx.threads(), None, &ctx)
+        densebin::binning::data_bounds(&inputs, x_range, y_range, axes, ctx.threads(), None, &ctx)
     })?;
     Ok(extents(b))
 }
@@ -281,7 +286,8 @@ pub(crate) fn bounds_files(
 /// The finite bounds of points in arrays, as `bounds_files` finds them in
 /// files.
 #[pyfunction]
-#[pyo3(signature = (x, y, z, x_range, y_range, threads))]
+#[pyo3(signature = (x, y, z, x_range, y_range, threads, axes=("linear".to_string(), "linear".to_string())))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn bounds(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
@@ -290,12 +296,14 @@ pub(crate) fn bounds(
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
     threads: Option<usize>,
+    axes: (String, String),
 ) -> PyResult<Extents> {
     let arrays = Arrays::extract([Some(x), Some(y), z, None])?;
     let ctx = context(py, threads)?;
+    let axes = axis_types(py, &axes)?;
     let sources = [arrays.source(py)?];
     let b = interruptible(py, &ctx, || {
-        densebin::binning::data_bounds(&sources, x_range, y_range, ctx.threads(), None, &ctx)
+        densebin::binning::data_bounds(&sources, x_range, y_range, axes, ctx.threads(), None, &ctx)
     })?;
     Ok(extents(b))
 }
@@ -321,6 +329,15 @@ pub(crate) fn ranges_from_bounds(
         .map_err(|e| to_py(py, e))
 }
 
+/// `("linear", "log")` as the library's axis types.
+fn axis_types(
+    py: Python<'_>,
+    (x, y): &(String, String),
+) -> PyResult<[densebin::grid::AxisType; 2]> {
+    let lib = |e: densebin::Error| to_py(py, e);
+    Ok([x.parse().map_err(lib)?, y.parse().map_err(lib)?])
+}
+
 /// A run context with `threads` worker threads (`None`: every core).
 fn context(py: Python<'_>, threads: Option<usize>) -> PyResult<RunContext> {
     RunContext::new()
@@ -335,11 +352,14 @@ fn request(py: Python<'_>, args: GridArgs) -> PyResult<BinRequest> {
         .map(|l| l.parse::<LayerSet>())
         .transpose()
         .map_err(|e| to_py(py, e))?;
+    let lib = |e: densebin::Error| to_py(py, e);
     Ok(BinRequest {
         width: args.width,
         height: args.height,
         x_range: args.x_range,
         y_range: args.y_range,
+        x_axis: args.x_axis.parse().map_err(lib)?,
+        y_axis: args.y_axis.parse().map_err(lib)?,
         layers,
         z_bins: args.z_bins,
         z_range: args.z_range,

@@ -31,6 +31,8 @@ pub(crate) fn reduce<'py>(slf: &Bound<'py, Grid>) -> PyResult<Bound<'py, PyTuple
     state.set_item("height", s.height())?;
     state.set_item("x_range", (s.x().lo(), s.x().hi()))?;
     state.set_item("y_range", (s.y().lo(), s.y().hi()))?;
+    state.set_item("x_axis", s.x().axis_type().name())?;
+    state.set_item("y_axis", s.y().axis_type().name())?;
     state.set_item("layers", s.layers().to_string())?;
     state.set_item("zhist", s.zbins().map(|z| (z.len(), (z.lo(), z.hi()))))?;
     let counters = PyDict::new(py);
@@ -113,12 +115,22 @@ pub(crate) fn from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<
     let layers: String = item("layers")?.extract()?;
     let layers = layers.parse::<LayerSet>().map_err(|e| to_py(py, e))?;
     let zhist: Option<(usize, (f64, f64))> = item("zhist")?.extract()?;
+    // States from before log axes have none: linear.
+    let axis = |k: &str| -> PyResult<densebin::grid::AxisType> {
+        let name: String = match state.get_item(k)? {
+            Some(v) => v.extract()?,
+            None => "linear".to_string(),
+        };
+        name.parse().map_err(|e| to_py(py, e))
+    };
+    let (x_axis, y_axis) = (axis("x_axis")?, axis("y_axis")?);
     let spec = GridSpec::new(
         item("width")?.extract()?,
         item("height")?.extract()?,
         item("x_range")?.extract()?,
         item("y_range")?.extract()?,
     )
+    .and_then(|s| s.with_axis_types(x_axis, y_axis))
     .and_then(|s| s.with_layers(layers, zhist))
     .map_err(|e| to_py(py, e))?;
     let mut counters = Counters::default();

@@ -7,6 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use densebin::LayerSet;
 use densebin::binning::BinRequest;
 use densebin::encode::Compression;
+use densebin::grid::AxisType;
 use densebin::read::{Column, Delimiter, Format, HeaderMode, Input, ReadOptions};
 use densebin::shade::{Colormap, How, Mode, Shading, Spread};
 
@@ -29,6 +30,15 @@ pub struct Geometry {
     /// y range (default: the finite bounds of the data).
     #[arg(long, value_name = "Y0,Y1", value_parser = parse_range, allow_hyphen_values = true)]
     pub y_range: Option<(f64, f64)>,
+
+    /// How x maps onto pixels: linear, or log (pixels evenly spaced in
+    /// log10 x, as datashader's x_axis_type="log"; x <= 0 is out of range).
+    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(&["linear", "log"]))]
+    pub x_axis: AxisType,
+
+    /// How y maps onto pixels: linear or log.
+    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(&["linear", "log"]))]
+    pub y_axis: AxisType,
 }
 
 /// How to read the inputs.
@@ -145,6 +155,8 @@ pub fn bin_request(g: &Geometry, l: &LayerArgs) -> BinRequest {
         height: g.height,
         x_range: g.x_range,
         y_range: g.y_range,
+        x_axis: g.x_axis,
+        y_axis: g.y_axis,
         layers: l.layers,
         z_bins: l.z_bins,
         z_range: l.z_range,

@@ -61,13 +61,17 @@ fn text(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
     }
     let _ = writeln!(
         out,
-        "canvas   {} x {} pixels, x {} .. {}, y {} .. {} (linear axes, row 0 at the bottom)",
+        "canvas   {} x {} pixels, x {} .. {}, y {} .. {} ({}, row 0 at the bottom)",
         s.width(),
         s.height(),
         s.x().lo(),
         s.x().hi(),
         s.y().lo(),
-        s.y().hi()
+        s.y().hi(),
+        match (s.x().axis_type(), s.y().axis_type()) {
+            (x, y) if x == y => format!("{x} axes"),
+            (x, y) => format!("{x} x, {y} y"),
+        }
     );
     let _ = write!(out, "layers   {}", s.layers());
     if let Some(z) = s.zbins() {
@@ -134,6 +138,12 @@ fn json(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
         json_num(s.x().hi()),
         json_num(s.y().lo()),
         json_num(s.y().hi())
+    );
+    let _ = write!(
+        o,
+        "\"x_axis_type\":{},\"y_axis_type\":{},",
+        json_str(s.x().axis_type().name()),
+        json_str(s.y().axis_type().name())
     );
     let layers: Vec<String> = s.layers().iter().map(|l| json_str(l.name())).collect();
     let _ = write!(o, "\"layers\":[{}],", layers.join(","));

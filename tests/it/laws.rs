@@ -122,6 +122,7 @@ fn bin_file(path: &std::path::Path, threads: usize, chunk: Option<usize>) -> Gri
         z_bins: CANVAS.zhist.unwrap().0,
         z_range: Some(CANVAS.zhist.unwrap().1),
         chunk_size: chunk,
+        ..BinRequest::default()
     };
     let ctx = RunContext::new()
         .with_threads(Some(threads))
@@ -165,6 +166,7 @@ fn bin_arrays(points: densebin::read::PointsRef<'_>, threads: usize, chunk: usiz
         z_bins: CANVAS.zhist.unwrap().0,
         z_range: Some(CANVAS.zhist.unwrap().1),
         chunk_size: Some(chunk),
+        ..BinRequest::default()
     };
     let ctx = RunContext::new()
         .with_threads(Some(threads))

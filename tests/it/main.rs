@@ -9,6 +9,7 @@ mod fixtures;
 mod formats;
 mod kernel;
 mod laws;
+mod logaxes;
 mod oracle;
 mod parts;
 mod scenario;

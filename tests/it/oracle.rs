@@ -41,6 +41,20 @@ pub fn pixel(v: f64, lo: f64, hi: f64, n: usize) -> Option<usize> {
 }
 
 /// The z bin of a finite `z`, clamped into the histogram.
+/// The pixel of `v` on a log axis, by datashader's `LogAxis`: keep
+/// `lo <= v <= hi` in the values themselves, then the linear rule on
+/// `log10` of `v`, `lo` and `hi`.
+pub fn log_pixel(v: f64, lo: f64, hi: f64, n: usize) -> Option<usize> {
+    if v.is_nan() || v < lo || v > hi {
+        return None;
+    }
+    let (l, h) = (lo.log10(), hi.log10());
+    let s = n as f64 / (h - l);
+    let t = -l * s;
+    let f = (v.log10() * s + t).floor();
+    Some(if f >= n as f64 { n - 1 } else { f as usize })
+}
+
 pub fn zbin(z: f64, lo: f64, hi: f64, k: usize) -> usize {
     if z <= lo {
         0

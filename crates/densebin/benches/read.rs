@@ -61,7 +61,7 @@ fn bench(c: &mut Criterion) {
         let inputs = vec![Input::open(path, &ReadOptions::default()).unwrap()];
         group.bench_function(*name, |b| {
             let ctx = densebin::RunContext::new();
-            b.iter(|| data_bounds(&inputs, None, None, 1, None, &ctx).unwrap())
+            b.iter(|| data_bounds(&inputs, None, None, Default::default(), 1, None, &ctx).unwrap())
         });
     }
     group.finish();

@@ -9,7 +9,7 @@ use super::accumulator::{Accumulator, SharedZhist};
 use super::plan::Plan;
 use crate::context::RunContext;
 use crate::error::{Error, Result};
-use crate::grid::{Grid, InputInfo};
+use crate::grid::{AxisType, Grid, InputInfo};
 use crate::read::{BadLine, Batch, Bounds, ChunkQueue, Extent, PointSource, Points};
 
 /// What the readers counted per input.
@@ -133,11 +133,13 @@ pub fn read_points<S: PointSource>(
 
 /// Scans the inputs once, in parallel, for the finite bounds of x and y and
 /// the bounds of z within `x_range` × `y_range` (each `None` meaning
-/// unbounded).
+/// unbounded). On a log axis (`scales`) only points with a positive value
+/// there count, as only they can be binned.
 pub fn data_bounds<S: PointSource>(
     inputs: &[S],
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
+    scales: [AxisType; 2],
     workers: usize,
     chunk_size: Option<usize>,
     ctx: &RunContext,
@@ -146,6 +148,7 @@ pub fn data_bounds<S: PointSource>(
         p.begin("scanning ranges", total_bytes(inputs));
     }
     let inside = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(lo, hi)| lo <= v && v <= hi);
+    let [x_log, y_log] = scales.map(|s| s == AxisType::Log);
     let (accs, _) = for_each_chunk(
         inputs,
         &crate::context::pool(workers)?,
@@ -155,7 +158,7 @@ pub fn data_bounds<S: PointSource>(
         |b: &mut Bounds, pts: Batch<'_>| {
             for i in 0..pts.len() {
                 let (x, y) = (pts.x[i], pts.y[i]);
-                if !(x.is_finite() && y.is_finite()) {
+                if !(x.is_finite() && y.is_finite()) || (x_log && x <= 0.0) || (y_log && y <= 0.0) {
                     continue;
                 }
                 Extent::add(&mut b.x, x);

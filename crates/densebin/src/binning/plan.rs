@@ -6,9 +6,9 @@ use super::accumulator::{Accumulator, SharedZhist};
 use super::driver::{bin, data_bounds, total_bytes};
 use crate::context::RunContext;
 use crate::error::{Error, Result};
-use crate::grid::{Axis, Grid, GridSpec, Layer, LayerSet};
+use crate::grid::{Axis, AxisType, Grid, GridSpec, Layer, LayerSet};
 use crate::param::Param;
-use crate::read::{Bounds, ChunkQueue, PointSource};
+use crate::read::{Bounds, ChunkQueue, Extent, PointSource};
 use crate::sys::format_bytes;
 
 /// The z range of a grid that nothing in it needs z for.
@@ -108,6 +108,12 @@ pub struct BinRequest {
     pub x_range: Option<(f64, f64)>,
     /// The y range; `None` takes the finite bounds of the data.
     pub y_range: Option<(f64, f64)>,
+    /// How x maps onto pixels: linear, or log (datashader's
+    /// `x_axis_type`); a log axis's range from the data is that of the
+    /// positive values.
+    pub x_axis: AxisType,
+    /// How y maps onto pixels.
+    pub y_axis: AxisType,
     /// The layers; `None` takes [`LayerSet::default_for`] the inputs.
     pub layers: Option<LayerSet>,
     /// Number of z-histogram bins.
@@ -126,6 +132,8 @@ impl Default for BinRequest {
             height: 1000,
             x_range: None,
             y_range: None,
+            x_axis: AxisType::Linear,
+            y_axis: AxisType::Linear,
             layers: None,
             z_bins: BinRequest::DEFAULT_Z_BINS,
             z_range: None,
@@ -188,6 +196,7 @@ impl BinRequest {
             .contains(Layer::ZHist)
             .then_some((self.z_bins, z_range));
         let spec = GridSpec::new(self.width, self.height, x_range, y_range)
+            .and_then(|s| s.with_axis_types(self.x_axis, self.y_axis))
             .map_err(|e| with_remedy(e, self.canvas_remedy(x_range)))?
             .with_layers(layers, zhist)
             .map_err(|e| {
@@ -327,6 +336,7 @@ impl BinRequest {
             inputs,
             self.x_range,
             self.y_range,
+            [self.x_axis, self.y_axis],
             workers,
             self.chunk_size,
             ctx,
@@ -343,23 +353,38 @@ impl BinRequest {
     /// (found by [`data_bounds`] over every input, or merged from the
     /// bounds of parts of them): a range given is kept; one missing is
     /// the finite extent, widened by 0.5 on each side when it is a single
-    /// value. Fails when x or y must come from data with no finite value;
+    /// value (half a decade on a log axis). Fails when x or y must come from data with no finite value;
     /// `names` names the inputs in that message.
     pub fn ranges_from_bounds(&self, b: &Bounds, names: &str) -> Result<[(f64, f64); 3]> {
-        let no_finite = |axis: &str, range: Param| Error::EmptyInput {
+        let no_finite = |axis: &str, range: Param, scale: AxisType| Error::EmptyInput {
             path: names.to_string(),
             what: format!(
-                "no point has a finite {axis}, so no {axis} range can be derived; give {}",
+                "no point has a {}finite {axis}, so no {axis} range can be derived; give {}",
+                if scale == AxisType::Log {
+                    "positive, "
+                } else {
+                    ""
+                },
                 range.mark()
             ),
         };
+        let range = |e: Extent, scale: AxisType| match scale {
+            AxisType::Log => e.log_range(),
+            _ => e.range(),
+        };
         let x = match self.x_range {
             Some(r) => r,
-            None => b.x.ok_or_else(|| no_finite("x", Param::XRange))?.range(),
+            None => range(
+                b.x.ok_or_else(|| no_finite("x", Param::XRange, self.x_axis))?,
+                self.x_axis,
+            ),
         };
         let y = match self.y_range {
             Some(r) => r,
-            None => b.y.ok_or_else(|| no_finite("y", Param::YRange))?.range(),
+            None => range(
+                b.y.ok_or_else(|| no_finite("y", Param::YRange, self.y_axis))?,
+                self.y_axis,
+            ),
         };
         // Without any finite z inside the canvas the histogram stays empty;
         // any range will do.

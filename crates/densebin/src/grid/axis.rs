@@ -1,6 +1,49 @@
-//! One axis of the canvas and datashader's pixel mapping.
+//! One axis of the canvas and datashader's pixel mapping, linear or
+//! logarithmic.
 
 use crate::error::{Error, Result};
+
+/// How an axis maps values onto pixels (datashader's `x_axis_type`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AxisType {
+    /// Pixels evenly spaced in the value.
+    #[default]
+    Linear,
+    /// Pixels evenly spaced in `log10` of the value; the range must be
+    /// positive, and values at or below 0 are out of range.
+    Log,
+}
+
+impl AxisType {
+    /// `linear` or `log`, as datashader and the grid file spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AxisType::Linear => "linear",
+            AxisType::Log => "log",
+        }
+    }
+}
+
+impl std::fmt::Display for AxisType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for AxisType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<AxisType> {
+        match s {
+            "linear" => Ok(AxisType::Linear),
+            "log" => Ok(AxisType::Log),
+            _ => Err(Error::request(format!(
+                "unknown axis type {s:?}; use linear or log"
+            ))),
+        }
+    }
+}
 
 /// One axis of the canvas: `len` pixels (or z bins) over `[lo, hi]`.
 ///
@@ -8,7 +51,9 @@ use crate::error::{Error, Result};
 /// and `t = -lo * s`, a value `v` with `lo <= v <= hi` lands in
 /// `trunc(v * s + t)`, and `v == hi` (or anything that rounds to `len`) lands
 /// in the last pixel. The multiply and the add are separate roundings (no
-/// fused multiply-add), exactly as numpy computes them.
+/// fused multiply-add), exactly as numpy computes them. A [`AxisType::Log`]
+/// axis does the same with `log10` of `lo`, `hi` and `v` (the range test
+/// stays on `v` itself), as datashader's `LogAxis`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Axis {
     lo: f64,
@@ -16,6 +61,7 @@ pub struct Axis {
     len: usize,
     s: f64,
     t: f64,
+    axis_type: AxisType,
 }
 
 impl Axis {
@@ -50,7 +96,42 @@ impl Axis {
                 "range {lo:?},{hi:?} cannot be mapped onto {len} pixels in double precision"
             )));
         }
-        Ok(Axis { lo, hi, len, s, t })
+        Ok(Axis {
+            lo,
+            hi,
+            len,
+            s,
+            t,
+            axis_type: AxisType::Linear,
+        })
+    }
+
+    /// An axis of `len` pixels over `[lo, hi]` of `axis_type`. A log axis
+    /// needs `0 < lo < hi`.
+    pub fn with_type(lo: f64, hi: f64, len: usize, axis_type: AxisType) -> Result<Axis> {
+        match axis_type {
+            AxisType::Linear => Axis::new(lo, hi, len),
+            AxisType::Log => {
+                if !(lo > 0.0 && hi > 0.0) {
+                    return Err(Error::request(format!(
+                        "range {lo:?},{hi:?} must be above 0 on a logarithmic axis"
+                    )));
+                }
+                let (start, end) = (lo.log10(), hi.log10());
+                let a = Axis::new(start, end, len)?;
+                Ok(Axis {
+                    lo,
+                    hi,
+                    axis_type: AxisType::Log,
+                    ..a
+                })
+            }
+        }
+    }
+
+    /// Linear or log.
+    pub fn axis_type(&self) -> AxisType {
+        self.axis_type
     }
 
     /// Lower end of the range.
@@ -73,7 +154,8 @@ impl Axis {
         false
     }
 
-    /// Scale and translation `(s, t)` of the mapping `v * s + t`.
+    /// Scale and translation `(s, t)` of the mapping `v * s + t` (of
+    /// `log10(v)` on a log axis).
     pub fn scale_translate(&self) -> (f64, f64) {
         (self.s, self.t)
     }
@@ -115,7 +197,17 @@ impl Axis {
     /// values any number in `0..len`), by a plain truncating conversion.
     #[inline(always)]
     pub(crate) fn index_i32(&self, v: f64) -> i32 {
-        let f = self.position(v);
+        match self.axis_type {
+            AxisType::Linear => self.index_i32_of::<false>(v),
+            AxisType::Log => self.index_i32_of::<true>(v),
+        }
+    }
+
+    /// [`Axis::index_i32`] for a scale known at compile time (`LOG`), so
+    /// that the binning kernel's loops carry no test of it.
+    #[inline(always)]
+    pub(crate) fn index_i32_of<const LOG: bool>(&self, v: f64) -> i32 {
+        let f = self.position(if LOG { v.log10() } else { v });
         // SAFETY: position() returns a finite value in [0, len - 1] for
         // every input — NaN and -inf land on 0, +inf on len - 1 (see its
         // selects) — and len <= i32::MAX (checked in Axis::new), so the
@@ -136,18 +228,23 @@ impl Axis {
     /// `[0, len - 1]` before truncating is the same as truncating (the
     /// datashader `int()`) and then putting the upper edge into the last
     /// pixel. Done in floats, with selects, so that the binning kernel's
-    /// mapping loop vectorises; NaN lands on 0.
+    /// mapping loop vectorises; NaN lands on 0. On a log axis `v` is the
+    /// value's `log10`, and the same holds because `log10` is monotonic.
     #[inline(always)]
-    pub(crate) fn position(&self, v: f64) -> f64 {
+    fn position(&self, v: f64) -> f64 {
         let f = v * self.s + self.t;
         let f = if f > 0.0 { f } else { 0.0 };
         let last = (self.len - 1) as f64;
         if f < last { f } else { last }
     }
 
-    /// Centre of pixel `i`: `lo + (i + 0.5) / s`.
+    /// Centre of pixel `i`: `lo + (i + 0.5) / s`; on a log axis
+    /// datashader's `10 ** ((i + 0.5 - t) / s)`.
     pub fn centre(&self, i: usize) -> f64 {
-        self.lo + (i as f64 + 0.5) / self.s
+        match self.axis_type {
+            AxisType::Linear => self.lo + (i as f64 + 0.5) / self.s,
+            AxisType::Log => 10f64.powf((i as f64 + 0.5 - self.t) / self.s),
+        }
     }
 
     /// Centres of all pixels, lowest first.

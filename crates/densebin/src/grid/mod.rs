@@ -17,7 +17,7 @@ use std::fmt;
 
 use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, Ix2, Ix3, Zip};
 
-pub use axis::Axis;
+pub use axis::{Axis, AxisType};
 pub use counters::{Counters, InputInfo};
 pub(crate) use layers::Elem;
 pub use layers::{ArrayData, ArrayId, ArrayInfo, ArrayView, Layer, LayerSet, Merge, Presence};

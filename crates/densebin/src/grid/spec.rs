@@ -1,6 +1,6 @@
 //! The canvas and the layers of a grid: its [`GridSpec`].
 
-use super::axis::Axis;
+use super::axis::{Axis, AxisType};
 use super::layers::{ArrayInfo, Layer, LayerSet, Shape};
 use crate::error::{Error, Result};
 use crate::param::Param;
@@ -45,6 +45,18 @@ impl GridSpec {
             layers: LayerSet::count_only(),
             zbins: None,
         })
+    }
+
+    /// This canvas with the x and y axes mapped by `x` and `y` (linear or
+    /// log); fails when a log axis's range is not above 0.
+    pub fn with_axis_types(mut self, x: AxisType, y: AxisType) -> Result<GridSpec> {
+        let rescale = |a: &Axis, scale: AxisType, name: &str| {
+            Axis::with_type(a.lo(), a.hi(), a.len(), scale)
+                .map_err(|e| Error::request(format!("{name}: {e}")))
+        };
+        self.x = rescale(&self.x, x, "x")?;
+        self.y = rescale(&self.y, y, "y")?;
+        Ok(self)
     }
 
     /// This canvas with `layers`; `zhist` gives the number of z bins and the

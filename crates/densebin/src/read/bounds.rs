@@ -36,6 +36,18 @@ impl Extent {
             (self.lo, self.hi)
         }
     }
+
+    /// The extent as a range of a log axis: a single (positive) value is
+    /// widened by half a decade each way, as [`Extent::range`] widens by
+    /// 0.5 in the values themselves.
+    pub fn log_range(&self) -> (f64, f64) {
+        if self.lo == self.hi {
+            let half = 10f64.sqrt();
+            (self.lo / half, self.hi * half)
+        } else {
+            (self.lo, self.hi)
+        }
+    }
 }
 
 /// Finite bounds of the data, from [`crate::binning::data_bounds`].

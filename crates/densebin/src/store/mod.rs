@@ -46,7 +46,8 @@ use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
 use crate::grid::layers::{Element, Shape};
 use crate::grid::{
-    ArrayData, ArrayInfo, ArrayView, Counters, Grid, GridSpec, InputInfo, Layer, LayerSet, Presence,
+    ArrayData, ArrayInfo, ArrayView, AxisType, Counters, Grid, GridSpec, InputInfo, Layer,
+    LayerSet, Presence,
 };
 
 /// The `format` attribute of every grid file.
@@ -134,8 +135,8 @@ pub fn attributes(grid: &Grid) -> Vec<(&'static str, Attr)> {
         ("height", Attr::U64(spec.height() as u64)),
         ("x_range", Attr::F64s(vec![spec.x().lo(), spec.x().hi()])),
         ("y_range", Attr::F64s(vec![spec.y().lo(), spec.y().hi()])),
-        ("x_axis_type", text("linear")),
-        ("y_axis_type", text("linear")),
+        ("x_axis_type", text(spec.x().axis_type().name())),
+        ("y_axis_type", text(spec.y().axis_type().name())),
         ("layers", Attr::Text(spec.layers().to_string())),
     ];
     if let Some(z) = spec.zbins() {
@@ -400,12 +401,22 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     } else {
         None
     };
+    // Grids from before log axes have no axis types: linear.
+    let scale = |name: &str| -> crate::Result<AxisType> {
+        if has_attr(&file, name).map_err(|e| crate::Error::request(e.to_string()))? {
+            let text = read_text(&file, name).map_err(|e| crate::Error::request(e.to_string()))?;
+            text.parse()
+        } else {
+            Ok(AxisType::Linear)
+        }
+    };
     let spec = GridSpec::new(
         to_usize(width).map_err(bad)?,
         to_usize(height).map_err(bad)?,
         range("x_range")?,
         range("y_range")?,
     )
+    .and_then(|s| s.with_axis_types(scale("x_axis_type")?, scale("y_axis_type")?))
     .and_then(|s| s.with_layers(layers, zhist))
     .map_err(|e| bad(format!("invalid spec: {e}")))?;
     let mut counters = Counters::default();
