@@ -6,7 +6,9 @@ axis), so that densebin's port (crates/densebin/src/figure/ticks.rs) is
 tested against matplotlib itself; and tests/data/offset_text.tsv: where
 matplotlib puts an axis's offset text (x: right-aligned with the axes,
 below the tick labels; y: left-aligned, above the axes), in pixels, so
-that the figure layout (crates/densebin/src/figure/frame.rs) is too.
+that the figure layout (crates/densebin/src/figure/frame.rs) is too; and
+tests/data/log_ticks.tsv: the major and minor ticks and labels of log
+axes (LogLocator, LogFormatterSciNotation) for figure/logticks.rs.
 Regenerate with the test virtualenv:
 
     target/pyvenv/bin/python scripts/make_tick_table.py
@@ -99,6 +101,56 @@ def offset_case(lo, hi, length, axis, size):
             f"{gaps[0]:.2f}", f"{gaps[1]:.2f}"]
 
 
+LOG_RANGES = [
+    (1e-3, 1e4), (1, 100), (1, 1e12), (1e-9, 1e9), (2, 8), (3, 30), (0.5, 2), (1e3, 1e5),
+    # Not 1e-30 itself: numpy's vector power gives 10.0 ** -30 as
+    # 9.999999999999999e-31, so matplotlib drops a tick on that very edge.
+    (1, 10), (7, 1.3e3), (0.011, 0.99), (2e-30, 5e29), (1.5, 2.5), (20, 1e6), (0.9, 1.1),
+    (1e5, 3.3e5), (0.04, 0.2), (1, 1e9),
+]
+LOG_AXES = [(600, "x"), (150, "x"), (60, "x"), (400, "y"), (90, "y")]
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def unmath(label):
+    """matplotlib's mathtext tick label as plain unicode: 10³, 2×10⁻²."""
+    import re
+
+    m = re.fullmatch(r"\$\\mathdefault\{(?:(.+)\\times)?10\^\{(-?\d+)\}\}\$", label)
+    if not m:
+        m2 = re.fullmatch(r"\$\\mathdefault\{(.+)\}\$", label)
+        return m2.group(1) if m2 else (label or "_")
+    coeff, exp = m.groups()
+    return (coeff + "×" if coeff else "") + "10" + exp.translate(SUPERSCRIPT)
+
+
+def log_case(lo, hi, length, axis, size):
+    plt.rcdefaults()
+    plt.rcParams["xtick.labelsize"] = size
+    plt.rcParams["ytick.labelsize"] = size
+    w, h = (length, 100) if axis == "x" else (100, length)
+    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
+    ax = fig.add_axes([0, 0, 1, 1])
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
+    fig.canvas.draw()
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    vmin, vmax = sorted(a.get_view_interval())
+    k = 0 if axis == "x" else 1
+
+    def shown(ticks):
+        return [(float(t.get_loc()), unmath(t.label1.get_text())) for t in ticks
+                if vmin <= t.get_loc() <= vmax]
+
+    major, minor = shown(a.get_major_ticks()), shown(a.get_minor_ticks())
+    del k
+    row = [repr(lo), repr(hi), str(length), axis, str(size), str(int(a.get_tick_space())),
+           " ".join(repr(v) for v, _ in major), " ".join(lb for _, lb in major),
+           " ".join(repr(v) for v, _ in minor), " ".join(lb for _, lb in minor)]
+    plt.close(fig)
+    return row
+
+
 def main():
     cases = [
         case(float(lo), float(hi), length, axis, size)
@@ -131,6 +183,20 @@ def main():
             assert row[5], f"no offset text for {row}"
             f.write("\t".join(row) + "\n")
     print(f"{len(rows)} offset texts to {path}")
+    rows = [
+        log_case(float(lo), float(hi), length, axis, size)
+        for lo, hi in LOG_RANGES
+        for length, axis in LOG_AXES
+        for size in FONT_SIZES
+    ]
+    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "log_ticks.tsv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py; _ is no label\n")
+        f.write("# lo\thi\tlength_px\taxis\tfont_size\ttick_space\tmajor\tmajor_labels"
+                "\tminor\tminor_labels\n")
+        for row in rows:
+            f.write("\t".join(row) + "\n")
+    print(f"{len(rows)} log axes to {path}")
     assert np.all([c["ticks"] == sorted(c["ticks"]) for c in cases])
 
 

@@ -83,6 +83,31 @@ fn framed_golden_images() {
     check_goldens(&s, "g.h5", &cases, |png| {
         png.width > 160 && png.height > 100
     });
+    // Log axes: decades with minor ticks between, as matplotlib's
+    // LogLocator places them.
+    s.write(
+        "log.txt",
+        crate::scenario::text_lines(&crate::logaxes::points(), " "),
+    );
+    s.ok(&[
+        "bin", "log.txt", "-o", "log.h5", "--width", "160", "--height", "100", "--x-axis", "log",
+        "--y-axis", "log", "--layers", "count", "-q",
+    ]);
+    let log: [(&str, &[&str]); 1] = [(
+        "framed_log_axes",
+        &[
+            "--frame",
+            "--how",
+            "log",
+            "--cmap",
+            "magma",
+            "--background",
+            "black",
+        ],
+    )];
+    check_goldens(&s, "log.h5", &log, |png| {
+        png.width > 160 && png.height > 100
+    });
 }
 
 #[test]

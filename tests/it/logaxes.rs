@@ -8,7 +8,7 @@ use crate::scenario::{Scenario, text_lines};
 
 /// Points spread over six decades, with zeros, negatives and values on
 /// and just beyond the edges.
-fn points() -> Vec<(f64, f64, f64)> {
+pub fn points() -> Vec<(f64, f64, f64)> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut uniform = move || {
         state ^= state << 13;

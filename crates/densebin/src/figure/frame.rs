@@ -5,12 +5,14 @@
 
 use std::borrow::Cow;
 
+use super::colorbar::{colorbar, colorbar_ticks, default_bar_label};
+use super::logticks::log_ticks;
 use super::scene::{Figure, Mark};
 use super::text;
-use super::ticks::{Ticks, auto_nbins, ticks};
-use crate::grid::GridSpec;
-use crate::image::{Image, Premultiplied};
-use crate::shade::{How, Legend, Opacity, Rgb};
+use super::ticks::{auto_nbins, tick_space, ticks};
+use crate::grid::{Axis, AxisType, GridSpec};
+use crate::image::Image;
+use crate::shade::{Legend, Rgb};
 
 /// Pixels per inch of a figure (matplotlib's default `figure.dpi`).
 pub const DPI: f32 = 100.0;
@@ -79,136 +81,82 @@ impl FrameOptions {
 }
 
 /// Points to pixels at [`DPI`].
-fn px(points: f32) -> f32 {
+pub(super) fn px(points: f32) -> f32 {
     points * DPI / 72.0
-}
-
-/// Where a tick of the colorbar sits (`t` along the bar, 0 at the bottom)
-/// and what it says.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BarTick {
-    /// Place along the colour scale.
-    pub t: f64,
-    /// The data value there.
-    pub value: f64,
-    /// Its label.
-    pub label: String,
-}
-
-/// The colorbar's ticks for a legend, `nbins` intervals at most: for
-/// linear scales (and z, scatter) matplotlib's ticks of the domain; for
-/// log, powers of ten (with 2 and 5 between when fewer than three fit);
-/// for cbrt, matplotlib's ticks placed through the scale; for eq_hist, the
-/// data values at evenly spaced places along the bar, rounded to two or
-/// three significant figures and never repeated. Each tick sits at the `t`
-/// its value maps to, so label and colour agree.
-pub fn colorbar_ticks(legend: &Legend, nbins: usize) -> Vec<BarTick> {
-    let Some((lo, hi)) = legend.colour.domain() else {
-        return Vec::new();
-    };
-    let place = |value: f64, label: String| BarTick {
-        t: if hi > lo {
-            f64::from(legend.colour.t(value))
-        } else {
-            1.0
-        },
-        value,
-        label,
-    };
-    let scatter = matches!(legend.opacity, Opacity::PerPoint(_));
-    let how = if scatter {
-        How::Linear
-    } else {
-        legend.colour.how()
-    };
-    let mut out: Vec<BarTick> = match how {
-        How::EqHist => {
-            let mut seen: Vec<f64> = Vec::new();
-            (0..=nbins.clamp(2, 6))
-                .filter_map(|i| {
-                    let t = i as f64 / nbins.clamp(2, 6) as f64;
-                    let v = round_sig(legend.colour.value_at(t), lo, hi);
-                    (!seen.contains(&v)).then(|| {
-                        seen.push(v);
-                        place(v, compact(v))
-                    })
-                })
-                .collect()
-        }
-        How::Log if lo > 0.0 => {
-            let mut values = decades(lo, hi, &[1.0]);
-            if values.len() < 3 {
-                values = decades(lo, hi, &[1.0, 2.0, 5.0]);
-            }
-            values.into_iter().map(|v| place(v, compact(v))).collect()
-        }
-        _ => {
-            let Ticks { values, labels, .. } = ticks(lo, hi, nbins);
-            values
-                .into_iter()
-                .zip(labels)
-                .map(|(v, l)| place(v, l))
-                .collect()
-        }
-    };
-    out.retain(|b| (0.0..=1.0).contains(&b.t));
-    out
-}
-
-/// `m · 10^k` for every multiplier and power of ten within `lo..=hi`.
-fn decades(lo: f64, hi: f64, multipliers: &[f64]) -> Vec<f64> {
-    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-    let mut out = Vec::new();
-    for k in first..=last {
-        for m in multipliers {
-            let v = m * 10f64.powi(k);
-            if v >= lo && v <= hi {
-                out.push(v);
-            }
-        }
-    }
-    out
-}
-
-/// `v` to two significant figures, or three when the range needs them to
-/// stay within it (integers stay integers).
-fn round_sig(v: f64, lo: f64, hi: f64) -> f64 {
-    if !v.is_finite() || v == 0.0 {
-        return v;
-    }
-    for digits in [2, 3, 4] {
-        let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
-        let r = (v * scale).round() / scale;
-        if r >= lo && r <= hi {
-            return r;
-        }
-    }
-    v
-}
-
-/// A short label: whole numbers as they are, others with up to three
-/// significant figures, `1e+06`-style beyond what reads well; matplotlib's
-/// minus sign.
-fn compact(v: f64) -> String {
-    let s = if v == v.trunc() && v.abs() < 1e6 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1e-3 && v.abs() < 1e6 {
-        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
-        let s = format!("{v:.digits$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        format!("{v:.2e}")
-    };
-    s.replace('-', "\u{2212}")
 }
 
 /// matplotlib's `Axis.OFFSETTEXTPAD`: the offset text's distance below
 /// the x tick labels and above the axes (y), in points.
 const OFFSET_PAD_PT: f32 = 3.0;
+
+/// matplotlib's `xtick.minor.size`: minor ticks' length, in points.
+const MINOR_TICK_PT: f32 = 2.0;
+
+/// A tick of an axis: where along it (0 at the low end, 1 at the high),
+/// its label (empty for none) and whether it is a major tick.
+struct Tick {
+    at: f64,
+    label: String,
+    major: bool,
+}
+
+/// An axis's ticks and its offset text (empty for none).
+struct AxisTicks {
+    ticks: Vec<Tick>,
+    offset: String,
+}
+
+/// The ticks matplotlib draws on `axis`, `length_pt` points long with
+/// labels of `font_pt` points: `AutoLocator` and `ScalarFormatter` on a
+/// linear axis, `LogLocator` major and minor ticks with
+/// `LogFormatterSciNotation` labels on a log one.
+fn axis_ticks(axis: &Axis, length_pt: f64, font_pt: f64, along_x: bool) -> AxisTicks {
+    let (lo, hi) = (axis.lo(), axis.hi());
+    match axis.axis_type() {
+        AxisType::Log => {
+            let lt = log_ticks(lo, hi, tick_space(length_pt, font_pt, along_x));
+            let at = |v: f64| (v.log10() - lo.log10()) / (hi.log10() - lo.log10());
+            let major = lt
+                .major
+                .iter()
+                .zip(lt.major_labels)
+                .map(|(&v, label)| Tick {
+                    at: at(v),
+                    label,
+                    major: true,
+                });
+            let minor = lt
+                .minor
+                .iter()
+                .zip(lt.minor_labels)
+                .map(|(&v, label)| Tick {
+                    at: at(v),
+                    label,
+                    major: false,
+                });
+            AxisTicks {
+                ticks: major.chain(minor).collect(),
+                offset: String::new(),
+            }
+        }
+        _ => {
+            let t = ticks(lo, hi, auto_nbins(length_pt, font_pt, along_x));
+            AxisTicks {
+                ticks: t
+                    .values
+                    .iter()
+                    .zip(t.labels)
+                    .map(|(&v, label)| Tick {
+                        at: (v - lo) / (hi - lo),
+                        label,
+                        major: true,
+                    })
+                    .collect(),
+                offset: t.offset,
+            }
+        }
+    }
+}
 
 /// matplotlib's `axes.titlepad`: the title's baseline above the axes, in
 /// points.
@@ -218,7 +166,7 @@ const TITLE_PAD_PT: f32 = 6.0;
 /// reach any way out of it, and [`Draft::finish`] moves them all into a
 /// figure just large enough to hold every one, so no label is ever
 /// clipped, however long.
-struct Draft<'a> {
+pub(super) struct Draft<'a> {
     fg: Rgb,
     marks: Vec<Mark<'a>>,
     rects: Vec<[i64; 4]>,
@@ -246,7 +194,7 @@ impl<'a> Draft<'a> {
     }
 
     /// The pixels `x0..x1` × `y0..y1` in the foreground colour.
-    fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64) {
+    pub(super) fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64) {
         self.grow(x0 as f32, y0 as f32, x1 as f32, y1 as f32);
         self.rects.push([x0, y0, x1, y1]);
         self.marks.push(Mark::Rect {
@@ -260,7 +208,7 @@ impl<'a> Draft<'a> {
 
     /// `image` with its top left at `(x, y)`; it goes into the rects'
     /// list too, as its box.
-    fn raster(&mut self, x: i64, y: i64, image: Cow<'a, Image>) {
+    pub(super) fn raster(&mut self, x: i64, y: i64, image: Cow<'a, Image>) {
         let (w, h) = (image.width() as i64, image.height() as i64);
         self.grow(x as f32, y as f32, (x + w) as f32, (y + h) as f32);
         self.rects.push([x, y, x + w, y + h]);
@@ -269,7 +217,7 @@ impl<'a> Draft<'a> {
 
     /// `text` with its baseline starting at `(x, y)`; its box is the face's
     /// ascent and descent over its advance.
-    fn text(&mut self, text: &str, px: f32, x: f32, y: f32, upright: bool) {
+    pub(super) fn text(&mut self, text: &str, px: f32, x: f32, y: f32, upright: bool) {
         let b @ [x0, y0, x1, y1] = text::measure(text, px).bounds(x, y, upright);
         self.grow(x0, y0, x1, y1);
         self.texts.push((x, y, b));
@@ -439,12 +387,9 @@ pub fn frame<'a>(
     let offset_pad = px(OFFSET_PAD_PT);
     let (along_x, along_y) = (w as f64 * 72.0 / DPI as f64, h as f64 * 72.0 / DPI as f64);
     let fsd = f64::from(opts.font_size);
-    let xt = ticks(spec.x().lo(), spec.x().hi(), auto_nbins(along_x, fsd, true));
-    let yt = ticks(
-        spec.y().lo(),
-        spec.y().hi(),
-        auto_nbins(along_y, fsd, false),
-    );
+    let xt = axis_ticks(spec.x(), along_x, fsd, true);
+    let yt = axis_ticks(spec.y(), along_y, fsd, false);
+    let minor_len = px(MINOR_TICK_PT).round() as i64;
     let line = text::measure("0", fs);
     let mut d = Draft::new(opts.foreground);
 
@@ -456,20 +401,17 @@ pub fn frame<'a>(
     d.rect(wi, 0, wi + 1, hi);
 
     // x ticks below the frame, labels centred under them.
-    let (x0, x1) = (spec.x().lo(), spec.x().hi());
     let label_top = (hi + 1 + tick_len + pad) as f32;
-    for (v, label) in xt.values.iter().zip(&xt.labels) {
-        let at = (v - x0) / (x1 - x0) * w as f64;
+    for t in &xt.ticks {
+        let at = t.at * w as f64;
         let col = (at.floor() as i64).min(wi);
-        d.rect(col, hi + 1, col + 1, hi + 1 + tick_len);
-        let e = text::measure(label, fs);
-        d.text(
-            label,
-            fs,
-            at as f32 - e.width / 2.0,
-            label_top + e.ascent,
-            true,
-        );
+        let len = if t.major { tick_len } else { minor_len };
+        d.rect(col, hi + 1, col + 1, hi + 1 + len);
+        if !t.label.is_empty() {
+            let e = text::measure(&t.label, fs);
+            let x = at as f32 - e.width / 2.0;
+            d.text(&t.label, fs, x, label_top + e.ascent, true);
+        }
     }
     // The x offset text at the axis's right end, below the tick labels.
     let below_labels = label_top + line.height();
@@ -480,16 +422,24 @@ pub fn frame<'a>(
     }
 
     // y ticks left of the frame, labels right-aligned and centred on them.
-    let (y0, y1) = (spec.y().lo(), spec.y().hi());
     let mut labels_left = (-1 - tick_len - pad) as f32;
-    for (v, label) in yt.values.iter().zip(&yt.labels) {
-        let at = h as f64 - (v - y0) / (y1 - y0) * h as f64;
+    for t in &yt.ticks {
+        let at = h as f64 - t.at * h as f64;
         let row = (at.floor() as i64).clamp(-1, hi);
-        d.rect(-1 - tick_len, row, -1, row + 1);
-        let e = text::measure(label, fs);
-        let x = (-1 - tick_len - pad) as f32 - e.width;
-        labels_left = labels_left.min(x);
-        d.text(label, fs, x, at as f32 + (e.ascent - e.descent) / 2.0, true);
+        let len = if t.major { tick_len } else { minor_len };
+        d.rect(-1 - len, row, -1, row + 1);
+        if !t.label.is_empty() {
+            let e = text::measure(&t.label, fs);
+            let x = (-1 - tick_len - pad) as f32 - e.width;
+            labels_left = labels_left.min(x);
+            d.text(
+                &t.label,
+                fs,
+                x,
+                at as f32 + (e.ascent - e.descent) / 2.0,
+                true,
+            );
+        }
     }
     // Above the axes: the y offset text with its baseline `offset_pad`
     // over the frame, at the left.
@@ -539,60 +489,4 @@ pub fn frame<'a>(
         d.label(label, label_fs, x + e.ascent, y, false, Away::Right, gap);
     }
     d.finish(w, h, 2 * pad as usize, opts.background, opts.title.clone())
-}
-
-/// What the colorbar shows: the legend's quantity, and in scatter mode,
-/// where the bar gives only the colour, that opacity is density.
-fn default_bar_label(legend: &Legend) -> String {
-    match legend.opacity {
-        Opacity::PerPoint(_) => format!("{} (opacity: density)", legend.quantity),
-        _ => legend.quantity.clone(),
-    }
-}
-
-/// The colorbar right of a plot area `w × h` pixels: the palette from the
-/// bottom (t = 0) up, opaque, framed, with its ticks and their labels on
-/// the right. Returns where its label may start, beyond them.
-fn colorbar(
-    d: &mut Draft<'_>,
-    legend: &Legend,
-    ticks: &[BarTick],
-    (w, h): (usize, usize),
-    [tick_len, pad]: [i64; 2],
-    fs: f32,
-) -> f32 {
-    let (bw, gap) = (px(12.0).round() as usize, px(14.0).round() as i64);
-    let colours = legend.lut.colors();
-    let scatter = matches!(legend.opacity, Opacity::PerPoint(_));
-    let mut bar = Image::new(bw, h);
-    for row in 0..h {
-        let t = 1.0 - (row as f32 + 0.5) / h as f32;
-        let c = if scatter {
-            colours[((t * colours.len() as f32) as usize).min(colours.len() - 1)]
-        } else {
-            legend.lut.get(t)
-        };
-        let p = Premultiplied::from_straight(c, 1.0);
-        for col in 0..bw {
-            bar.set_pixel(col, row, p);
-        }
-    }
-    let (x, bwi, hi) = (w as i64 + gap, bw as i64, h as i64);
-    d.raster(x, 0, Cow::Owned(bar));
-    d.rect(x - 1, -1, x + bwi + 1, 0);
-    d.rect(x - 1, hi, x + bwi + 1, hi + 1);
-    d.rect(x - 1, 0, x, hi);
-    d.rect(x + bwi, 0, x + bwi + 1, hi);
-    let right = x + bwi + 1;
-    let mut widest = 0.0f32;
-    for b in ticks {
-        let at = (1.0 - b.t) * h as f64;
-        let row = (at.floor() as i64).clamp(-1, hi);
-        d.rect(right, row, right + tick_len, row + 1);
-        let e = text::measure(&b.label, fs);
-        widest = widest.max(e.width);
-        let y = at as f32 + (e.ascent - e.descent) / 2.0;
-        d.text(&b.label, fs, (right + tick_len + pad) as f32, y, true);
-    }
-    (right + tick_len + pad * 2) as f32 + widest.ceil()
 }

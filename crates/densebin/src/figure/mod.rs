@@ -8,11 +8,14 @@
 //! marks (`scene`), which become pixels or an SVG (`svg`) with the same
 //! layout; `text` measures and draws the embedded face.
 
+mod colorbar;
 mod frame;
+pub mod logticks;
 mod scene;
 mod svg;
 mod text;
 pub mod ticks;
 
-pub use frame::{BarTick, DPI, FrameOptions, colorbar_ticks, frame};
+pub use colorbar::{BarTick, colorbar_ticks};
+pub use frame::{DPI, FrameOptions, frame};
 pub use scene::{Figure, Mark};
