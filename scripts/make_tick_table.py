@@ -20,7 +20,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 RANGES = [
     (0, 1), (0, 10), (-1, 1), (-10, 10), (-6, 6), (0.001, 0.002), (-5, 3), (1, 7),
@@ -34,30 +33,48 @@ LENGTHS = [(600, "x"), (150, "x"), (60, "x"), (400, "y"), (90, "y"), (40, "y")]
 FONT_SIZES = [10, 14]
 
 
-def case(lo, hi, length, axis, size):
+def drawn_axis(lo, hi, length, axis, size, margin=0, scale="linear"):
+    """A drawn figure at 100 dpi whose axes are `length` pixels along
+    `axis` (100 across), `margin` pixels of room around them, viewing
+    `lo..hi` with tick labels of `size` points: (figure, axes, axis)."""
     plt.rcdefaults()
     plt.rcParams["xtick.labelsize"] = size
     plt.rcParams["ytick.labelsize"] = size
     w, h = (length, 100) if axis == "x" else (100, length)
-    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
-    ax = fig.add_axes([0, 0, 1, 1])
+    fw, fh = w + 2 * margin, h + 2 * margin
+    fig = plt.figure(figsize=(fw / 100, fh / 100), dpi=100)
+    ax = fig.add_axes([margin / fw, margin / fh, w / fw, h / fh])
+    (ax.set_xscale if axis == "x" else ax.set_yscale)(scale)
     (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
     fig.canvas.draw()
-    a = ax.xaxis if axis == "x" else ax.yaxis
+    return fig, ax, ax.xaxis if axis == "x" else ax.yaxis
+
+
+def write_table(name, header, rows):
+    """tests/data/NAME: a comment naming matplotlib, the header, the rows."""
+    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py{header[0]}\n")
+        f.write("# " + "\t".join(header[1:]) + "\n")
+        for row in rows:
+            assert not any("\t" in r for r in row), row
+            f.write("\t".join(row) + "\n")
+    print(f"{len(rows)} rows from matplotlib {matplotlib.__version__} to {path}")
+
+
+def case(lo, hi, length, axis, size):
+    fig, ax, a = drawn_axis(lo, hi, length, axis, size)
     vmin, vmax = sorted(a.get_view_interval())
     locs = [float(t) for t in a.get_majorticklocs()]
     labels = {float(t.get_position()[0 if axis == "x" else 1]): t.get_text()
               for t in (ax.get_xticklabels() if axis == "x" else ax.get_yticklabels())}
     visible = [t for t in locs if vmin <= t <= vmax]
-    out = {
-        "lo": lo, "hi": hi, "length_px": length, "axis": axis, "font_size": size,
-        "tick_space": int(a.get_tick_space()),
-        "ticks": visible,
-        "labels": [labels[t] for t in visible],
-        "offset": a.get_offset_text().get_text(),
-    }
+    shown = [labels[t] for t in visible]
+    assert not any(" " in lb for lb in shown)
+    row = [repr(lo), repr(hi), str(length), axis, str(size), str(int(a.get_tick_space())),
+           " ".join(repr(t) for t in visible), " ".join(shown), a.get_offset_text().get_text()]
     plt.close(fig)
-    return out
+    return row
 
 
 OFFSET_RANGES = [
@@ -73,21 +90,14 @@ def offset_case(lo, hi, length, axis, size):
     its right edge left of the axes' right edge and its top below the tick
     labels' boxes; on y its left edge right of the axes' left edge and its
     baseline above the axes' top."""
-    plt.rcdefaults()
-    plt.rcParams["xtick.labelsize"] = size
-    plt.rcParams["ytick.labelsize"] = size
-    w, h = (length, 100) if axis == "x" else (100, length)
-    fig = plt.figure(figsize=((w + 300) / 100, (h + 300) / 100), dpi=100)
-    ax = fig.add_axes([150 / (w + 300), 150 / (h + 300), w / (w + 300), h / (h + 300)])
-    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
-    fig.canvas.draw()
+    fig, ax, a = drawn_axis(lo, hi, length, axis, size, margin=150)
     r = fig.canvas.get_renderer()
-    a = ax.xaxis if axis == "x" else ax.yaxis
     text = a.get_offset_text()
     axes = ax.get_window_extent(r)
     # The text's anchor in pixels: (right, top) on x, (left, baseline) on y.
     anchor = text.get_transform().transform(text.get_position())
-    assert (text.get_ha(), text.get_va()) == (("right", "top") if axis == "x" else ("left", "baseline"))
+    want = ("right", "top") if axis == "x" else ("left", "baseline")
+    assert (text.get_ha(), text.get_va()) == want
     if axis == "x":
         labels = [t.get_window_extent(r) for t in ax.get_xticklabels() if t.get_text()]
         below = min(b.y0 for b in labels)
@@ -125,25 +135,14 @@ def unmath(label):
 
 
 def log_case(lo, hi, length, axis, size):
-    plt.rcdefaults()
-    plt.rcParams["xtick.labelsize"] = size
-    plt.rcParams["ytick.labelsize"] = size
-    w, h = (length, 100) if axis == "x" else (100, length)
-    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
-    ax = fig.add_axes([0, 0, 1, 1])
-    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
-    fig.canvas.draw()
-    a = ax.xaxis if axis == "x" else ax.yaxis
+    fig, _, a = drawn_axis(lo, hi, length, axis, size, scale="log")
     vmin, vmax = sorted(a.get_view_interval())
-    k = 0 if axis == "x" else 1
 
     def shown(ticks):
         return [(float(t.get_loc()), unmath(t.label1.get_text())) for t in ticks
                 if vmin <= t.get_loc() <= vmax]
 
     major, minor = shown(a.get_major_ticks()), shown(a.get_minor_ticks())
-    del k
     row = [repr(lo), repr(hi), str(length), axis, str(size), str(int(a.get_tick_space())),
            " ".join(repr(v) for v, _ in major), " ".join(lb for _, lb in major),
            " ".join(repr(v) for v, _ in minor), " ".join(lb for _, lb in minor)]
@@ -152,52 +151,36 @@ def log_case(lo, hi, length, axis, size):
 
 
 def main():
-    cases = [
-        case(float(lo), float(hi), length, axis, size)
-        for lo, hi in RANGES
-        for length, axis in LENGTHS
-        for size in FONT_SIZES
-    ]
-    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "ticks.tsv")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py\n")
-        f.write("# lo\thi\tlength_px\taxis\tfont_size\ttick_space\tticks\tlabels\toffset\n")
-        for c in cases:
-            row = [repr(c["lo"]), repr(c["hi"]), str(c["length_px"]), c["axis"],
-                   str(c["font_size"]), str(c["tick_space"]),
-                   " ".join(repr(t) for t in c["ticks"]), " ".join(c["labels"]), c["offset"]]
-            assert not any("\t" in r for r in row) and not any(" " in lb for lb in c["labels"])
-            f.write("\t".join(row) + "\n")
-    print(f"{len(cases)} cases from matplotlib {matplotlib.__version__} to {path}")
-    rows = [
-        offset_case(float(lo), float(hi), length, axis, size)
-        for lo, hi in OFFSET_RANGES
-        for length, axis in OFFSET_AXES
-        for size in FONT_SIZES
-    ]
-    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "offset_text.tsv")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py\n")
-        f.write("# lo\thi\tlength_px\taxis\tfont_size\toffset\tgap_along\tgap_across\n")
-        for row in rows:
-            assert row[5], f"no offset text for {row}"
-            f.write("\t".join(row) + "\n")
-    print(f"{len(rows)} offset texts to {path}")
-    rows = [
-        log_case(float(lo), float(hi), length, axis, size)
-        for lo, hi in LOG_RANGES
-        for length, axis in LOG_AXES
-        for size in FONT_SIZES
-    ]
-    path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "log_ticks.tsv")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"# matplotlib {matplotlib.__version__}: scripts/make_tick_table.py; _ is no label\n")
-        f.write("# lo\thi\tlength_px\taxis\tfont_size\ttick_space\tmajor\tmajor_labels"
-                "\tminor\tminor_labels\n")
-        for row in rows:
-            f.write("\t".join(row) + "\n")
-    print(f"{len(rows)} log axes to {path}")
-    assert np.all([c["ticks"] == sorted(c["ticks"]) for c in cases])
+    def each(case, ranges, axes):
+        return [
+            case(float(lo), float(hi), length, axis, size)
+            for lo, hi in ranges
+            for length, axis in axes
+            for size in FONT_SIZES
+        ]
+
+    rows = each(case, RANGES, LENGTHS)
+    write_table(
+        "ticks.tsv",
+        ["", "lo", "hi", "length_px", "axis", "font_size", "tick_space", "ticks", "labels",
+         "offset"],
+        rows,
+    )
+    assert all([float(t) for t in r[6].split()] == sorted(float(t) for t in r[6].split())
+               for r in rows)
+    rows = each(offset_case, OFFSET_RANGES, OFFSET_AXES)
+    assert all(r[5] for r in rows), "an offset text in every case"
+    write_table(
+        "offset_text.tsv",
+        ["", "lo", "hi", "length_px", "axis", "font_size", "offset", "gap_along", "gap_across"],
+        rows,
+    )
+    write_table(
+        "log_ticks.tsv",
+        ["; _ is no label", "lo", "hi", "length_px", "axis", "font_size", "tick_space", "major",
+         "major_labels", "minor", "minor_labels"],
+        each(log_case, LOG_RANGES, LOG_AXES),
+    )
 
 
 if __name__ == "__main__":

@@ -279,9 +279,10 @@ pub fn spread(img: &Image, r: usize) -> Image {
 }
 
 /// The radius datashader's `dynspread(img, threshold, max_px)` spreads
-/// `img` by: trying `r = 1, 2, …, max`, the first whose [`density`] at
-/// `2r` exceeds `threshold` gives `r - 1`; none does, `max`. An image with
-/// no non-empty pixel is not spread.
+/// `img` by: trying `r = 1, 2, …, max`, the first whose density (the
+/// fraction of non-empty pixels with a non-empty neighbour within `2r`)
+/// exceeds `threshold` gives `r - 1`; none does, `max`. An image with no
+/// non-empty pixel is not spread.
 pub fn dynspread_radius(img: &Image, threshold: f64, max: usize) -> usize {
     let lit = Lit::new(img);
     for r in 1..=max {
