@@ -127,5 +127,35 @@ fn merge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, accumulate, merge);
+/// Log axes against linear ones: the same points shifted to positive x
+/// and y (so that all are binned), counted at 1000², linear and log on
+/// both axes. What `log10` costs per point.
+fn log_axes(c: &mut Criterion) {
+    use densebin::grid::AxisType::{Linear, Log};
+    let mut batches = batches(&cloud(1 << 20));
+    for b in &mut batches {
+        b.x.iter_mut().for_each(|x| *x += 11.0);
+        b.y.iter_mut().for_each(|y| *y += 7.0);
+    }
+    let mut group = c.benchmark_group("axes");
+    group.throughput(Throughput::Elements(1 << 20));
+    group.sample_size(10);
+    for (name, axis) in [("linear", Linear), ("log", Log)] {
+        let spec = GridSpec::new(1000, 1000, (1.0, 21.0), (1.0, 13.0))
+            .unwrap()
+            .with_axis_types(axis, axis)
+            .unwrap();
+        let mut grid = Grid::empty(spec);
+        group.bench_with_input(BenchmarkId::new(name, 1000), &batches, |b, batches| {
+            b.iter(|| {
+                for batch in batches {
+                    grid.append(batch).unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, append, accumulate, merge, log_axes);
 criterion_main!(benches);
