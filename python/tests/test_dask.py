@@ -226,3 +226,33 @@ def test_grids_of_different_canvases_never_merge_across_workers(client):
     assert g == densebin.bin(
         np.zeros(3), np.zeros(3), width=4, height=4, x_range=(0, 1), y_range=(0, 1)
     )
+
+
+def test_log_axes_on_dask_are_the_single_machine_grid(tmp_path):
+    """Log axes across partitions and file parts: the ranges of the
+    positive values found by the distributed range pass, and the same
+    counts, as one densebin.bin or bin_files over everything."""
+    x, y, z, _ = points()
+    x, y = np.exp(x), np.abs(y)  # positive, with NaN, zeros where y was 0
+    y[::37] = -y[::37]
+    log = dict(width=40, height=30, x_axis="log", y_axis="log", layers="count")
+    want = densebin.bin(x, y, **log)
+    assert want.x_range[0] > 0 and want.y_range[0] > 0
+    ddf = dd.from_pandas(pd.DataFrame({"x": x, "y": y}), npartitions=5)
+    got = densebin.dask.bin(ddf, x="x", y="y", scheduler="sync", **log)
+    assert_same_grid(got, want, "DataFrame partitions")
+    path = tmp_path / "p.txt"
+    np.savetxt(path, np.column_stack([x, y]), fmt="%.17g")
+    want = densebin.bin_files(path, **log)
+    got = densebin.dask.bin_files(path, chunk_bytes=100_000, scheduler="sync", **log)
+    assert_same_grid(got, want, "file parts")
+    cvs = densebin.Canvas(
+        plot_width=40,
+        plot_height=30,
+        x_range=want.x_range,
+        y_range=want.y_range,
+        x_axis_type="log",
+        y_axis_type="log",
+    )
+    frame = pd.DataFrame({"x": x, "y": y})
+    xr.testing.assert_identical(cvs.points(ddf, "x", "y"), cvs.points(frame, "x", "y"))
