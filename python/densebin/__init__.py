@@ -22,7 +22,7 @@ from ._args import optional_int as _int
 from ._args import part as _part
 from ._args import paths as _paths
 from ._args import read_args as _read
-from ._canvas import Canvas, count, max, mean, min, shade, std, sum, var
+from ._canvas import Canvas, count, dynspread, max, mean, min, shade, spread, std, sum, var
 from ._densebin import Grid, Image
 from ._densebin import bin as _bin
 from ._densebin import bin_files as _bin_files
@@ -41,6 +41,7 @@ __all__ = [
     "bin",
     "bin_files",
     "count",
+    "dynspread",
     "errors",
     "max",
     "mean",
@@ -48,6 +49,7 @@ __all__ = [
     "min",
     "open",
     "shade",
+    "spread",
     "std",
     "sum",
     "var",

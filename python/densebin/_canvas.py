@@ -351,3 +351,26 @@ def shade(agg, cmap=("lightblue", "darkblue"), how="eq_hist", alpha=255, min_alp
         min_alpha=min_alpha / 255 if one_colour else None,
         weighted=True,
     )
+
+
+def spread(img, px=1, shape="circle"):
+    """datashader's ``tf.spread`` on a :class:`densebin.Image`: every
+    non-empty pixel grown into a disc of radius ``px`` (the offsets within
+    ``px + 0.5``), composited with "over" so that pixels of larger y lie on
+    top. Only ``shape="circle"``."""
+    _check_shape(shape)
+    return img.spread(px=int(px))
+
+
+def dynspread(img, threshold=0.5, max_px=3, shape="circle"):
+    """datashader's ``tf.dynspread`` on a :class:`densebin.Image`: spread by
+    the largest radius up to ``max_px`` at which at most ``threshold`` of
+    the non-empty pixels have a non-empty neighbour within twice that
+    radius, datashader's heuristic exactly. Only ``shape="circle"``."""
+    _check_shape(shape)
+    return img.spread(dynspread=True, threshold=float(threshold), max_px=int(max_px))
+
+
+def _check_shape(shape):
+    if shape != "circle":
+        raise InvalidInputError(f"shape={shape!r}: densebin spreads by circles only")

@@ -91,6 +91,9 @@ class Image:
         font_size: float = 10.0,
         figure_background: str = "white",
     ) -> Image: ...
+    def spread(
+        self, px: int = 1, dynspread: bool = False, threshold: float = 0.5, max_px: int = 3
+    ) -> Image: ...
     def to_numpy(self) -> npt.NDArray[np.uint8]: ...
     def save(self, path: str | PathLike[str], compression: str = "3") -> None:
         """PNG, or SVG when `path` ends in `.svg` (vector frame and text)."""

@@ -339,6 +339,52 @@ impl Image {
         })
     }
 
+    /// The image with every non-empty pixel grown into a disc of radius
+    /// `px` (datashader's `tf.spread` with its circular mask, "over" with
+    /// larger y on top); or, with `dynspread`, by the radius datashader's
+    /// `tf.dynspread(img, threshold, max_px)` picks. Not for framed images.
+    #[pyo3(signature = (px=1, dynspread=false, threshold=0.5, max_px=3))]
+    fn spread(
+        &self,
+        py: Python<'_>,
+        px: usize,
+        dynspread: bool,
+        threshold: f64,
+        max_px: usize,
+    ) -> PyResult<Image> {
+        if self.framed.is_some() {
+            return Err(crate::invalid_input(
+                py,
+                "a framed image cannot be spread; spread the image, then frame it",
+            ));
+        }
+        if dynspread && !(0.0..=1.0).contains(&threshold) {
+            return Err(crate::invalid_input(
+                py,
+                &format!("threshold={threshold} must be between 0 and 1"),
+            ));
+        }
+        let spread = py.detach(|| {
+            let r = if dynspread {
+                densebin::shade::dynspread_radius(&self.image, threshold, max_px)
+            } else {
+                px
+            };
+            densebin::shade::spread(&self.image, r)
+        });
+        Ok(Image {
+            image: Arc::new(spread),
+            framed: None,
+            text: self.text.clone(),
+            legend: self.legend.clone(),
+            x_range: self.x_range,
+            y_range: self.y_range,
+            z_range: self.z_range,
+            spec: self.spec.clone(),
+            axis_names: self.axis_names.clone(),
+        })
+    }
+
     /// What the colours mean: the scale and palette shading fitted.
     #[getter]
     fn legend(&self) -> Legend {

@@ -200,6 +200,21 @@ def test_dynspread_spreads_as_datashaders(n):
         # Measured: at most 3 levels (1 before spreading).
         assert np.abs(ours.astype(int) - t.astype(int)).max() <= 3
     assert 0 in radii and max(radii) > 0, radii
+    # The datashader-style functions on an image: tf.spread and tf.dynspread.
+    red = densebin.shade(agg, cmap=["red", "red"], how="linear")
+    for threshold, max_px in [(0.5, 3), (0.9, 4), (1.0, 2)]:
+        theirs = tf.dynspread(tf.shade(agg, cmap=["red", "red"]), threshold, max_px)
+        got = densebin.dynspread(red, threshold=threshold, max_px=max_px)
+        np.testing.assert_array_equal(got.to_numpy(), datashader_rgba(theirs))
+    for px in [1, 2]:
+        theirs = tf.spread(tf.shade(agg, cmap=["red", "red"]), px=px)
+        np.testing.assert_array_equal(
+            densebin.spread(red, px=px).to_numpy(), datashader_rgba(theirs)
+        )
+    with pytest.raises(densebin.InvalidInputError, match="circles only"):
+        densebin.spread(red, shape="square")
+    with pytest.raises(densebin.InvalidInputError, match="cannot be spread"):
+        densebin.spread(grid.shade().frame())
     with pytest.raises(densebin.InvalidInputError, match="cannot be combined"):
         grid.shade(spread=1, dynspread=True)
     with pytest.raises(densebin.InvalidInputError, match="threshold= 2"):
