@@ -211,6 +211,23 @@ pub(crate) struct Image {
     axis_names: [String; 2],
 }
 
+impl Image {
+    /// This image's grid, legend and metadata with other pixels.
+    fn with_pixels(&self, image: densebin::image::Image, framed: Option<Framing>) -> Image {
+        Image {
+            image: Arc::new(image),
+            framed,
+            text: self.text.clone(),
+            legend: self.legend.clone(),
+            x_range: self.x_range,
+            y_range: self.y_range,
+            z_range: self.z_range,
+            spec: self.spec.clone(),
+            axis_names: self.axis_names.clone(),
+        }
+    }
+}
+
 #[pymethods]
 impl Image {
     /// Pixels across.
@@ -326,17 +343,7 @@ impl Image {
         };
         let image = py
             .detach(|| densebin::figure::frame(&bare, &self.legend, &self.spec, &opts).to_image());
-        Ok(Image {
-            image: Arc::new(image),
-            framed: Some(Framing { bare, opts }),
-            text: self.text.clone(),
-            legend: self.legend.clone(),
-            x_range: self.x_range,
-            y_range: self.y_range,
-            z_range: self.z_range,
-            spec: self.spec.clone(),
-            axis_names: self.axis_names.clone(),
-        })
+        Ok(self.with_pixels(image, Some(Framing { bare, opts })))
     }
 
     /// The image with every non-empty pixel grown into a disc of radius
@@ -372,17 +379,7 @@ impl Image {
             };
             densebin::shade::spread(&self.image, r)
         });
-        Ok(Image {
-            image: Arc::new(spread),
-            framed: None,
-            text: self.text.clone(),
-            legend: self.legend.clone(),
-            x_range: self.x_range,
-            y_range: self.y_range,
-            z_range: self.z_range,
-            spec: self.spec.clone(),
-            axis_names: self.axis_names.clone(),
-        })
+        Ok(self.with_pixels(spread, None))
     }
 
     /// What the colours mean: the scale and palette shading fitted.
