@@ -17,6 +17,7 @@ import numpy as np
 
 from . import bin as _bin
 from ._densebin import layers_for_mode as _layers_for_mode
+from .errors import InvalidInputError
 
 __all__ = ["scatter", "imshow"]
 
@@ -111,7 +112,22 @@ def _draw(ax, image, **kwargs):
     rgba = image.to_numpy()[::-1]  # row 0 at the bottom, for origin="lower"
     kwargs.setdefault("aspect", "auto")
     kwargs.setdefault("interpolation", "nearest")
-    im = ax.imshow(rgba, extent=(x0, x1, y0, y1), origin="lower", **kwargs)
+    if "log" in (image.x_axis, image.y_axis):
+        # Pixels evenly spaced in log10: the axes take the grid's scales,
+        # and the image is placed in axes coordinates, where its pixels
+        # are evenly spaced too (matplotlib would stretch an image in data
+        # coordinates across a log axis).
+        # Autoscaling stays off while it is placed, so that the axes'
+        # (0, 1) corners are not taken for data limits.
+        ax.set_xscale(image.x_axis)
+        ax.set_yscale(image.y_axis)
+        ax.set_autoscale_on(False)
+        kwargs.setdefault("transform", ax.transAxes)
+        im = ax.imshow(rgba, extent=(0, 1, 0, 1), origin="lower", **kwargs)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+    else:
+        im = ax.imshow(rgba, extent=(x0, x1, y0, y1), origin="lower", **kwargs)
     cmap, norm = _scale(image)
     im.set_cmap(cmap)
     im.set_norm(norm)
@@ -157,12 +173,20 @@ def scatter(
     ``cmap`` is a name, a list of colours, a matplotlib colormap or a
     function of data values (see :meth:`densebin.Grid.shade`).
     ``x_range``/``y_range`` default to the points' finite range, which is
-    the image's extent. Other keywords go to ``imshow``.
+    the image's extent. On axes with a log scale (``ax.set_xscale("log")``
+    first) the points are binned on log axes, pixel for pixel with the
+    axes. Other keywords go to ``imshow``.
     """
     if mode is None:
         mode = "density" if c is None else "scatter"
     layers = _layers_for_mode(mode)
     width, height = _pixels(ax)
+    scales = (ax.get_xscale(), ax.get_yscale())
+    for name, scale in zip("xy", scales, strict=True):
+        if scale not in ("linear", "log"):
+            raise InvalidInputError(
+                f"the axes' {name} scale is {scale!r}: densebin bins linear and log axes only"
+            )
     grid = _bin(
         x,
         y,
@@ -175,6 +199,8 @@ def scatter(
         z_bins=z_bins,
         z_range=z_range,
         threads=threads,
+        x_axis=scales[0],
+        y_axis=scales[1],
     )
     image = grid.shade(
         mode=mode,

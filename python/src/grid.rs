@@ -45,6 +45,18 @@ impl Grid {
         (self.0.spec().x().lo(), self.0.spec().x().hi())
     }
 
+    /// How x maps onto pixels: `"linear"` or `"log"`.
+    #[getter]
+    fn x_axis(&self) -> &'static str {
+        self.0.spec().x().axis_type().name()
+    }
+
+    /// How y maps onto pixels: `"linear"` or `"log"`.
+    #[getter]
+    fn y_axis(&self) -> &'static str {
+        self.0.spec().y().axis_type().name()
+    }
+
     /// The y range `(lo, hi)`.
     #[getter]
     fn y_range(&self) -> (f64, f64) {

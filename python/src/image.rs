@@ -248,6 +248,18 @@ impl Image {
         self.x_range
     }
 
+    /// How its grid's x axis maps values onto pixels: `"linear"` or `"log"`.
+    #[getter]
+    fn x_axis(&self) -> &'static str {
+        self.spec.x().axis_type().name()
+    }
+
+    /// How its grid's y axis maps values onto pixels.
+    #[getter]
+    fn y_axis(&self) -> &'static str {
+        self.spec.y().axis_type().name()
+    }
+
     /// The y values the image spans, bottom to top.
     #[getter]
     fn y_range(&self) -> (f64, f64) {

@@ -133,3 +133,32 @@ def test_imshow_draws_grids_and_images():
     np.testing.assert_array_equal(im.get_array(), image.to_numpy()[::-1])
     with pytest.raises(densebin.InvalidInputError, match="mean mode needs the sum layer"):
         densebin.mpl.imshow(ax, densebin.bin(x, y), mode="mean")
+
+
+def test_log_axes_are_binned_on_log_axes_pixel_for_pixel():
+    """On axes with log scales, scatter bins on log axes at the axes' size
+    and places the image in axes coordinates, so that each grid pixel is
+    one pixel of the saved figure (an image in data coordinates would be
+    stretched across a log axis); imshow of a log grid sets the scales."""
+    rng = np.random.default_rng(4)
+    x, y = 10 ** rng.uniform(-2, 3, 30_000), 10 ** rng.normal(1, 0.4, 30_000)
+    fig, ax, _ = figure()
+    ax.set_axis_off()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    im = densebin.mpl.scatter(ax, x, y, cmap="inferno")
+    grid = densebin.bin(x, y, width=240, height=240, layers="count", x_axis="log", y_axis="log")
+    np.testing.assert_array_equal(im.densebin_grid.count, grid.count)
+    np.testing.assert_array_equal(im.get_array(), grid.shade(cmap="inferno").to_numpy()[::-1])
+    want = grid.shade(cmap="inferno", background="white").to_numpy()[..., :3].astype(int)
+    got = saved_axes_pixels(fig)
+    assert np.abs(got - want).max() <= 2
+    assert ax.get_xlim() == grid.x_range and ax.get_ylim() == grid.y_range
+    # A log grid drawn on fresh axes gives them its scales.
+    fig, ax, _ = figure()
+    densebin.mpl.imshow(ax, grid)
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert (grid.x_axis, grid.y_axis, grid.shade().x_axis) == ("log", "log", "log")
+    ax.set_yscale("symlog")
+    with pytest.raises(densebin.InvalidInputError, match="'symlog'"):
+        densebin.mpl.scatter(ax, x, y)
