@@ -293,14 +293,20 @@ impl Grid {
 
     fn __repr__(&self) -> String {
         let s = self.0.spec();
+        let log = |a: &densebin::Axis| match a.axis_type() {
+            densebin::grid::AxisType::Log => " (log)",
+            _ => "",
+        };
         format!(
-            "densebin.Grid({}x{}, x {:?}..{:?}, y {:?}..{:?}, layers {}, {} points binned)",
+            "densebin.Grid({}x{}, x {:?}..{:?}{}, y {:?}..{:?}{}, layers {}, {} points binned)",
             s.width(),
             s.height(),
             s.x().lo(),
             s.x().hi(),
+            log(s.x()),
             s.y().lo(),
             s.y().hi(),
+            log(s.y()),
             s.layers(),
             self.0.counters().points_binned
         )

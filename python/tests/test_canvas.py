@@ -285,6 +285,9 @@ def test_log_axes_ranges_and_errors(tmp_path):
         densebin.bin(xs[:2], ys[:2], width=10, height=4, x_axis="log")
     with pytest.raises(densebin.InvalidInputError, match="linear or log"):
         densebin.bin(xs, ys, x_axis="ln")
+    # y's range is that of the points a log x can bin.
+    assert grid.y_range == (3.0, 5.0)
+    assert "x 0.01..1000.0 (log), y 3.0..5.0," in repr(grid)
     again = pickle.loads(pickle.dumps(grid))
     assert again.to_xarray().attrs["x_axis_type"] == "log"
     np.testing.assert_array_equal(again.count, grid.count)
