@@ -266,14 +266,11 @@ class Canvas:
         # A log axis's centres are the grid's: 10 ** ((i + 0.5 - t) / s) by
         # the scalar pow datashader's LogAxis uses (numpy's vector power
         # differs in the last bit).
-        grid_coords = {name: values for name, values, _ in grid.coordinates()}
+        if "log" in (self.x_axis_type, self.y_axis_type):
+            log = {name: values for name, values, _ in grid.coordinates()}
         coords = {
-            x: grid_coords["x"]
-            if self.x_axis_type == "log"
-            else _centres(x_range, self.plot_width),
-            y: grid_coords["y"]
-            if self.y_axis_type == "log"
-            else _centres(y_range, self.plot_height),
+            x: log["x"] if self.x_axis_type == "log" else _centres(x_range, self.plot_width),
+            y: log["y"] if self.y_axis_type == "log" else _centres(y_range, self.plot_height),
         }
         return xr.DataArray(
             values,

@@ -2,7 +2,7 @@
 //! colormaps), shading, and the `Image` class.
 
 use densebin::encode::Compression;
-use densebin::shade::{Colormap, How, Legend as CoreLegend, Lut, Mode, Opacity, Shading};
+use densebin::shade::{Colormap, How, Legend as CoreLegend, Lut, Mode, Opacity, Shading, Spread};
 use densebin::{Grid as CoreGrid, RunContext};
 use std::sync::Arc;
 
@@ -377,20 +377,16 @@ impl Image {
                 "a framed image cannot be spread; spread the image, then frame it",
             ));
         }
-        if dynspread && !(0.0..=1.0).contains(&threshold) {
-            return Err(crate::invalid_input(
-                py,
-                &format!("threshold={threshold} must be between 0 and 1"),
-            ));
-        }
-        let spread = py.detach(|| {
-            let r = if dynspread {
-                densebin::shade::dynspread_radius(&self.image, threshold, max_px)
-            } else {
-                px
-            };
-            densebin::shade::spread(&self.image, r)
-        });
+        let spread = if dynspread {
+            Spread::Dynamic {
+                threshold,
+                max: max_px,
+            }
+        } else {
+            Spread::Fixed(px)
+        };
+        spread.validate().map_err(|e| to_py(py, e))?;
+        let spread = py.detach(|| densebin::shade::spread(&self.image, spread.radius(&self.image)));
         Ok(self.with_pixels(spread, None))
     }
 

@@ -33,11 +33,11 @@ pub struct Geometry {
 
     /// How x maps onto pixels: linear, or log (pixels evenly spaced in
     /// log10 x, as datashader's x_axis_type="log"; x <= 0 is out of range).
-    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(&["linear", "log"]))]
+    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(AxisType::NAMES))]
     pub x_axis: AxisType,
 
     /// How y maps onto pixels: linear or log.
-    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(&["linear", "log"]))]
+    #[arg(long, default_value = "linear", value_parser = named::<AxisType>(AxisType::NAMES))]
     pub y_axis: AxisType,
 }
 

@@ -157,12 +157,10 @@ pub fn write_figure(
     ctx: &RunContext,
 ) -> Result<()> {
     match Format::of(path)? {
-        Format::Png => match figure.marks() {
-            // A bare image is written as it is, without a copy.
-            [crate::figure::Mark::Raster { x: 0, y: 0, image }] => {
-                write_png(image, path, compression, text, ctx)
-            }
-            _ => write_png(&figure.to_image(), path, compression, text, ctx),
+        // A bare image is written as it is, without a copy.
+        Format::Png => match figure.bare_image() {
+            Some(image) => write_png(image, path, compression, text, ctx),
+            None => write_png(&figure.to_image(), path, compression, text, ctx),
         },
         Format::Svg => {
             if figure.width() == 0 || figure.height() == 0 {

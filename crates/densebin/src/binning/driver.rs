@@ -133,13 +133,13 @@ pub fn read_points<S: PointSource>(
 
 /// Scans the inputs once, in parallel, for the finite bounds of x and y and
 /// the bounds of z within `x_range` × `y_range` (each `None` meaning
-/// unbounded). On a log axis (`scales`) only points with a positive value
+/// unbounded). On a log axis (`axis_types`) only points with a positive value
 /// there count, as only they can be binned.
 pub fn data_bounds<S: PointSource>(
     inputs: &[S],
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
-    scales: [AxisType; 2],
+    axis_types: [AxisType; 2],
     workers: usize,
     chunk_size: Option<usize>,
     ctx: &RunContext,
@@ -148,7 +148,7 @@ pub fn data_bounds<S: PointSource>(
         p.begin("scanning ranges", total_bytes(inputs));
     }
     let inside = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(lo, hi)| lo <= v && v <= hi);
-    let [x_log, y_log] = scales.map(|s| s == AxisType::Log);
+    let [x_log, y_log] = axis_types.map(|a| a == AxisType::Log);
     let (accs, _) = for_each_chunk(
         inputs,
         &crate::context::pool(workers)?,

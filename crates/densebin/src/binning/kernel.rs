@@ -268,9 +268,12 @@ fn each_zbin(
     len: usize,
     mut bump: impl FnMut(usize, usize) -> bool,
 ) -> (u64, Option<usize>) {
-    // index_i32() clamps z into the bins: below the range to the first,
+    // The mapping clamps z into the bins: below the range to the first,
     // above to the last, without branches (and gives some bin for any z).
-    let slot = |p: u32, z: f64| za.index_i32(z) as usize * len + p as usize;
+    // z bins are always linear, so the linear mapping is taken without a
+    // per-point test of the axis type.
+    debug_assert_eq!(za.axis_type(), crate::grid::AxisType::Linear);
+    let slot = |p: u32, z: f64| za.index_i32_of::<false>(z) as usize * len + p as usize;
     let mut clipped = 0;
     let mut overflow = None;
     for (i, (&p, &z)) in pix.iter().zip(zs).enumerate() {

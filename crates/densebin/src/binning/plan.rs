@@ -8,7 +8,7 @@ use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, AxisType, Grid, GridSpec, Layer, LayerSet};
 use crate::param::Param;
-use crate::read::{Bounds, ChunkQueue, Extent, PointSource};
+use crate::read::{Bounds, ChunkQueue, PointSource};
 use crate::sys::format_bytes;
 
 /// The z range of a grid that nothing in it needs z for.
@@ -353,14 +353,15 @@ impl BinRequest {
     /// (found by [`data_bounds`] over every input, or merged from the
     /// bounds of parts of them): a range given is kept; one missing is
     /// the finite extent, widened by 0.5 on each side when it is a single
-    /// value (half a decade on a log axis). Fails when x or y must come from data with no finite value;
-    /// `names` names the inputs in that message.
+    /// value (half a decade on a log axis). Fails when x or y must come
+    /// from data with no finite value; `names` names the inputs in that
+    /// message.
     pub fn ranges_from_bounds(&self, b: &Bounds, names: &str) -> Result<[(f64, f64); 3]> {
-        let no_finite = |axis: &str, range: Param, scale: AxisType| Error::EmptyInput {
+        let no_finite = |axis: &str, range: Param, axis_type: AxisType| Error::EmptyInput {
             path: names.to_string(),
             what: format!(
                 "no point has a {}finite {axis}, so no {axis} range can be derived; give {}",
-                if scale == AxisType::Log {
+                if axis_type == AxisType::Log {
                     "positive, "
                 } else {
                     ""
@@ -368,23 +369,19 @@ impl BinRequest {
                 range.mark()
             ),
         };
-        let range = |e: Extent, scale: AxisType| match scale {
-            AxisType::Log => e.log_range(),
-            _ => e.range(),
-        };
         let x = match self.x_range {
             Some(r) => r,
-            None => range(
-                b.x.ok_or_else(|| no_finite("x", Param::XRange, self.x_axis))?,
-                self.x_axis,
-            ),
+            None => {
+                b.x.ok_or_else(|| no_finite("x", Param::XRange, self.x_axis))?
+                    .range_on(self.x_axis)
+            }
         };
         let y = match self.y_range {
             Some(r) => r,
-            None => range(
-                b.y.ok_or_else(|| no_finite("y", Param::YRange, self.y_axis))?,
-                self.y_axis,
-            ),
+            None => {
+                b.y.ok_or_else(|| no_finite("y", Param::YRange, self.y_axis))?
+                    .range_on(self.y_axis)
+            }
         };
         // Without any finite z inside the canvas the histogram stays empty;
         // any range will do.

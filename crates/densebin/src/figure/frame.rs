@@ -168,67 +168,73 @@ const TITLE_PAD_PT: f32 = 6.0;
 /// clipped, however long.
 pub(super) struct Draft<'a> {
     fg: Rgb,
-    marks: Vec<Mark<'a>>,
-    rects: Vec<[i64; 4]>,
-    /// Each text's baseline start and box.
-    texts: Vec<(f32, f32, [f32; 4])>,
+    placed: Vec<Placed<'a>>,
     min: (f32, f32),
     max: (f32, f32),
+}
+
+/// A mark of a [`Draft`], in coordinates that may be negative.
+enum Placed<'a> {
+    Rect([i64; 4]),
+    Raster(i64, i64, Cow<'a, Image>),
+    /// A line of text, its baseline start and its box.
+    Text {
+        text: String,
+        px: f32,
+        at: (f32, f32),
+        upright: bool,
+        bounds: [f32; 4],
+    },
 }
 
 impl<'a> Draft<'a> {
     fn new(fg: Rgb) -> Draft<'a> {
         Draft {
             fg,
-            marks: Vec::new(),
-            rects: Vec::new(),
-            texts: Vec::new(),
+            placed: Vec::new(),
             min: (f32::INFINITY, f32::INFINITY),
             max: (f32::NEG_INFINITY, f32::NEG_INFINITY),
         }
     }
 
-    fn grow(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) {
+    fn grow(&mut self, [x0, y0, x1, y1]: [f32; 4]) {
         self.min = (self.min.0.min(x0), self.min.1.min(y0));
         self.max = (self.max.0.max(x1), self.max.1.max(y1));
     }
 
     /// The pixels `x0..x1` × `y0..y1` in the foreground colour.
     pub(super) fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64) {
-        self.grow(x0 as f32, y0 as f32, x1 as f32, y1 as f32);
-        self.rects.push([x0, y0, x1, y1]);
-        self.marks.push(Mark::Rect {
-            x0: 0,
-            y0: 0,
-            x1: 0,
-            y1: 0,
-            colour: self.fg,
-        });
+        self.grow([x0 as f32, y0 as f32, x1 as f32, y1 as f32]);
+        self.placed.push(Placed::Rect([x0, y0, x1, y1]));
     }
 
-    /// `image` with its top left at `(x, y)`; it goes into the rects'
-    /// list too, as its box.
+    /// `image` with its top left at `(x, y)`.
     pub(super) fn raster(&mut self, x: i64, y: i64, image: Cow<'a, Image>) {
         let (w, h) = (image.width() as i64, image.height() as i64);
-        self.grow(x as f32, y as f32, (x + w) as f32, (y + h) as f32);
-        self.rects.push([x, y, x + w, y + h]);
-        self.marks.push(Mark::Raster { x: 0, y: 0, image });
+        self.grow([x as f32, y as f32, (x + w) as f32, (y + h) as f32]);
+        self.placed.push(Placed::Raster(x, y, image));
     }
 
     /// `text` with its baseline starting at `(x, y)`; its box is the face's
     /// ascent and descent over its advance.
     pub(super) fn text(&mut self, text: &str, px: f32, x: f32, y: f32, upright: bool) {
-        let b @ [x0, y0, x1, y1] = text::measure(text, px).bounds(x, y, upright);
-        self.grow(x0, y0, x1, y1);
-        self.texts.push((x, y, b));
-        self.marks.push(Mark::Text {
+        let bounds = text::measure(text, px).bounds(x, y, upright);
+        self.grow(bounds);
+        self.placed.push(Placed::Text {
             text: text.to_string(),
             px,
-            x,
-            y,
+            at: (x, y),
             upright,
-            colour: self.fg,
+            bounds,
         });
+    }
+
+    /// The boxes of the texts placed so far.
+    fn text_boxes(&self) -> impl Iterator<Item = [f32; 4]> + '_ {
+        self.placed.iter().filter_map(|p| match p {
+            Placed::Text { bounds, .. } => Some(*bounds),
+            _ => None,
+        })
     }
 
     /// `text` placed as [`Draft::text`] places it, but first moved `away`
@@ -248,7 +254,7 @@ impl<'a> Draft<'a> {
         let e = text::measure(text, px);
         loop {
             let b = e.bounds(x, y, upright);
-            let hits = self.texts.iter().map(|t| t.2).filter(|o| {
+            let hits = self.text_boxes().filter(|o| {
                 b[0] < o[2] + gap && o[0] < b[2] + gap && b[1] < o[3] + gap && o[1] < b[3] + gap
             });
             let shift = hits
@@ -304,47 +310,36 @@ impl<'a> Draft<'a> {
             bgrect(0, top, left, top + h),
             bgrect(left + w, top, fw, top + h),
         ];
-        let (mut rects, mut texts) = (self.rects.into_iter(), self.texts.into_iter());
         let at = |v: i64, d: i64| (v + d) as usize;
-        for mark in self.marks {
-            marks.push(match mark {
-                Mark::Rect { colour, .. } => {
-                    let [x0, y0, x1, y1] = rects.next().expect("a box per rect");
-                    Mark::Rect {
-                        x0: at(x0, dx),
-                        y0: at(y0, dy),
-                        x1: at(x1, dx),
-                        y1: at(y1, dy),
-                        colour,
-                    }
-                }
-                Mark::Raster { image, .. } => {
-                    let [x, y, ..] = rects.next().expect("a box per raster");
-                    Mark::Raster {
-                        x: at(x, dx),
-                        y: at(y, dy),
-                        image,
-                    }
-                }
-                Mark::Text {
-                    text,
-                    px,
-                    upright,
-                    colour,
-                    ..
-                } => {
-                    let (x, y, _) = texts.next().expect("a place per text");
-                    Mark::Text {
-                        text,
-                        px,
-                        x: x + dx as f32,
-                        y: y + dy as f32,
-                        upright,
-                        colour,
-                    }
-                }
-            });
-        }
+        let fg = self.fg;
+        marks.extend(self.placed.into_iter().map(|p| match p {
+            Placed::Rect([x0, y0, x1, y1]) => Mark::Rect {
+                x0: at(x0, dx),
+                y0: at(y0, dy),
+                x1: at(x1, dx),
+                y1: at(y1, dy),
+                colour: fg,
+            },
+            Placed::Raster(x, y, image) => Mark::Raster {
+                x: at(x, dx),
+                y: at(y, dy),
+                image,
+            },
+            Placed::Text {
+                text,
+                px,
+                at: (x, y),
+                upright,
+                ..
+            } => Mark::Text {
+                text,
+                px,
+                x: x + dx as f32,
+                y: y + dy as f32,
+                upright,
+                colour: fg,
+            },
+        }));
         Figure {
             width: fw,
             height: fh,

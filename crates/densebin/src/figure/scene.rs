@@ -104,6 +104,18 @@ impl<'a> Figure<'a> {
         }
     }
 
+    /// The image itself when this figure is [`Figure::bare`].
+    pub fn bare_image(&self) -> Option<&Image> {
+        match self.marks.as_slice() {
+            [Mark::Raster { x: 0, y: 0, image }]
+                if (image.width(), image.height()) == (self.width, self.height) =>
+            {
+                Some(image)
+            }
+            _ => None,
+        }
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> usize {
         self.width

@@ -16,6 +16,9 @@ pub enum AxisType {
 }
 
 impl AxisType {
+    /// Every axis type's name.
+    pub const NAMES: &'static [&'static str] = &["linear", "log"];
+
     /// `linear` or `log`, as datashader and the grid file spell it.
     pub fn name(self) -> &'static str {
         match self {

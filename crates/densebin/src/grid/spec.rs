@@ -50,12 +50,12 @@ impl GridSpec {
     /// This canvas with the x and y axes mapped by `x` and `y` (linear or
     /// log); fails when a log axis's range is not above 0.
     pub fn with_axis_types(mut self, x: AxisType, y: AxisType) -> Result<GridSpec> {
-        let rescale = |a: &Axis, scale: AxisType, name: &str| {
-            Axis::with_type(a.lo(), a.hi(), a.len(), scale)
+        let retype = |a: &Axis, axis_type: AxisType, name: &str| {
+            Axis::with_type(a.lo(), a.hi(), a.len(), axis_type)
                 .map_err(|e| Error::request(format!("{name}: {e}")))
         };
-        self.x = rescale(&self.x, x, "x")?;
-        self.y = rescale(&self.y, y, "y")?;
+        self.x = retype(&self.x, x, "x")?;
+        self.y = retype(&self.y, y, "y")?;
         Ok(self)
     }
 

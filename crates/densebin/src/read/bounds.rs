@@ -1,5 +1,7 @@
 //! The finite bounds of the data: what a range scan or a conversion finds.
 
+use crate::grid::AxisType;
+
 /// Finite minimum and maximum of a sequence of values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Extent {
@@ -37,15 +39,16 @@ impl Extent {
         }
     }
 
-    /// The extent as a range of a log axis: a single (positive) value is
-    /// widened by half a decade each way, as [`Extent::range`] widens by
-    /// 0.5 in the values themselves.
-    pub fn log_range(&self) -> (f64, f64) {
-        if self.lo == self.hi {
-            let half = 10f64.sqrt();
-            (self.lo / half, self.hi * half)
-        } else {
-            (self.lo, self.hi)
+    /// The extent as a range of an axis of `axis_type`: [`Extent::range`]
+    /// on a linear axis; on a log axis a single (positive) value is widened
+    /// by half a decade each way instead.
+    pub fn range_on(&self, axis_type: AxisType) -> (f64, f64) {
+        match axis_type {
+            AxisType::Log if self.lo == self.hi => {
+                let half = 10f64.sqrt();
+                (self.lo / half, self.hi * half)
+            }
+            _ => self.range(),
         }
     }
 }

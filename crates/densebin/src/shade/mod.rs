@@ -165,11 +165,27 @@ pub enum Spread {
 }
 
 impl Spread {
-    /// dynspread with datashader's defaults: threshold 0.5, at most 3.
-    pub const DYNAMIC: Spread = Spread::Dynamic {
-        threshold: 0.5,
-        max: 3,
-    };
+    /// Fails unless a dynamic spread's threshold is in `[0, 1]`.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Spread::Dynamic { threshold, .. } if !(0.0..=1.0).contains(&threshold) => {
+                Err(Error::request(format!(
+                    "{} {threshold} must be between 0 and 1",
+                    Param::Threshold.mark()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The radius `img` is spread by: the fixed one, or the one
+    /// [`dynspread_radius`] finds.
+    pub fn radius(&self, img: &Image) -> usize {
+        match *self {
+            Spread::Fixed(r) => r,
+            Spread::Dynamic { threshold, max } => dynspread_radius(img, threshold, max),
+        }
+    }
 }
 
 impl std::fmt::Display for Spread {
@@ -231,9 +247,7 @@ impl Shading {
         if let Some(m) = self.min_alpha {
             unit(Param::MinAlpha, m)?;
         }
-        if let Spread::Dynamic { threshold, .. } = self.spread {
-            unit(Param::Threshold, threshold)?;
-        }
+        self.spread.validate()?;
         for (name, span) in [(Param::Span, self.span), (Param::ZSpan, self.z_span)] {
             if let Some((lo, hi)) = span
                 && !(lo.is_finite() && hi.is_finite() && lo < hi)
@@ -497,10 +511,7 @@ pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded>
         )));
     }
     let mut img = paint::paint(grid, s, &fit, &palette);
-    let radius = match s.spread {
-        Spread::Fixed(r) => r,
-        Spread::Dynamic { threshold, max } => dynspread_radius(&img, threshold, max),
-    };
+    let radius = s.spread.radius(&img);
     if radius > 0 {
         img = spread(&img, radius);
     }

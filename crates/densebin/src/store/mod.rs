@@ -402,21 +402,21 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
         None
     };
     // Grids from before log axes have no axis types: linear.
-    let scale = |name: &str| -> crate::Result<AxisType> {
-        if has_attr(&file, name).map_err(|e| crate::Error::request(e.to_string()))? {
-            let text = read_text(&file, name).map_err(|e| crate::Error::request(e.to_string()))?;
-            text.parse()
-        } else {
-            Ok(AxisType::Linear)
+    let axis_type = |name: &str| -> Result<AxisType> {
+        if !has_attr(&file, name).map_err(h5)? {
+            return Ok(AxisType::Linear);
         }
+        let text = read_text(&file, name).map_err(h5)?;
+        text.parse().map_err(|e: Error| bad(format!("{name}: {e}")))
     };
+    let (x_axis, y_axis) = (axis_type("x_axis_type")?, axis_type("y_axis_type")?);
     let spec = GridSpec::new(
         to_usize(width).map_err(bad)?,
         to_usize(height).map_err(bad)?,
         range("x_range")?,
         range("y_range")?,
     )
-    .and_then(|s| s.with_axis_types(scale("x_axis_type")?, scale("y_axis_type")?))
+    .and_then(|s| s.with_axis_types(x_axis, y_axis))
     .and_then(|s| s.with_layers(layers, zhist))
     .map_err(|e| bad(format!("invalid spec: {e}")))?;
     let mut counters = Counters::default();
