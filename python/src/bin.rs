@@ -204,6 +204,7 @@ impl ReadArgs {
             y: column(&self.y),
             z: self.z.as_deref().map(column),
             weight: self.weight.as_deref().map(column),
+            by: None,
             skip_bad_lines: self.skip_bad_lines,
         })
     }

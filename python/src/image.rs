@@ -52,6 +52,7 @@ pub(crate) fn shade(
         min_alpha,
         background,
         spread,
+        color_key: None,
     };
     let fit = py
         .detach(|| densebin::shade::fit(grid, &shading))

@@ -9,7 +9,7 @@ use densebin::binning::BinRequest;
 use densebin::encode::Compression;
 use densebin::grid::AxisType;
 use densebin::read::{Column, Delimiter, Format, HeaderMode, Input, ReadOptions};
-use densebin::shade::{Colormap, How, Mode, Shading, Spread};
+use densebin::shade::{ColorKey, Colormap, How, Mode, Shading, Spread};
 
 /// Canvas size and ranges.
 #[derive(Debug, Args)]
@@ -70,6 +70,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "COL")]
     pub weight: Option<Column>,
 
+    /// A category column (any text, or an integer field of a .npy); adds
+    /// the `count_cat` layer: points per category per pixel.
+    #[arg(long, value_name = "COL")]
+    pub by: Option<Column>,
+
     /// Text column separator.
     #[arg(long, default_value = "auto", value_parser = named::<Delimiter>(Delimiter::NAMES))]
     pub delimiter: Delimiter,
@@ -88,8 +93,9 @@ pub struct InputArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Layers")]
 pub struct LayerArgs {
-    /// Comma-separated layers: count, sum, minmax, std, zhist, weight
-    /// [default: count,sum,minmax,zhist with a z column, else count].
+    /// Comma-separated layers: count, sum, minmax, std, zhist, weight,
+    /// count_cat [default: count,sum,minmax,zhist with a z column, else
+    /// count; count_cat with --by].
     #[arg(long, value_name = "LIST", value_parser = library::<LayerSet>)]
     pub layers: Option<LayerSet>,
 
@@ -100,6 +106,12 @@ pub struct LayerArgs {
     /// z-histogram range (default: the finite bounds of z on the canvas).
     #[arg(long, value_name = "Z0,Z1", value_parser = parse_range, allow_hyphen_values = true)]
     pub z_range: Option<(f64, f64)>,
+
+    /// The categories --by counts, comma-separated, in this order (default:
+    /// those in the data, sorted: by number when all are integers, else by
+    /// name). Points of other categories are counted as uncategorised.
+    #[arg(long, value_name = "A,B,..", requires = "by", value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
 
     /// Memory the grids may use, e.g. 8G or 512M (default: what the system
     /// has available).
@@ -129,6 +141,7 @@ impl InputArgs {
             y: self.y.clone(),
             z: self.z.clone(),
             weight: self.weight.clone(),
+            by: self.by.clone(),
             skip_bad_lines: self.skip_bad_lines,
         }
     }
@@ -161,6 +174,7 @@ pub fn bin_request(g: &Geometry, l: &LayerArgs) -> BinRequest {
         z_bins: l.z_bins,
         z_range: l.z_range,
         chunk_size: None,
+        categories: l.categories.clone(),
     }
 }
 
@@ -282,8 +296,10 @@ mod tests {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Shading")]
 pub struct ShadeArgs {
-    /// What colour shows: density (count), mean, min, max or std of z, or
-    /// scatter (matplotlib's plt.scatter with per-point --alpha).
+    /// What colour shows: density (count), mean, min, max or std of z,
+    /// scatter (matplotlib's plt.scatter with per-point --alpha), or
+    /// categorical (the --by categories' colours mixed by count, opacity by
+    /// the total; datashader's shade of by(col, count())).
     #[arg(long, default_value = "density", value_parser = library::<Mode>)]
     pub mode: Mode,
 
@@ -298,7 +314,8 @@ pub struct ShadeArgs {
 
     /// linear, log, cbrt or eq_hist. Density: the value's scale (default
     /// eq_hist). mean/min/max/std: opacity follows the count through it
-    /// (default: constant opacity).
+    /// (default: constant opacity). categorical: opacity follows the total
+    /// count through it (default eq_hist).
     #[arg(long, value_parser = library::<How>)]
     pub how: Option<How>,
 
@@ -351,6 +368,16 @@ pub struct ShadeArgs {
     #[arg(long, default_value_t = 3, value_name = "N", requires = "dynspread")]
     pub max_spread: usize,
 
+    /// Categorical mode: each category's colour, NAME=COLOR,... (every
+    /// category needs one).
+    #[arg(long, value_name = "NAME=COLOR,..", value_parser = library_key, conflicts_with = "palette")]
+    pub color_key: Option<ColorKey>,
+
+    /// Categorical mode: a palette whose colours go to the categories in
+    /// their order [default: category10].
+    #[arg(long, value_parser = PossibleValuesParser::new(densebin::shade::palette_names().collect::<Vec<_>>()))]
+    pub palette: Option<String>,
+
     /// PNG compression: none, fast, or a level from 1 to 9.
     #[arg(long, default_value = "3", value_name = "LEVEL", value_parser = library::<Compression>)]
     pub compression: Compression,
@@ -400,6 +427,10 @@ pub struct FrameArgs {
     /// (--background stays the plot area's).
     #[arg(long, default_value = "white", value_name = "COLOR", value_parser = library_colour, requires = "frame")]
     pub figure_background: densebin::shade::Rgb,
+}
+
+fn library_key(s: &str) -> Result<ColorKey, String> {
+    ColorKey::parse_colors(s).map_err(|e| e.render(super::flag))
 }
 
 fn library_colour(s: &str) -> Result<densebin::shade::Rgb, String> {
@@ -471,6 +502,10 @@ impl ShadeArgs {
             } else {
                 Spread::Fixed(self.spread)
             },
+            color_key: self
+                .color_key
+                .clone()
+                .or_else(|| self.palette.clone().map(ColorKey::Palette)),
         }
     }
 }

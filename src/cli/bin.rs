@@ -234,6 +234,7 @@ mod tests {
             y: vec![0.0, 0.0, 0.0, 0.0],
             z: vec![0.5, f64::NAN, 0.0, 0.0],
             w: vec![],
+            ..Points::default()
         })
         .unwrap();
         let text = summary(&g);

@@ -78,6 +78,27 @@ fn text(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
         let _ = write!(out, " ({} z bins over {} .. {})", z.len(), z.lo(), z.hi());
     }
     let _ = writeln!(out);
+    if let Some(cats) = s.categories() {
+        // Names that would read ambiguously in a list are quoted.
+        let shown: Vec<String> = cats
+            .names()
+            .iter()
+            .map(|n| {
+                if n.contains([',', '"']) || n.trim() != n || n.is_empty() {
+                    format!("{n:?}")
+                } else {
+                    n.clone()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "categories {}{}: {}",
+            cats.len(),
+            if cats.is_fixed() { " (fixed)" } else { "" },
+            shown.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "pixels   {} non-empty of {}, at most {} points in one",
@@ -96,6 +117,13 @@ fn text(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
         thousands(c.nonfinite_w),
         thousands(c.z_clipped)
     );
+    if s.categories().is_some() {
+        let _ = writeln!(
+            out,
+            "         {} binned without a category",
+            thousands(c.uncategorised)
+        );
+    }
     let _ = writeln!(
         out,
         "lines    {} without data (blank, comment, header), {} malformed and skipped",
@@ -158,6 +186,10 @@ fn json(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
             );
         }
         None => o.push_str("\"z_bins\":0,\"z_range\":null,"),
+    }
+    if let Some(cats) = s.categories() {
+        let names: Vec<String> = cats.names().iter().map(|n| json_str(n)).collect();
+        let _ = write!(o, "\"categories\":[{}],", names.join(","));
     }
     let counters: Vec<String> = h
         .counters

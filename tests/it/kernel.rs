@@ -23,6 +23,7 @@ pub fn points_of(pts: &[(f64, f64, f64, f64)]) -> Points {
         y: pts.iter().map(|p| p.1).collect(),
         z: pts.iter().map(|p| p.2).collect(),
         w: pts.iter().map(|p| p.3).collect(),
+        ..Points::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! independent oracle, the merge laws, every input format, the grid file,
 //! and the command line.
 
+mod categories;
 mod context;
 mod errors;
 mod figure;

@@ -44,6 +44,7 @@ fn batches(p: &Points) -> Vec<Points> {
                 y: p.y[i..j].to_vec(),
                 z: p.z[i..j].to_vec(),
                 w: Vec::new(),
+                ..Points::default()
             }
         })
         .collect()
@@ -97,7 +98,8 @@ fn accumulate(c: &mut Criterion) {
         for layers in ["count", "count,sum"] {
             let spec = spec(size, layers);
             let shared = densebin::binning::SharedZhist::new(&spec);
-            let mut acc = densebin::binning::Accumulator::new(spec, true, shared);
+            let cats = densebin::binning::SharedCategories::new(&spec, 0);
+            let mut acc = densebin::binning::Accumulator::new(spec, true, shared, cats);
             group.bench_with_input(BenchmarkId::new(layers, size), &batches, |b, batches| {
                 b.iter(|| {
                     for batch in batches {

@@ -63,6 +63,19 @@ pub enum Error {
         skippable: bool,
     },
 
+    /// A text field that should hold a category name does not: it is not
+    /// UTF-8.
+    BadCategory {
+        /// The input's display name.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// 1-based column (in characters) where the field starts.
+        column: u64,
+        /// The offending field, quoted and shortened.
+        found: String,
+    },
+
     /// A column named on the command line that the input does not have.
     MissingColumn {
         /// The input's display name.
@@ -197,6 +210,14 @@ impl Error {
                 "{path}:{line}:{column}: {what}: a quoted field must close on its line and be \
                  followed by the delimiter; {}",
                 fix_or_skip(*skippable)
+            ),
+            Error::BadCategory {
+                path,
+                line,
+                column,
+                found,
+            } => format!(
+                "{path}:{line}:{column}: the category {found} is not valid UTF-8; fix the line"
             ),
             Error::MissingColumn {
                 path,

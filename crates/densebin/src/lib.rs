@@ -47,9 +47,9 @@
 //!
 //! // Two workers bin their own points...
 //! let mut a = Grid::empty(spec.clone());
-//! a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![] })?;
+//! a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![], ..Default::default() })?;
 //! let mut b = Grid::empty(spec);
-//! b.append(&Points { x: vec![0.7], y: vec![0.1], z: vec![3.0], w: vec![] })?;
+//! b.append(&Points { x: vec![0.7], y: vec![0.1], z: vec![3.0], w: vec![], ..Default::default() })?;
 //!
 //! // ...and their grids merge.
 //! a.merge(&b)?;
@@ -70,7 +70,7 @@
 //! # fn main() -> Result<(), densebin::Error> {
 //! # let spec = GridSpec::new(4, 2, (0.0, 4.0), (0.0, 2.0))?.with_layers("count,sum".parse()?, None)?;
 //! # let mut a = Grid::empty(spec);
-//! # a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![] })?;
+//! # a.append(&Points { x: vec![0.5, 3.9], y: vec![0.5, 1.5], z: vec![1.0, 2.0], w: vec![], ..Default::default() })?;
 //! let shading = Shading {
 //!     mode: Mode::Mean,
 //!     how: Some(How::Log), // fade by density

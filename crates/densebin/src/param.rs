@@ -70,11 +70,17 @@ pub enum Param {
     Threshold,
     /// dynspread's largest radius.
     MaxSpread,
+    /// The category column.
+    By,
+    /// The categories to count, fixed up front.
+    Categories,
+    /// The colours of categories.
+    ColorKey,
 }
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 29] = [
+    pub const ALL: [Param; 32] = [
         Param::Width,
         Param::Height,
         Param::XRange,
@@ -104,6 +110,9 @@ impl Param {
         Param::Cmap,
         Param::Threshold,
         Param::MaxSpread,
+        Param::By,
+        Param::Categories,
+        Param::ColorKey,
     ];
 
     /// The neutral name, in snake case: `z_bins`.
@@ -138,6 +147,9 @@ impl Param {
             Param::Cmap => "cmap",
             Param::Threshold => "threshold",
             Param::MaxSpread => "max_spread",
+            Param::By => "by",
+            Param::Categories => "categories",
+            Param::ColorKey => "color_key",
         }
     }
 

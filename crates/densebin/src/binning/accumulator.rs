@@ -1,12 +1,14 @@
 //! A worker's accumulator: the kernel's layers, with the counts in `u8`
-//! counters that carry into the grid's `u64` ones, and the z histogram in
-//! `u8` bins that carry into bins the run's workers share.
+//! counters that carry into the grid's `u64` ones, and the z histogram and
+//! the category counts in `u8` bins that carry into bins the run's workers
+//! share.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
+use super::categories::{CategoryCounts, SharedCategories};
 use super::kernel::{AHEAD, add_saturating};
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
@@ -84,6 +86,8 @@ pub struct Accumulator {
     /// Empty, or the z histogram's `u8` part (same layout as the grid's).
     zhist: Vec<u8>,
     shared: Arc<SharedZhist>,
+    /// The category counts' `u8` planes (none without `count_cat`).
+    categories: CategoryCounts,
     /// Whether `count` holds anything since the last flush.
     pending: bool,
     /// The batch's pixel indices, kept between batches.
@@ -92,14 +96,17 @@ pub struct Accumulator {
 
 impl Accumulator {
     /// Bytes one accumulator of `spec` occupies, besides the
-    /// [`SharedZhist`]: its grid without the z histogram, and a byte per
-    /// count and per z bin.
+    /// [`SharedZhist`] and the shared category planes: its grid without the
+    /// z histogram and the category counts, and a byte per count, per z bin
+    /// and per category (of those the spec has so far).
     pub fn bytes(spec: &GridSpec) -> Option<u64> {
         let pixels = spec.width() as u64 * spec.height() as u64;
         let bins = spec.zbins().map_or(0, |a| a.len() as u64);
+        let cats = spec.categories().map_or(0, |c| c.len() as u64);
         spec.grid_bytes()?
             .checked_sub(SharedZhist::bytes(spec)?)?
-            .checked_add(pixels.checked_mul(bins.checked_add(1)?)?)
+            .checked_sub(pixels.checked_mul(cats)?.checked_mul(4)?)?
+            .checked_add(pixels.checked_mul(bins.checked_add(1)?.checked_add(cats)?)?)
     }
 
     /// An empty accumulator for `spec`, carrying into `shared` (made for
@@ -110,19 +117,28 @@ impl Accumulator {
     /// which cost a quarter of the time of a 4000 x 4000 count-and-sum run
     /// (BENCHMARKS.md, "first touch").
     ///
+    /// Category counts carry into `categories`, made for the same spec.
+    ///
     /// # Panics
     ///
     /// When `shared` was made for a spec with another number of z bins.
-    pub fn new(spec: GridSpec, dense: bool, shared: Arc<SharedZhist>) -> Accumulator {
+    pub fn new(
+        spec: GridSpec,
+        dense: bool,
+        shared: Arc<SharedZhist>,
+        categories: Arc<SharedCategories>,
+    ) -> Accumulator {
         let pixels = spec.width() * spec.height();
         let mut grid = Grid::empty(spec);
         let zhist = vec![0; grid.take_array(ArrayId::ZHist).map_or(0, |h| h.len())];
         assert_eq!(zhist.len(), shared.bins.len(), "the shared bins' spec");
+        grid.take_array(ArrayId::CountCat);
         let mut acc = Accumulator {
             grid,
             count: vec![0; pixels],
             zhist,
             shared,
+            categories: CategoryCounts::new(categories),
             pending: false,
             pix: Vec::new(),
         };
@@ -155,6 +171,12 @@ impl Accumulator {
         let carried = Some((&mut self.zhist[..], &self.shared.bins[..]));
         self.grid
             .append_layers(pts, &pix, false, nonfinite, carried)?;
+        if self.grid.spec.categories().is_some() {
+            match self.categories.append(pts, &pix)? {
+                Ok(uncategorised) => self.grid.counters.uncategorised += uncategorised,
+                Err(p) => return Err(self.grid.category_overflow(p)),
+            }
+        }
         let total = self.grid.flat_mut::<u64>(ArrayId::Count).expect("a count");
         increment_carry(&mut self.count, total, &pix);
         self.pix = pix;
@@ -173,29 +195,41 @@ impl Accumulator {
     }
 
     /// The grid of every point appended to `accs`, which must share one
-    /// [`SharedZhist`]; `None` when there are none. On the current rayon
-    /// pool: the workers' grids are finished and merged pairwise in
-    /// parallel, in order (log2 of their number in rounds, each merge
-    /// itself split over the pool), and the shared histogram gets every
-    /// worker's remainders. Fails when a z-histogram bin passes
-    /// `u32::MAX`, or when the accumulators do not share their bins.
+    /// [`SharedZhist`] and one [`SharedCategories`]; `None` when there are
+    /// none. On the current rayon pool: the workers' grids are finished and
+    /// merged pairwise in parallel, in order (log2 of their number in
+    /// rounds, each merge itself split over the pool), and the shared
+    /// histogram and category planes get every worker's remainders. Fails
+    /// when a z-histogram bin or a category's count passes `u32::MAX`, or
+    /// when the accumulators do not share their bins.
     pub fn merge_all(accs: Vec<Accumulator>) -> Result<Option<Grid>> {
-        let Some(shared) = accs.first().map(|a| Arc::clone(&a.shared)) else {
+        let Some(first) = accs.first() else {
             return Ok(None);
         };
-        if !accs.iter().all(|a| Arc::ptr_eq(&a.shared, &shared)) {
+        let shared = Arc::clone(&first.shared);
+        let shared_cats = Arc::clone(first.categories.shared());
+        if !accs.iter().all(|a| {
+            Arc::ptr_eq(&a.shared, &shared) && Arc::ptr_eq(a.categories.shared(), &shared_cats)
+        }) {
             return Err(Error::request(
                 "merge_all: the accumulators carry into different z histograms",
             ));
         }
-        let parts: Vec<(Grid, Vec<u8>)> = accs
+        let parts: Vec<(Grid, Vec<u8>, Vec<Vec<u8>>)> = accs
             .into_par_iter()
             .map(|mut a| {
                 a.flush_count();
-                (a.grid, a.zhist)
+                (a.grid, a.zhist, a.categories.small)
             })
             .collect();
-        let (grids, remainders): (Vec<Grid>, Vec<Vec<u8>>) = parts.into_iter().unzip();
+        let mut grids = Vec::with_capacity(parts.len());
+        let mut remainders = Vec::with_capacity(parts.len());
+        let mut category_parts = Vec::with_capacity(parts.len());
+        for (g, z, c) in parts {
+            grids.push(g);
+            remainders.push(z);
+            category_parts.push(c);
+        }
         let mut grid = grids
             .into_par_iter()
             .map(Ok)
@@ -237,6 +271,11 @@ impl Accumulator {
                 .expect("bins of the spec's shape");
             grid.set_array(ArrayId::ZHist, ArrayData::U32(bins))
                 .expect("the spec's histogram");
+        }
+        if grid.spec.categories().is_some() {
+            let (cats, planes) = shared_cats.finish(category_parts, &grid)?;
+            grid.spec = grid.spec.clone().with_categories(cats)?;
+            grid.set_array(ArrayId::CountCat, planes)?;
         }
         Ok(Some(grid))
     }
@@ -296,6 +335,7 @@ mod tests {
             y: vec![0.6; n],
             z: vec![0.9; n],
             w: vec![0.25; n],
+            ..Points::default()
         }
     }
 
@@ -320,8 +360,16 @@ mod tests {
                 let spec = accumulator_spec(layers);
                 let mut grid = Grid::empty(spec.clone());
                 let shared = SharedZhist::new(&spec);
+                let cats = SharedCategories::new(&spec, crate::grid::MAX_CATEGORIES);
                 let mut accs: Vec<Accumulator> = (0..workers)
-                    .map(|_| Accumulator::new(spec.clone(), dense, Arc::clone(&shared)))
+                    .map(|_| {
+                        Accumulator::new(
+                            spec.clone(),
+                            dense,
+                            Arc::clone(&shared),
+                            Arc::clone(&cats),
+                        )
+                    })
                     .collect();
                 let batches = [pile(255), pile(1), pile(700)]
                     .into_iter()
@@ -360,9 +408,10 @@ mod tests {
     fn merge_all_of_nothing_and_of_different_runs() {
         assert!(Accumulator::merge_all(Vec::new()).unwrap().is_none());
         let spec = accumulator_spec("count,zhist");
+        let cats = || SharedCategories::new(&spec, 0);
         let accs = vec![
-            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec)),
-            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec)),
+            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec), cats()),
+            Accumulator::new(spec.clone(), false, SharedZhist::new(&spec), cats()),
         ];
         let err = Accumulator::merge_all(accs).unwrap_err().to_string();
         assert!(err.contains("different z histograms"), "{err}");
@@ -377,7 +426,8 @@ mod tests {
         let overflowing = |start: u32, n: usize| {
             let shared = SharedZhist::new(&spec);
             shared.bins[slot].store(start, Ordering::Relaxed);
-            let mut acc = Accumulator::new(spec.clone(), false, shared);
+            let cats = SharedCategories::new(&spec, 0);
+            let mut acc = Accumulator::new(spec.clone(), false, shared, cats);
             acc.append(&pile(n))
                 .and_then(|()| Accumulator::merge_all(vec![acc]))
                 .map(Option::unwrap)

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::accumulator::{Accumulator, SharedZhist};
+use super::categories::SharedCategories;
 use super::plan::Plan;
 use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{AxisType, Grid, InputInfo};
-use crate::read::{BadLine, Batch, Bounds, ChunkQueue, Extent, PointSource, Points};
+use crate::read::{BadLine, Batch, Bounds, ChunkQueue, Dictionary, Extent, PointSource, Points};
 
 /// What the readers counted per input.
 #[derive(Debug, Default)]
@@ -31,13 +32,15 @@ impl InputTally {
 }
 
 /// Runs `fold` over every chunk of `inputs` on every thread of `pool`, each
-/// with its own accumulator from `make`; returns the accumulators and the
-/// readers' tallies per input. The first error in input order wins, so the
+/// with its own accumulator from `make` and its own copy of the category
+/// dictionary `categories`; returns the accumulators and the readers'
+/// tallies per input. The first error in input order wins, so the
 /// reported error does not depend on scheduling.
 fn for_each_chunk<S, A, Make, Fold>(
     inputs: &[S],
     pool: &rayon::ThreadPool,
     chunk_size: Option<usize>,
+    categories: &Dictionary,
     ctx: &RunContext,
     make: Make,
     fold: Fold,
@@ -67,6 +70,7 @@ where
         let mut acc = make();
         let mut tallies: Vec<InputTally> = inputs.iter().map(|_| InputTally::default()).collect();
         let mut pts = Points::with_capacity(has_z, has_w);
+        pts.categories = categories.clone();
         while !failed.load(Ordering::Relaxed) && ctx.check_cancelled().is_ok() {
             let chunk = match queue.next() {
                 Ok(Some(c)) => c,
@@ -153,6 +157,7 @@ pub fn data_bounds<S: PointSource>(
         inputs,
         &crate::context::pool(workers)?,
         chunk_size,
+        &Dictionary::ignoring(),
         ctx,
         Bounds::default,
         |b: &mut Bounds, pts: Batch<'_>| {
@@ -195,15 +200,29 @@ pub fn bin<S: PointSource>(inputs: &[S], plan: &Plan, ctx: &RunContext) -> Resul
     }
     let pool = crate::context::pool(plan.workers.max(1))?;
     let shared = SharedZhist::new(spec);
+    let shared_categories = SharedCategories::new(spec, plan.max_categories);
+    let dictionary = match spec.categories() {
+        Some(c) if c.is_fixed() => Dictionary::fixed(c.names()),
+        Some(_) => Dictionary::default(),
+        None => Dictionary::ignoring(),
+    };
     let (accumulators, tallies) = for_each_chunk(
         inputs,
         &pool,
         plan.chunk_size,
+        &dictionary,
         ctx,
-        || Accumulator::new(spec.clone(), plan.dense, Arc::clone(&shared)),
+        || {
+            Accumulator::new(
+                spec.clone(),
+                plan.dense,
+                Arc::clone(&shared),
+                Arc::clone(&shared_categories),
+            )
+        },
         |a: &mut Accumulator, pts: Batch<'_>| a.append(pts),
     )?;
-    drop(shared);
+    drop((shared, shared_categories));
     let merged = pool.install(|| Accumulator::merge_all(accumulators))?;
     let mut grid = merged.unwrap_or_else(|| Grid::empty(spec.clone()));
     let mut read = 0;

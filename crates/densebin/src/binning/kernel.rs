@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::cache::prefetch;
 use crate::error::{Error, Result};
-use crate::grid::{ArrayId, Axis, Grid, flat};
+use crate::grid::{ArrayId, Axis, Grid, Layer, flat};
 use crate::param::Param;
 use crate::read::Batch;
 
@@ -36,16 +36,26 @@ impl Grid {
     /// in no z layer; a finite z outside the histogram's range goes to its
     /// first or last bin and is counted as clipped.
     ///
+    /// With `count_cat`, each point counts in its category's plane; a grid
+    /// whose categories are found rather than fixed adds the batch's new
+    /// categories (in canonical order), and a point without a category, or
+    /// with one outside a fixed set, is counted as uncategorised.
+    ///
     /// Fails when the columns of `pts` differ in length, when the grid has z
-    /// layers and `pts` has no z, and when a z-histogram bin would exceed
-    /// `u32::MAX` points.
+    /// layers and `pts` has no z, or `count_cat` and `pts` has no
+    /// categories, and when a z-histogram bin or a category's count would
+    /// exceed `u32::MAX` points.
     pub fn append<'b>(&mut self, pts: impl Into<Batch<'b>>) -> Result<()> {
         let pts = pts.into();
         let mut pix = Vec::new();
         self.map_points(pts, &mut pix)?;
         increment(self.flat_mut::<u64>(ArrayId::Count).expect("a count"), &pix);
         let nonfinite = self.nonfinite_z(pts, &pix);
-        self.append_layers(pts, &pix, true, nonfinite, None)
+        self.append_layers(pts, &pix, true, nonfinite, None)?;
+        if self.has(ArrayId::CountCat) {
+            self.append_categories(pts, &pix)?;
+        }
+        Ok(())
     }
 
     /// Checks the batch, then writes the pixel index of every point
@@ -54,10 +64,18 @@ impl Grid {
     pub(super) fn map_points(&mut self, pts: Batch<'_>, pix: &mut Vec<u32>) -> Result<()> {
         let n = pts.len();
         let sized = |v: &[f64]| v.is_empty() || v.len() == n;
-        if pts.y.len() != n || !sized(pts.z) || !sized(pts.w) {
+        let categories_sized = pts.c.is_empty() || pts.c.len() == n;
+        if pts.y.len() != n || !sized(pts.z) || !sized(pts.w) || !categories_sized {
             return Err(Error::request(
-                "append: x, y, z and w must have the same length",
+                "append: x, y, z, w and the category ids must have the same length",
             ));
+        }
+        if n > 0 && pts.c.is_empty() && self.spec.layers().contains(Layer::CountCat) {
+            return Err(Error::request(format!(
+                "append: the count_cat layer needs a category per point; name the category \
+                 column with {}",
+                Param::By.mark()
+            )));
         }
         if n > 0 && pts.z.is_empty() && self.spec.layers().needs_z() {
             return Err(Error::request(format!(
@@ -479,6 +497,7 @@ mod tests {
             y: xyz.iter().map(|p| p.1).collect(),
             z: xyz.iter().map(|p| p.2).collect(),
             w: Vec::new(),
+            ..Points::default()
         }
     }
 

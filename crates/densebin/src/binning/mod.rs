@@ -7,10 +7,12 @@
 //! `bin` and `render` are thin wrappers around it.
 
 mod accumulator;
+mod categories;
 mod driver;
 mod kernel;
 mod plan;
 
 pub use accumulator::{Accumulator, SharedZhist};
+pub use categories::SharedCategories;
 pub use driver::{bin, data_bounds, read_points};
 pub use plan::{BinRequest, Plan, check_memory};

@@ -3,10 +3,11 @@
 //! workers, and the memory guard.
 
 use super::accumulator::{Accumulator, SharedZhist};
+use super::categories::SharedCategories;
 use super::driver::{bin, data_bounds, total_bytes};
 use crate::context::RunContext;
 use crate::error::{Error, Result};
-use crate::grid::{Axis, AxisType, Grid, GridSpec, Layer, LayerSet};
+use crate::grid::{Axis, AxisType, Categories, Grid, GridSpec, Layer, LayerSet, MAX_CATEGORIES};
 use crate::param::Param;
 use crate::read::{Bounds, ChunkQueue, PointSource};
 use crate::sys::format_bytes;
@@ -44,7 +45,7 @@ pub fn check_memory(
         ))
     };
     let per_grid = Accumulator::bytes(spec).ok_or_else(too_large)?;
-    let shared = SharedZhist::bytes(spec).ok_or_else(too_large)?;
+    let shared = shared_bytes(spec).ok_or_else(too_large)?;
     let Some(available) = available else {
         return Ok(workers);
     };
@@ -97,6 +98,26 @@ pub fn check_memory(
     )))
 }
 
+/// Bytes the workers of a run over `spec` share: the z histogram's `u32`
+/// bins and the planes of the categories it has so far.
+fn shared_bytes(spec: &GridSpec) -> Option<u64> {
+    let cats = spec.categories().map_or(0, |c| c.len() as u64);
+    SharedZhist::bytes(spec)?.checked_add((spec.pixels() as u64).checked_mul(cats)?.checked_mul(4)?)
+}
+
+/// The most categories a run of `workers` over `spec` may find in
+/// `available` bytes, besides its grids.
+fn category_limit(spec: &GridSpec, workers: usize, available: Option<u64>) -> usize {
+    let (Some(available), Some(grid), Some(shared)) =
+        (available, Accumulator::bytes(spec), shared_bytes(spec))
+    else {
+        return MAX_CATEGORIES;
+    };
+    let left = available.saturating_sub(shared.saturating_add(grid.saturating_mul(workers as u64)));
+    let per = SharedCategories::bytes_per_category(spec, workers).max(1);
+    (left / per).min(MAX_CATEGORIES as u64) as usize
+}
+
 /// Everything `densebin bin` needs besides the inputs.
 #[derive(Clone, Debug)]
 pub struct BinRequest {
@@ -123,6 +144,10 @@ pub struct BinRequest {
     /// Bytes per chunk of input handed to a worker; `None` adapts to the
     /// input size (64 KiB to 4 MiB).
     pub chunk_size: Option<usize>,
+    /// The categories `count_cat` counts, in this order; `None` counts
+    /// those found in the data, in canonical order
+    /// ([`crate::grid::Categories`]).
+    pub categories: Option<Vec<String>>,
 }
 
 impl Default for BinRequest {
@@ -138,6 +163,7 @@ impl Default for BinRequest {
             z_bins: BinRequest::DEFAULT_Z_BINS,
             z_range: None,
             chunk_size: None,
+            categories: None,
         }
     }
 }
@@ -154,6 +180,9 @@ pub struct Plan {
     /// True when the input is large enough to touch most of every worker's
     /// grid (then the grids' memory is touched up front).
     pub dense: bool,
+    /// The most categories `count_cat` may find: [`MAX_CATEGORIES`], or
+    /// fewer when the memory left after the grids holds fewer planes.
+    pub max_categories: usize,
 }
 
 impl BinRequest {
@@ -205,6 +234,10 @@ impl BinRequest {
                     format!("check {} and {}", Param::ZBins.mark(), Param::ZRange.mark()),
                 )
             })?;
+        let spec = match &self.categories {
+            Some(names) => spec.with_categories(Categories::fixed(names.clone())?)?,
+            None => spec,
+        };
 
         // Each extra worker costs a grid to fill and merge; on a small input
         // that costs more than the parsing it shares. Unless the threads were
@@ -221,11 +254,13 @@ impl BinRequest {
             (Some(data), Some(grid)) => data >= grid,
             _ => true,
         };
+        let max_categories = category_limit(&spec, workers, ctx.available_memory());
         Ok(Plan {
             spec,
             workers,
             chunk_size: self.chunk_size,
             dense,
+            max_categories,
         })
     }
 
@@ -278,6 +313,25 @@ impl BinRequest {
         let mut layers = self.layers.unwrap_or_else(|| LayerSet::default_for(all_z));
         if inputs.iter().any(S::has_weight) {
             layers = layers.with(Layer::Weight);
+        }
+        if inputs.iter().any(S::has_category) {
+            layers = layers.with(Layer::CountCat);
+        }
+        if layers.contains(Layer::CountCat)
+            && let Some(input) = inputs.iter().find(|i| !i.has_category())
+        {
+            return Err(Error::request(format!(
+                "{}: the count_cat layer needs a category column: name it with {}",
+                input.info().name,
+                Param::By.mark()
+            )));
+        }
+        if self.categories.is_some() && !layers.contains(Layer::CountCat) {
+            return Err(Error::request(format!(
+                "{} fixes the categories of a category column: name one with {}",
+                Param::Categories.mark(),
+                Param::By.mark()
+            )));
         }
         if layers.needs_z() {
             if let Some(input) = inputs.iter().find(|i| !i.has_z()) {

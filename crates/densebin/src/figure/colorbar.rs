@@ -1,6 +1,7 @@
 //! The colorbar: its ticks for every `How` (the data values at their
 //! colour positions) and its drawing beside the plot area, from the very
-//! palette and scale the image was shaded with.
+//! palette and scale the image was shaded with; for categories, a legend
+//! of their colours in its place.
 
 use std::borrow::Cow;
 
@@ -8,7 +9,7 @@ use super::frame::{Draft, px};
 use super::text;
 use super::ticks::{Ticks, ticks};
 use crate::image::{Image, Premultiplied};
-use crate::shade::{How, Legend, Opacity};
+use crate::shade::{How, Legend, Opacity, Rgb};
 
 /// Where a tick of the colorbar sits (`t` along the bar, 0 at the bottom)
 /// and what it says.
@@ -187,4 +188,46 @@ pub(super) fn colorbar(
         d.text(&b.label, fs, (right + tick_len + pad) as f32, y, true);
     }
     (right + tick_len + pad * 2) as f32 + widest.ceil()
+}
+
+/// The legend of a categorical image right of a plot area `w` pixels
+/// wide, where the colorbar would be: an optional title, then a row per
+/// category from the top, a framed swatch of its colour (as tall as a
+/// capital) and its name.
+pub(super) fn key_legend(
+    d: &mut Draft<'_>,
+    key: &[(String, Rgb)],
+    title: Option<&str>,
+    w: usize,
+    pad: i64,
+    fs: f32,
+) {
+    let gap = px(14.0).round() as i64;
+    let x = w as i64 + gap;
+    let line = text::measure("Ag", fs);
+    let row = (line.height() * 1.3).ceil() as i64;
+    let side = line.ascent.round().max(2.0) as i64;
+    let baseline = |top: i64| top as f32 + (row as f32 + line.ascent - line.descent) / 2.0;
+    let mut top = 0i64;
+    if let Some(title) = title {
+        d.text(title, fs, x as f32, baseline(top), true);
+        top += row;
+    }
+    for (name, colour) in key {
+        let y = top + (row - side) / 2;
+        let mut swatch = Image::new(side as usize, side as usize);
+        let p = Premultiplied::from_straight(*colour, 1.0);
+        for r in 0..side as usize {
+            for c in 0..side as usize {
+                swatch.set_pixel(c, r, p);
+            }
+        }
+        d.raster(x, y, Cow::Owned(swatch));
+        d.rect(x - 1, y - 1, x + side + 1, y);
+        d.rect(x - 1, y + side, x + side + 1, y + side + 1);
+        d.rect(x - 1, y, x, y + side);
+        d.rect(x + side, y, x + side + 1, y + side);
+        d.text(name, fs, (x + side + pad) as f32, baseline(top), true);
+        top += row;
+    }
 }

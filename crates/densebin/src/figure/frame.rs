@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::colorbar::{colorbar, colorbar_ticks, default_bar_label};
+use super::colorbar::{colorbar, colorbar_ticks, default_bar_label, key_legend};
 use super::logticks::log_ticks;
 use super::scene::{Figure, Mark};
 use super::text;
@@ -443,10 +443,27 @@ pub fn frame<'a>(
         d.text(&yt.offset, fs, 0.0, -(above + offset_pad), true);
         above += offset_pad + line.ascent;
     }
-    let bar_label_x = opts.colorbar.then(|| {
-        let bar_ticks = colorbar_ticks(legend, auto_nbins(along_y, fsd, false));
-        colorbar(&mut d, legend, &bar_ticks, (w, h), [tick_len, pad], fs)
-    });
+    // A colorbar, or for categories a legend of their colours (titled by
+    // the colorbar label when one is given).
+    let bar_label_x = match (opts.colorbar, legend.key.is_empty()) {
+        (false, _) => None,
+        (true, true) => {
+            let bar_ticks = colorbar_ticks(legend, auto_nbins(along_y, fsd, false));
+            Some(colorbar(
+                &mut d,
+                legend,
+                &bar_ticks,
+                (w, h),
+                [tick_len, pad],
+                fs,
+            ))
+        }
+        (true, false) => {
+            let title = opts.colorbar_label.as_deref();
+            key_legend(&mut d, &legend.key, title, w, pad, fs);
+            None
+        }
+    };
 
     // The labels, each moved away from the plot if it would overlap what
     // is there: the x label centred on the row below the tick labels; the

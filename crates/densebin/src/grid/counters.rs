@@ -62,6 +62,9 @@ counters! {
     lines_ignored,
     /// Malformed text lines skipped because skipping was asked for.
     bad_lines,
+    /// Binned points counted in no category (layer `count_cat`): an empty
+    /// or missing category, or one outside a fixed set.
+    uncategorised,
 }
 
 /// Where a grid's points came from.
@@ -110,7 +113,7 @@ mod tests {
     fn counters_add_set_and_list_every_field() {
         let mut a = Counters::default();
         let names: Vec<&str> = a.fields().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names.len(), 9);
+        assert_eq!(names.len(), 10);
         assert_eq!(names[0], "points_read");
         for (i, n) in names.iter().enumerate() {
             assert!(a.set(n, i as u64 + 1));

@@ -18,6 +18,7 @@
 //! | `std` | `m2_z` (and `sum`) | f64 | (H, W) | 0 | Chan et al. | z | nonfinite_z |
 //! | `zhist` | `zhist` | u32 | (K, H, W) | 0 | + | z | nonfinite_z, z_clipped |
 //! | `weight` | `sum_w` | f64 | (H, W) | 0 | + | weight | nonfinite_w |
+//! | `count_cat` | `count_cat` | u32 | (C, H, W) | 0 | + over the union of categories | category | uncategorised |
 
 use std::fmt;
 use std::str::FromStr;
@@ -44,6 +45,9 @@ pub enum Layer {
     ZHist,
     /// Sum of the weight column (`sum_w`).
     Weight,
+    /// Points per category per pixel (`count_cat`), datashader's
+    /// `by(column, count())`.
+    CountCat,
 }
 
 /// The column a layer reads besides x and y.
@@ -56,6 +60,8 @@ pub enum Needs {
     Z,
     /// The weight column.
     Weight,
+    /// The category column.
+    Category,
 }
 
 /// What the table says about one layer.
@@ -77,7 +83,7 @@ pub struct LayerInfo {
 }
 
 /// Every layer, in canonical order (the order of `Layer`'s variants).
-pub static LAYERS: [LayerInfo; 6] = [
+pub static LAYERS: [LayerInfo; 7] = [
     LayerInfo {
         layer: Layer::Count,
         name: "count",
@@ -131,6 +137,14 @@ pub static LAYERS: [LayerInfo; 6] = [
         needs: Needs::Weight,
         counters: &["nonfinite_w"],
     },
+    LayerInfo {
+        layer: Layer::CountCat,
+        name: "count_cat",
+        arrays: &[ArrayId::CountCat],
+        implies: &[],
+        needs: Needs::Category,
+        counters: &["uncategorised"],
+    },
 ];
 
 /// The element type of an array.
@@ -163,6 +177,8 @@ pub enum Shape {
     Plane,
     /// One value per z bin and pixel: `(z_bins, height, width)`.
     PerZBin,
+    /// One value per category and pixel: `(categories, height, width)`.
+    PerCategory,
 }
 
 /// How the values of two grids combine in [`crate::Grid::merge`].
@@ -212,6 +228,8 @@ pub enum ArrayId {
     SumW,
     /// Points per z bin.
     ZHist,
+    /// Points per category.
+    CountCat,
 }
 
 impl ArrayId {
@@ -251,7 +269,7 @@ pub struct ArrayInfo {
 }
 
 /// Every array, in the order of [`ArrayId`] (and of grid files).
-pub static ARRAYS: [ArrayInfo; 8] = [
+pub static ARRAYS: [ArrayInfo; 9] = [
     ArrayInfo {
         id: ArrayId::Count,
         name: "count",
@@ -340,17 +358,29 @@ pub static ARRAYS: [ArrayInfo; 8] = [
         presence: Presence::Always,
         sparse: true,
     },
+    ArrayInfo {
+        id: ArrayId::CountCat,
+        name: "count_cat",
+        long_name: "points per category per pixel",
+        element: Element::U32,
+        shape: Shape::PerCategory,
+        empty: 0.0,
+        merge: Merge::Add,
+        presence: Presence::Always,
+        sparse: true,
+    },
 ];
 
 impl Layer {
     /// Every layer, in canonical order.
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 7] = [
         Layer::Count,
         Layer::Sum,
         Layer::MinMax,
         Layer::Std,
         Layer::ZHist,
         Layer::Weight,
+        Layer::CountCat,
     ];
 
     /// What the table says about this layer.

@@ -9,6 +9,7 @@
 //! how they are stored and how they merge is the table in [`layers`].
 
 mod axis;
+mod categories;
 mod counters;
 pub mod layers;
 mod spec;
@@ -18,9 +19,13 @@ use std::fmt;
 use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, Ix2, Ix3, Zip};
 
 pub use axis::{Axis, AxisType};
+pub(crate) use categories::too_many as too_many_categories;
+pub use categories::{Categories, MAX_CATEGORIES};
 pub use counters::{Counters, InputInfo};
 pub(crate) use layers::Elem;
-pub use layers::{ArrayData, ArrayId, ArrayInfo, ArrayView, Layer, LayerSet, Merge, Presence};
+pub use layers::{
+    ArrayData, ArrayId, ArrayInfo, ArrayView, Layer, LayerSet, Merge, Presence, Shape,
+};
 pub use spec::GridSpec;
 
 use crate::error::{Error, Result};
@@ -298,10 +303,23 @@ impl Grid {
     /// Fails, leaving `self` unchanged, when the specs differ or when an
     /// integer layer would overflow.
     pub fn merge(&mut self, other: &Grid) -> Result<()> {
-        if self.spec != other.spec {
+        if !self.spec.same_but_categories(&other.spec) {
             return Err(Error::SpecMismatch(self.spec.difference(&other.spec)));
         }
-        let arrays: Vec<&ArrayInfo> = self.spec.layers().arrays().collect();
+        // Categories merge by name over the union of both grids' (below).
+        let union = match (self.spec.categories(), other.spec.categories()) {
+            (Some(a), Some(b)) => Some(a.union(b)?),
+            _ => None,
+        };
+        if let Some(union) = &union {
+            self.check_categories_add(other, union)?;
+        }
+        let arrays: Vec<&ArrayInfo> = self
+            .spec
+            .layers()
+            .arrays()
+            .filter(|a| a.shape != Shape::PerCategory)
+            .collect();
         // Nothing changes unless everything can be added.
         for a in &arrays {
             let lazy = a.presence != Presence::Always;
@@ -335,6 +353,9 @@ impl Grid {
                 .or_base(a.id)
                 .expect("equal specs have the same arrays");
             combine(ours, theirs, a.merge);
+        }
+        if let Some(union) = union {
+            self.add_categories(other, union);
         }
         self.counters += other.counters;
         self.inputs.extend(other.inputs.iter().cloned());

@@ -1,19 +1,21 @@
 //! The canvas and the layers of a grid: its [`GridSpec`].
 
 use super::axis::{Axis, AxisType};
+use super::categories::Categories;
 use super::layers::{ArrayInfo, Layer, LayerSet, Shape};
 use crate::error::{Error, Result};
 use crate::param::Param;
 
-/// The shape of a grid: the canvas (size and ranges), the layers, and the z
-/// bins of the histogram layer. Two grids merge only when their specs are
-/// equal.
+/// The shape of a grid: the canvas (size and ranges), the layers, the z
+/// bins of the histogram layer and the categories of `count_cat`. Two grids
+/// merge only when their specs are equal but for their categories.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridSpec {
     x: Axis,
     y: Axis,
     layers: LayerSet,
     zbins: Option<Axis>,
+    categories: Option<Categories>,
 }
 
 impl GridSpec {
@@ -44,6 +46,7 @@ impl GridSpec {
             y,
             layers: LayerSet::count_only(),
             zbins: None,
+            categories: None,
         })
     }
 
@@ -78,8 +81,35 @@ impl GridSpec {
             }
             (false, _) => None,
         };
+        self.categories = layers
+            .contains(Layer::CountCat)
+            .then(|| self.categories.take().unwrap_or_default());
         self.layers = layers;
         Ok(self)
+    }
+
+    /// This spec with the categories `categories` (a fixed set, or those
+    /// found so far); fails unless it has the `count_cat` layer.
+    pub fn with_categories(mut self, categories: Categories) -> Result<GridSpec> {
+        if !self.layers.contains(Layer::CountCat) {
+            return Err(Error::request(format!(
+                "categories are for the count_cat layer, and the layers are {}",
+                self.layers
+            )));
+        }
+        self.categories = Some(categories);
+        Ok(self)
+    }
+
+    /// The categories of the `count_cat` layer, when there is one.
+    pub fn categories(&self) -> Option<&Categories> {
+        self.categories.as_ref()
+    }
+
+    /// True when the two specs are equal but for their categories: grids
+    /// of them merge.
+    pub fn same_but_categories(&self, other: &GridSpec) -> bool {
+        (self.x, self.y, self.layers, self.zbins) == (other.x, other.y, other.layers, other.zbins)
     }
 
     /// This spec with only the layers also in `layers` (for reading part
@@ -90,6 +120,10 @@ impl GridSpec {
         GridSpec {
             layers,
             zbins: self.zbins.filter(|_| layers.contains(Layer::ZHist)),
+            categories: self
+                .categories
+                .clone()
+                .filter(|_| layers.contains(Layer::CountCat)),
             ..self.clone()
         }
     }
@@ -144,6 +178,7 @@ impl GridSpec {
             let per_pixel = match a.shape {
                 Shape::Plane => 1,
                 Shape::PerZBin => self.zbins.map_or(0, |z| z.len() as u64),
+                Shape::PerCategory => self.categories.as_ref().map_or(0, |c| c.len() as u64),
             };
             total.checked_add(
                 pixels
@@ -161,6 +196,10 @@ impl GridSpec {
             Shape::PerZBin => {
                 let k = self.zbins.map_or(0, |z| z.len());
                 vec![k, plane[0], plane[1]]
+            }
+            Shape::PerCategory => {
+                let c = self.categories.as_ref().map_or(0, Categories::len);
+                vec![c, plane[0], plane[1]]
             }
         }
     }

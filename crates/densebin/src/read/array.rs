@@ -60,6 +60,7 @@ impl<'a> RecordsRef<'a> {
             y: 1,
             z: z.map(|_| 2),
             w: w.map(|_| if z.is_some() { 3 } else { 2 }),
+            c: None,
         };
         let layout = RecordLayout {
             record_size,

@@ -32,6 +32,8 @@ pub(crate) struct Columns {
     pub y: usize,
     pub z: Option<usize>,
     pub w: Option<usize>,
+    /// The category column.
+    pub c: Option<usize>,
 }
 
 impl Columns {
@@ -433,16 +435,22 @@ fn resolve_columns(
 ) -> Result<Columns> {
     let x = names.resolve(name, Param::X, &opts.x)?;
     let y = names.resolve(name, Param::Y, &opts.y)?;
+    let c = opts
+        .by
+        .as_ref()
+        .map(|c| names.resolve(name, Param::By, c))
+        .transpose()?;
+    // The automatic z (column 2) is not the category column.
     let z = match &opts.z {
-        Some(c) => Some(names.resolve(name, Param::Z, c)?),
-        None => (names.count > 2).then_some(2),
+        Some(col) => Some(names.resolve(name, Param::Z, col)?),
+        None => (names.count > 2 && c != Some(2)).then_some(2),
     };
     let w = opts
         .weight
         .as_ref()
         .map(|c| names.resolve(name, Param::Weight, c))
         .transpose()?;
-    let columns = Columns { x, y, z, w };
+    let columns = Columns { x, y, z, w, c };
     if let Layout::Records(r) = layout {
         r.check_selected(name, &columns, opts.z.is_some())
             .map(|z| Columns { z, ..columns })
@@ -466,6 +474,10 @@ impl PointSource for Input {
 
     fn drop_z(&mut self) {
         self.columns.z = None;
+    }
+
+    fn has_category(&self) -> bool {
+        self.columns.c.is_some()
     }
 
     fn is_stream(&self) -> bool {

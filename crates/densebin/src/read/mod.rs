@@ -16,6 +16,7 @@
 
 mod array;
 mod bounds;
+mod categories;
 mod input;
 mod npy;
 mod options;
@@ -29,6 +30,7 @@ mod text;
 
 pub use array::{ArraySource, RecordsRef};
 pub use bounds::{Bounds, Extent};
+pub use categories::{CategoryError, Dictionary, NO_CATEGORY};
 pub use input::Input;
 pub use npy::parse_header as parse_npy_header;
 pub use npy::{NpyDescr, NpyField, NpyHeader};

@@ -172,6 +172,9 @@ pub struct ReadOptions {
     pub z: Option<Column>,
     /// An optional weight column.
     pub weight: Option<Column>,
+    /// An optional category column (the `count_cat` layer): text, or
+    /// integer fields of binary records.
+    pub by: Option<Column>,
     /// Count and skip malformed text lines instead of failing.
     pub skip_bad_lines: bool,
 }
@@ -187,6 +190,7 @@ impl Default for ReadOptions {
             y: Column::Index(1),
             z: None,
             weight: None,
+            by: None,
             skip_bad_lines: false,
         }
     }

@@ -6,11 +6,12 @@
 use ndarray::ArrayView1;
 
 use super::BATCH;
+use super::categories::Dictionary;
 use crate::error::{Error, Result};
 
-/// A batch of points in columns. `z` and `w` are empty when the input has no
-/// such column; otherwise all four have the same length.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A batch of points in columns. `z`, `w` and `c` are empty when the input
+/// has no such column; otherwise all have the same length.
+#[derive(Clone, Debug, Default)]
 pub struct Points {
     /// x coordinates.
     pub x: Vec<f64>,
@@ -20,6 +21,18 @@ pub struct Points {
     pub z: Vec<f64>,
     /// Weights (empty when there is no weight column).
     pub w: Vec<f64>,
+    /// Category ids into `categories` (empty when there is no category
+    /// column), [`NO_CATEGORY`](super::NO_CATEGORY) for none.
+    pub c: Vec<u32>,
+    /// The names of the category ids; a reader keeps adding to it from
+    /// batch to batch.
+    pub categories: Dictionary,
+}
+
+impl PartialEq for Points {
+    fn eq(&self, other: &Points) -> bool {
+        self.batch() == other.batch()
+    }
 }
 
 impl Points {
@@ -30,7 +43,18 @@ impl Points {
             y: &self.y,
             z: &self.z,
             w: &self.w,
+            c: &self.c,
+            names: self.categories.names(),
         }
+    }
+
+    /// These points with category ids `c` named by `names` (for tests and
+    /// callers that hold categories as ids).
+    #[must_use]
+    pub fn with_categories(mut self, c: Vec<u32>, names: &[String]) -> Points {
+        self.c = c;
+        self.categories = Dictionary::fixed(names);
+        self
     }
 
     /// An empty batch with room for [`BATCH`] points.
@@ -41,6 +65,7 @@ impl Points {
             y: cap(true),
             z: cap(has_z),
             w: cap(has_w),
+            ..Points::default()
         }
     }
 
@@ -54,12 +79,14 @@ impl Points {
         self.x.is_empty()
     }
 
-    /// Removes all points, keeping the allocations.
+    /// Removes all points, keeping the allocations (and the names of the
+    /// categories met so far).
     pub fn clear(&mut self) {
         self.x.clear();
         self.y.clear();
         self.z.clear();
         self.w.clear();
+        self.c.clear();
     }
 
     #[inline]
@@ -76,8 +103,8 @@ impl Points {
 }
 
 /// A batch of points borrowed as `f64` columns: what the binning kernel
-/// bins ([`crate::Grid::append`]). `z` and `w` are empty when there is no
-/// such column; otherwise all four have the same length.
+/// bins ([`crate::Grid::append`]). `z`, `w` and `c` are empty when there
+/// is no such column; otherwise all have the same length.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Batch<'a> {
     /// x coordinates.
@@ -88,6 +115,11 @@ pub struct Batch<'a> {
     pub z: &'a [f64],
     /// Weights (empty when there is no weight column).
     pub w: &'a [f64],
+    /// Category ids (empty when there is no category column): indices into
+    /// `names`, or [`NO_CATEGORY`](super::NO_CATEGORY).
+    pub c: &'a [u32],
+    /// The names of the category ids.
+    pub names: &'a [String],
 }
 
 impl Batch<'_> {
@@ -317,12 +349,13 @@ impl<'a> PointsRef<'a> {
         let mut at = rows.start;
         while at < rows.end {
             let part = at..(at + BATCH).min(rows.end);
-            let Points { x, y, z, w } = scratch;
+            let Points { x, y, z, w, .. } = scratch;
             let batch = Batch {
                 x: self.x.rows(part.clone(), x),
                 y: self.y.rows(part.clone(), y),
                 z: self.z.as_ref().map_or(&[], |c| c.rows(part.clone(), z)),
                 w: self.w.as_ref().map_or(&[], |c| c.rows(part.clone(), w)),
+                ..Batch::default()
             };
             sink(batch)?;
             at = part.end;

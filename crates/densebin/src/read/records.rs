@@ -26,8 +26,20 @@ pub enum ValueType {
     F64Le,
     /// Big-endian `f64`.
     F64Be,
-    /// A field that cannot be binned (an integer, a string, padding), of
-    /// this many bytes; it may be present but not selected.
+    /// An integer of `bytes` bytes (1, 2, 4 or 8): a category field.
+    Int {
+        /// Bytes per value.
+        bytes: u8,
+        /// Two's complement, or unsigned.
+        signed: bool,
+        /// Big-endian, or little-endian.
+        big_endian: bool,
+    },
+    /// A NUL-padded byte string of this many bytes (numpy's `S`): a
+    /// category field.
+    Text(usize),
+    /// A field that cannot be binned (a string, padding), of this many
+    /// bytes; it may be present but not selected.
     Other(usize),
 }
 
@@ -37,12 +49,47 @@ impl ValueType {
         match self {
             ValueType::F32Le | ValueType::F32Be => 4,
             ValueType::F64Le | ValueType::F64Be => 8,
-            ValueType::Other(n) => n,
+            ValueType::Int { bytes, .. } => usize::from(bytes),
+            ValueType::Text(n) | ValueType::Other(n) => n,
         }
     }
 
     fn is_float(self) -> bool {
-        !matches!(self, ValueType::Other(_))
+        matches!(
+            self,
+            ValueType::F32Le | ValueType::F32Be | ValueType::F64Le | ValueType::F64Be
+        )
+    }
+
+    /// The integer at the start of `b` (which holds at least
+    /// [`ValueType::size`] bytes); `None` unless this is an integer type.
+    #[inline(always)]
+    pub(crate) fn read_int(self, b: &[u8]) -> Option<i64> {
+        let ValueType::Int {
+            bytes,
+            signed,
+            big_endian,
+        } = self
+        else {
+            return None;
+        };
+        let n = usize::from(bytes);
+        let mut v = [0u8; 8];
+        if big_endian {
+            v[8 - n..].copy_from_slice(&b[..n]);
+            v[..8 - n].fill(if signed && b[0] & 0x80 != 0 { 0xFF } else { 0 });
+            Some(i64::from_be_bytes(v))
+        } else {
+            v[..n].copy_from_slice(&b[..n]);
+            v[n..].fill(if signed && b[n - 1] & 0x80 != 0 {
+                0xFF
+            } else {
+                0
+            });
+            // An unsigned 64-bit value past i64::MAX keeps its bits: its
+            // name is made from them below.
+            Some(i64::from_le_bytes(v))
+        }
     }
 
     /// Reads the value at the start of `b` (which holds at least
@@ -58,7 +105,8 @@ impl ValueType {
             ValueType::F64Be => {
                 f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
             }
-            ValueType::Other(_) => f64::NAN,
+            ValueType::Int { .. } => self.read_int(b).map_or(f64::NAN, |v| v as f64),
+            ValueType::Text(_) | ValueType::Other(_) => f64::NAN,
         }
     }
 }
@@ -158,7 +206,7 @@ impl RecordLayout {
                             f.name, f.shape
                         ));
                     }
-                    let ty = match float_type(&f.dtype) {
+                    let ty = match float_type(&f.dtype).or_else(|| key_type(&f.dtype)) {
                         Some(t) => t,
                         None => ValueType::Other(type_size(&f.dtype).ok_or_else(|| {
                             format!(
@@ -274,6 +322,18 @@ impl RecordLayout {
                 return Err(not_float(i, flag));
             }
         }
+        if let Some(i) = c.c
+            && !matches!(
+                self.fields[i].ty,
+                ValueType::Int { .. } | ValueType::Text(_)
+            )
+        {
+            return Err(Error::request(format!(
+                "{name}: column {i} is not an integer or byte-string field and cannot be a \
+                 category; choose one with {}",
+                Param::By.mark()
+            )));
+        }
         match c.z {
             Some(z) if !self.fields[z].ty.is_float() => {
                 if z_explicit {
@@ -318,6 +378,11 @@ impl RecordLayout {
             }
             if let Some(w) = cols.w {
                 self.column(batch, field(w), &mut pts.w, n);
+            }
+            if let Some(c) = cols.c.filter(|_| !pts.categories.is_ignoring()) {
+                let f = field(c);
+                let values = batch.chunks_exact(self.record_size).map(|r| &r[f.offset..]);
+                super::categories::decode(values, f.ty, &mut pts.categories, &mut pts.c)?;
             }
             stats.points_read += n as u64;
             sink(pts.batch())?;
@@ -434,6 +499,28 @@ fn float_type(dtype: &str) -> Option<ValueType> {
         } else {
             ValueType::F64Be
         }),
+        _ => None,
+    }
+}
+
+/// The value type of an integer, boolean or byte-string dtype string
+/// (`<i4`, `|u1`, `|b1`, `|S8`): category fields.
+fn key_type(dtype: &str) -> Option<ValueType> {
+    let big_endian = match dtype.as_bytes().first() {
+        Some(b'>') => true,
+        Some(b'<' | b'|') => false,
+        _ => cfg!(target_endian = "big"),
+    };
+    let rest = dtype.trim_start_matches(['<', '>', '|', '=']);
+    let (kind, n) = rest.split_at_checked(1)?;
+    let n: usize = n.parse().ok()?;
+    match (kind, n) {
+        ("i" | "u", 1 | 2 | 4 | 8) | ("b", 1) => Some(ValueType::Int {
+            bytes: n as u8,
+            signed: kind == "i",
+            big_endian,
+        }),
+        ("S" | "a", 1..) => Some(ValueType::Text(n)),
         _ => None,
     }
 }
@@ -563,6 +650,7 @@ mod tests {
             y: 0,
             z: Some(1),
             w: None,
+            c: None,
         };
         let mut pts = Points::with_capacity(true, false);
         let mut got = Vec::new();
@@ -573,6 +661,7 @@ mod tests {
                     y: p.y.to_vec(),
                     z: p.z.to_vec(),
                     w: p.w.to_vec(),
+                    ..Points::default()
                 });
                 Ok(())
             })

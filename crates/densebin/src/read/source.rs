@@ -32,6 +32,11 @@ pub trait PointSource: Send + Sync {
     /// Stops reading the z column (for layer sets that do not need it).
     fn drop_z(&mut self);
 
+    /// True when a category column is selected.
+    fn has_category(&self) -> bool {
+        false
+    }
+
     /// True when the source can be read only once (a stream), so that its
     /// ranges cannot be scanned before binning.
     fn is_stream(&self) -> bool {
@@ -96,6 +101,9 @@ impl<S: PointSource + ?Sized> PointSource for Box<S> {
     }
     fn drop_z(&mut self) {
         (**self).drop_z()
+    }
+    fn has_category(&self) -> bool {
+        (**self).has_category()
     }
     fn is_stream(&self) -> bool {
         (**self).is_stream()

@@ -9,6 +9,9 @@
 //!   `cmap(linear(stat, z_span))`; opacity constant, or — given `how` — from
 //!   `min_alpha` to `alpha` along `norm(count)`: colour by z *and* fade by
 //!   density;
+//! - **categorical**: datashader's `shade` of `by(column, count())`:
+//!   the count-weighted mean of the categories' colours ([`ColorKey`]),
+//!   opacity from `min_alpha` to `alpha` along `norm(total count)`;
 //! - **scatter**: what `plt.scatter(x, y, c=cmap(z), alpha=a)` draws,
 //!   without its 8-bit quantisation: with `n` points in a pixel and `h_k` of
 //!   them in z bin `k`, premultiplied colour `(1 - (1 - a)^n) · Σ_k h_k ·
@@ -20,6 +23,7 @@
 //! Empty pixels are transparent. Then an optional `spread` grows every
 //! pixel into a disc, and the image is composited over the background.
 
+mod categorical;
 mod colormap;
 mod norm;
 mod paint;
@@ -27,6 +31,7 @@ mod paint;
 use std::fmt;
 use std::str::FromStr;
 
+pub use categorical::{ColorKey, palette_names};
 pub use colormap::{Colormap, Lut, Rgb, gradient_names, parse_color};
 pub use norm::{EqHistTable, How, Scale, normalize};
 pub use paint::{dynspread_radius, spread};
@@ -56,17 +61,21 @@ pub enum Mode {
     /// matplotlib's scatter plot with per-point opacity `alpha`, from the
     /// z histogram.
     Scatter,
+    /// Points per category (`count_cat`): the count-weighted mean of the
+    /// categories' colours, opacity by the total count.
+    Categorical,
 }
 
 impl Mode {
     /// Every mode, as named on the command line.
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 7] = [
         Mode::Density,
         Mode::Mean,
         Mode::Min,
         Mode::Max,
         Mode::Std,
         Mode::Scatter,
+        Mode::Categorical,
     ];
 
     /// The name used on the command line.
@@ -78,6 +87,7 @@ impl Mode {
             Mode::Max => "max",
             Mode::Std => "std",
             Mode::Scatter => "scatter",
+            Mode::Categorical => "categorical",
         }
     }
 
@@ -102,7 +112,7 @@ impl FromStr for Mode {
             .find(|m| m.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 Error::request(format!(
-                    "unknown mode {s:?}; use density, mean, min, max, std or scatter"
+                    "unknown mode {s:?}; use density, mean, min, max, std, scatter or categorical"
                 ))
             })
     }
@@ -142,6 +152,9 @@ pub struct Shading {
     /// Grow every pixel into a disc, of a fixed radius or of the one
     /// datashader's `dynspread` would pick.
     pub spread: Spread,
+    /// Categorical mode: the categories' colours (default: the
+    /// `category10` palette).
+    pub color_key: Option<ColorKey>,
 }
 
 /// How pixels grow into discs after painting (datashader's `spread` and
@@ -213,6 +226,7 @@ impl Default for Shading {
             min_alpha: None,
             background: None,
             spread: Spread::Fixed(0),
+            color_key: None,
         }
     }
 }
@@ -228,6 +242,7 @@ impl Shading {
             Mode::Min | Mode::Max => base.with(Layer::MinMax),
             Mode::Std => base.with(Layer::Std),
             Mode::Scatter => base.with(Layer::ZHist),
+            Mode::Categorical => base.with(Layer::CountCat),
         }
     }
 
@@ -272,8 +287,11 @@ impl Shading {
             Mode::Scatter if self.how.is_some() => only(Param::How, z_stats),
             Mode::Scatter if self.min_alpha.is_some() => only(Param::MinAlpha, z_stats),
             Mode::Scatter if self.span.is_some() => only(Param::Span, z_stats),
-            Mode::Density if self.z_span.is_some() => {
+            Mode::Density | Mode::Categorical if self.z_span.is_some() => {
                 only(Param::ZSpan, "mean, min, max, std and scatter")
+            }
+            m if m != Mode::Categorical && self.color_key.is_some() => {
+                only(Param::ColorKey, "categorical")
             }
             m if m != Mode::Density && self.weighted => only(Param::Weighted, "density"),
             m if m.is_z_stat() && self.how.is_none() && self.span.is_some() => {
@@ -306,6 +324,9 @@ impl Shading {
         if self.mode != Mode::Scatter {
             let how = match (self.mode, self.how) {
                 (Mode::Density, h) => h.unwrap_or(How::EqHist).to_string(),
+                (Mode::Categorical, h) => {
+                    format!("{} (opacity by count)", h.unwrap_or(How::EqHist))
+                }
                 (_, Some(h)) => format!("{h} (opacity by count)"),
                 (_, None) => "none (constant opacity)".to_string(),
             };
@@ -313,8 +334,12 @@ impl Shading {
             out.push(("span", span(self.span)));
             out.push(("min_alpha", self.min_alpha_for(self.mode).to_string()));
         }
-        if self.mode != Mode::Density {
+        if !matches!(self.mode, Mode::Density | Mode::Categorical) {
             out.push(("z_span", span(self.z_span)));
+        }
+        if self.mode == Mode::Categorical {
+            let key = self.color_key.clone().unwrap_or_default();
+            out.push(("color_key", key.to_string()));
         }
         out.push((
             "background",
@@ -366,8 +391,14 @@ pub struct Legend {
     /// How opacity was chosen.
     pub opacity: Opacity,
     /// The palette the pixels took their colours from: by `t` (density
-    /// and the z statistics), or one colour per z bin (scatter).
+    /// and the z statistics), one colour per z bin (scatter), or one per
+    /// category (categorical).
     pub lut: Lut,
+    /// Categorical mode: each category and its colour, in plane order (a
+    /// figure's legend); empty in the other modes. The colour scale is
+    /// then that of opacity: the total count above the least non-empty
+    /// total (or the span's start), as datashader measures it.
+    pub key: Vec<(String, Rgb)>,
 }
 
 /// How shading chose each pixel's opacity.
@@ -427,6 +458,9 @@ pub struct Fit {
     /// Scatter mode: each z bin's centre, clipped to the colour scale's
     /// ends; bin `k` takes the palette's colour `k`.
     bins: Option<Vec<f64>>,
+    /// Categorical mode: the categories, their colours, and the count
+    /// opacity is measured from.
+    key: Option<(Vec<String>, Vec<Rgb>, f64)>,
 }
 
 impl Fit {
@@ -439,8 +473,12 @@ impl Fit {
     ///   evenly spaced `t` from 0 to 1, `colour.value_at(i / (len - 1))`
     ///   (the count or weight sum in density mode, the statistic of z in
     ///   the others; NaN when the grid has no value to colour). A pixel
-    ///   whose value has `t` takes the colour nearest to `t`.
+    ///   whose value has `t` takes the colour nearest to `t`;
+    /// - categorical mode: none (the colours come from the color key).
     pub fn palette_values(&self) -> Vec<f64> {
+        if self.key.is_some() {
+            return Vec::new();
+        }
         match &self.bins {
             Some(bins) => bins.clone(),
             None => (0..VALUE_PALETTE_LEN)
@@ -456,6 +494,9 @@ impl Fit {
     /// bin's place on the colour scale, otherwise its 256-colour table
     /// ([`Colormap::lut`]).
     pub fn palette(&self, cmap: &Colormap) -> Lut {
+        if let Some((_, colours, _)) = &self.key {
+            return Lut::from_trusted(colours.clone());
+        }
         match (&self.bins, self.colour.domain()) {
             (Some(bins), Some((lo, hi))) => Lut::from_trusted(
                 bins.iter()
@@ -493,6 +534,9 @@ pub fn fit(grid: &Grid, s: &Shading) -> Result<Fit> {
             missing.join(",")
         )));
     }
+    if s.mode == Mode::Categorical {
+        return categorical::fit(grid, s);
+    }
     Ok(paint::fit(grid, s))
 }
 
@@ -510,6 +554,15 @@ pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded>
             palette.colors().len()
         )));
     }
+    if let Some((names, _, _)) = &fit.key
+        && names.len() != palette.colors().len()
+    {
+        return Err(Error::request(format!(
+            "categorical mode needs one colour for each of the {} categories, not {}",
+            names.len(),
+            palette.colors().len()
+        )));
+    }
     let mut img = paint::paint(grid, s, &fit, &palette);
     let radius = s.spread.radius(&img);
     if radius > 0 {
@@ -518,6 +571,10 @@ pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded>
     if let (Some(bg), true) = (s.background, paint::spreads(s)) {
         img.over_background(bg);
     }
+    let key = match fit.key {
+        Some((names, _, _)) => names.into_iter().zip(palette.colors().to_vec()).collect(),
+        None => Vec::new(),
+    };
     Ok(Shaded {
         image: img,
         legend: Legend {
@@ -525,6 +582,7 @@ pub fn paint(grid: &Grid, s: &Shading, fit: Fit, palette: Lut) -> Result<Shaded>
             colour: fit.colour,
             opacity: fit.opacity,
             lut: palette,
+            key,
         },
     })
 }

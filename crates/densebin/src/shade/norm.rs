@@ -245,15 +245,21 @@ impl Scale {
     /// `t` of a value: in `[0, 1]`, or NaN when `v` is not finite.
     #[inline]
     pub fn t(&self, v: f64) -> f32 {
+        self.t64(v) as f32
+    }
+
+    /// [`Scale::t`] in `f64`, for arithmetic that must match another
+    /// tool's to the last bit (categorical opacity).
+    pub(crate) fn t64(&self, v: f64) -> f64 {
         match (&self.mapper, v.is_finite()) {
             (Some(m), true) => {
                 let v = match self.span {
                     Some((lo, hi)) => v.clamp(lo, hi),
                     None => v,
                 };
-                m.map(v) as f32
+                m.map(v)
             }
-            _ => f32::NAN,
+            _ => f64::NAN,
         }
     }
 }

@@ -12,6 +12,7 @@ pub(super) fn fit(grid: &Grid, s: &Shading) -> Fit {
     match s.mode {
         Mode::Density => fit_density(grid, s),
         Mode::Scatter => fit_scatter(grid, s),
+        Mode::Categorical => unreachable!("categorical mode fits in its own room"),
         _ => fit_z_stat(grid, s),
     }
 }
@@ -26,6 +27,7 @@ pub(super) fn paint(grid: &Grid, s: &Shading, fit: &Fit, palette: &Lut) -> Image
     match s.mode {
         Mode::Density => paint_density(grid, s, fit, palette, &mut img, bg),
         Mode::Scatter => paint_scatter(grid, s, palette, &mut img, bg),
+        Mode::Categorical => super::categorical::paint(grid, fit, palette, &mut img, bg),
         _ => paint_z_stat(grid, s, fit, palette, &mut img, bg),
     }
     img
@@ -50,7 +52,11 @@ fn fill(img: &mut Image, bg: Option<Rgb>, fill: impl Fn(usize, &mut [Premultipli
 }
 
 /// [`fill`] pixel by pixel: `pixel(i)` for grid index `i`.
-fn fill_pixels(img: &mut Image, bg: Option<Rgb>, pixel: impl Fn(usize) -> Premultiplied + Sync) {
+pub(super) fn fill_pixels(
+    img: &mut Image,
+    bg: Option<Rgb>,
+    pixel: impl Fn(usize) -> Premultiplied + Sync,
+) {
     let w = img.width();
     fill(img, bg, |row, out| {
         for (c, p) in out.iter_mut().enumerate() {
@@ -106,6 +112,7 @@ fn fit_density(grid: &Grid, s: &Shading) -> Fit {
             max: s.alpha,
         },
         bins: None,
+        key: None,
     }
 }
 
@@ -161,6 +168,7 @@ fn fit_z_stat(grid: &Grid, s: &Shading) -> Fit {
         colour,
         opacity,
         bins: None,
+        key: None,
     }
 }
 
@@ -194,6 +202,7 @@ fn fit_scatter(grid: &Grid, s: &Shading) -> Fit {
         colour,
         opacity: Opacity::PerPoint(s.alpha),
         bins: Some(bins),
+        key: None,
     }
 }
 

@@ -164,6 +164,105 @@ pub(super) fn attr_array<T: H5Type, D: Dimension>(
 /// A 1-D coordinate dataset made a dimension scale named `name`.
 pub(super) fn scale(file: &File, name: &str, values: &[f64], long: &str) -> hdf5::Result<Dataset> {
     let ds = file.new_dataset_builder().with_data(values).create(name)?;
+    make_scale(ds, name, long)
+}
+
+/// A 1-D dataset of fixed-length UTF-8 strings (NUL-padded to the
+/// longest, as [`attr_strings`] writes) made a dimension scale named
+/// `name`: the category names, which xarray shows as a coordinate.
+pub(super) fn string_scale(
+    file: &File,
+    name: &str,
+    values: &[&str],
+    long: &str,
+) -> hdf5::Result<Dataset> {
+    let len = values.iter().map(|v| v.len()).max().unwrap_or(0).max(1);
+    let mut buf = vec![0u8; len * values.len()];
+    for (slot, v) in buf.chunks_exact_mut(len).zip(values) {
+        slot[..v.len()].copy_from_slice(v.as_bytes());
+    }
+    let dtype = Datatype::from_descriptor(&hdf5::types::TypeDescriptor::FixedUnicode(len))?;
+    let ds = file
+        .new_dataset_builder()
+        .empty_as(&dtype)
+        .shape(values.len())
+        .create(name)?;
+    if !values.is_empty() {
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: `ds` and `dtype` are open identifiers owned by live
+        // values; `buf` holds exactly one `len`-byte string (the type's
+        // size) per element of the dataset's whole dataspace (`H5S_ALL`)
+        // and outlives the call; the global HDF5 lock is held. As in
+        // `attr_strings`, hdf5-metno's typed writes need the length at
+        // compile time.
+        let status = unsafe {
+            hdf5_sys::h5d::H5Dwrite(
+                ds.id(),
+                dtype.id(),
+                hdf5_sys::h5s::H5S_ALL,
+                hdf5_sys::h5s::H5S_ALL,
+                hdf5_sys::h5p::H5P_DEFAULT,
+                buf.as_ptr().cast(),
+            )
+        };
+        check(status, "H5Dwrite")?;
+    }
+    make_scale(ds, name, long)
+}
+
+/// The strings of the 1-D string dataset `name` (as [`string_scale`]
+/// writes them, or variable-length ones from other writers).
+pub(super) fn read_string_dataset(file: &File, name: &str) -> hdf5::Result<Vec<Vec<u8>>> {
+    use hdf5::types::TypeDescriptor as T;
+    let ds = file.dataset(name)?;
+    let dtype = ds.dtype()?;
+    let n = ds.size();
+    match dtype.to_descriptor()? {
+        T::FixedUnicode(len) | T::FixedAscii(len) => {
+            fits(name, n, len)?;
+            let mut buf = vec![0u8; len * n];
+            if n > 0 {
+                let _guard = hdf5_sys::LOCK.lock();
+                // SAFETY: `ds` and `dtype` (the dataset's own type, so no
+                // conversion) are open identifiers owned by live values;
+                // `buf` holds `len` bytes, the type's size, for each of the
+                // `ds.size()` elements of its whole dataspace; the global
+                // HDF5 lock is held.
+                let status = unsafe {
+                    hdf5_sys::h5d::H5Dread(
+                        ds.id(),
+                        dtype.id(),
+                        hdf5_sys::h5s::H5S_ALL,
+                        hdf5_sys::h5s::H5S_ALL,
+                        hdf5_sys::h5p::H5P_DEFAULT,
+                        buf.as_mut_ptr().cast(),
+                    )
+                };
+                check(status, "H5Dread")?;
+            }
+            Ok(buf
+                .chunks_exact(len)
+                .map(|s| {
+                    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+                    s[..end].to_vec()
+                })
+                .collect())
+        }
+        T::VarLenUnicode | T::VarLenAscii => {
+            fits(name, n, std::mem::size_of::<VarLenUnicode>())?;
+            Ok(ds
+                .read_raw::<VarLenUnicode>()?
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect())
+        }
+        other => Err(hdf5::Error::from(format!(
+            "dataset {name} is not of strings but {other}"
+        ))),
+    }
+}
+
+fn make_scale(ds: Dataset, name: &str, long: &str) -> hdf5::Result<Dataset> {
     attr_str(&ds, "long_name", long)?;
     let cname = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
     let _guard = hdf5_sys::LOCK.lock();

@@ -15,6 +15,8 @@
 //! | `min_z`, `max_z` | f64 | (H, W) | extrema of finite z; ±inf where none (layer `minmax`) |
 //! | `zhist` | u32 | (K, H, W) | z histogram (layer `zhist`) |
 //! | `sum_w` | f64 | (H, W) | sum of finite weights (layer `weight`) |
+//! | `category` | UTF-8 strings | (C) | category names, in plane order (layer `count_cat`); a dimension scale |
+//! | `count_cat` | u32 | (C, H, W) | points per category per pixel (layer `count_cat`) |
 //!
 //! Every layer is chunked and compressed (shuffle + deflate) and has its
 //! axes attached to the scales. densebin runs the two filters itself, on
@@ -38,7 +40,7 @@ use ndarray::Array2;
 use codec::{CHUNK, DEFLATE, Stored, read_layer, write_chunks};
 use h5::{
     attach, attr, attr_array, attr_scalar, attr_str, attr_strings, dataset_of_shape, has_attr,
-    read_attr, read_strings, read_text, reason, scale, values,
+    read_attr, read_string_dataset, read_strings, read_text, reason, scale, string_scale, values,
 };
 
 use crate::context::RunContext;
@@ -46,8 +48,8 @@ use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
 use crate::grid::layers::{Element, Shape};
 use crate::grid::{
-    ArrayData, ArrayInfo, ArrayView, AxisType, Counters, Grid, GridSpec, InputInfo, Layer,
-    LayerSet, Presence,
+    ArrayData, ArrayInfo, ArrayView, AxisType, Categories, Counters, Grid, GridSpec, InputInfo,
+    Layer, LayerSet, Presence,
 };
 
 /// The `format` attribute of every grid file.
@@ -234,11 +236,19 @@ fn write_contents(grid: &Grid, file: &File, ctx: &RunContext) -> hdf5::Result<()
     for (name, values, long) in coordinates(spec) {
         scales.insert(name, scale(file, name, &values, long)?);
     }
+    let category = match spec.categories() {
+        Some(c) => {
+            let names: Vec<&str> = c.names().iter().map(String::as_str).collect();
+            Some(string_scale(file, "category", &names, "category")?)
+        }
+        None => None,
+    };
     let (x, y, zb) = (&scales["x"], &scales["y"], scales.get("z_bin"));
     for (info, data) in grid.layers() {
         let axes: Vec<&Dataset> = match info.shape {
             Shape::Plane => vec![y, x],
             Shape::PerZBin => vec![zb.expect("a histogram has z bins"), y, x],
+            Shape::PerCategory => vec![category.as_ref().expect("count_cat has categories"), y, x],
         };
         let ds = match data {
             ArrayView::U32(v) => layer(file, info, v, ctx)?,
@@ -261,6 +271,16 @@ fn layer<T: Stored>(
     ctx: &RunContext,
 ) -> hdf5::Result<Dataset> {
     let shape = data.shape().to_vec();
+    if shape.contains(&0) {
+        // No categories (no point was binned): nothing to chunk.
+        let ds = file
+            .new_dataset_builder()
+            .empty::<T>()
+            .shape(shape)
+            .create(info.name)?;
+        attr_str(&ds, "long_name", info.long_name)?;
+        return Ok(ds);
+    }
     let rank = shape.len();
     let chunk: Vec<usize> = shape
         .iter()
@@ -419,6 +439,17 @@ fn open_grid(path: &Path) -> Result<(File, GridHeader)> {
     .and_then(|s| s.with_axis_types(x_axis, y_axis))
     .and_then(|s| s.with_layers(layers, zhist))
     .map_err(|e| bad(format!("invalid spec: {e}")))?;
+    let spec = if layers.contains(Layer::CountCat) {
+        let names = read_string_dataset(&file, "category")
+            .map_err(|e| bad(format!("category: {}", reason(e))))?
+            .into_iter()
+            .map(|n| String::from_utf8(n).map_err(|_| bad("a category name is not UTF-8".into())))
+            .collect::<Result<Vec<String>>>()?;
+        spec.with_categories(Categories::stored(names).map_err(|e| bad(e.to_string()))?)
+            .map_err(|e| bad(format!("invalid spec: {e}")))?
+    } else {
+        spec
+    };
     let mut counters = Counters::default();
     for (name, _) in Counters::default().fields() {
         if has_attr(&file, name).map_err(h5)? {
@@ -506,19 +537,31 @@ mod tests {
     use crate::read::Points;
 
     fn full_grid() -> Grid {
-        let layers: LayerSet = "count,sum,minmax,std,zhist,weight".parse().unwrap();
+        let layers: LayerSet = "count,sum,minmax,std,zhist,weight,count_cat"
+            .parse()
+            .unwrap();
         let spec = GridSpec::new(5, 3, (-1.0, 1.0), (0.0, 3.0))
             .unwrap()
             .with_layers(layers, Some((4, (0.0, 1.0))))
             .unwrap();
         let mut g = Grid::empty(spec);
-        g.append(&Points {
-            x: vec![-1.0, 0.0, 0.99, 1.0, 0.5, f64::NAN],
-            y: vec![0.0, 1.5, 2.9, 3.0, 0.5, 1.0],
-            z: vec![0.1, 0.6, f64::NAN, 2.0, -1.0, 0.0],
-            w: vec![1.0, 2.0, 3.0, f64::INFINITY, 0.5, 0.0],
-        })
+        let names = ["wäter \"deep\", cold", "2", "a"].map(String::from);
+        g.append(
+            &Points {
+                x: vec![-1.0, 0.0, 0.99, 1.0, 0.5, f64::NAN],
+                y: vec![0.0, 1.5, 2.9, 3.0, 0.5, 1.0],
+                z: vec![0.1, 0.6, f64::NAN, 2.0, -1.0, 0.0],
+                w: vec![1.0, 2.0, 3.0, f64::INFINITY, 0.5, 0.0],
+                ..Points::default()
+            }
+            .with_categories(vec![0, 1, 0, 2, crate::read::NO_CATEGORY, 1], &names),
+        )
         .unwrap();
+        assert_eq!(
+            g.spec().categories().unwrap().names(),
+            ["2", "a", "wäter \"deep\", cold"],
+            "found categories, in canonical order"
+        );
         g.inputs.push(InputInfo {
             name: "dätä, \"quoted\".txt".into(),
             size: Some(123),

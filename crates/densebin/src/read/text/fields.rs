@@ -71,6 +71,10 @@ pub(super) fn parse_decimal(b: &[u8]) -> Option<(f64, usize)> {
     Some((f64::from_bits(v.to_bits() | sign), pos))
 }
 
+/// The bit of a field's mask that makes it the category (bits 0 to 3 are
+/// the slots x, y, z, w).
+pub(super) const CATEGORY: u8 = 1 << 4;
+
 /// What [`fast_line`] made of a line.
 pub(super) enum Fast {
     /// A point; the next line starts at this offset.
@@ -88,8 +92,17 @@ pub(super) enum Fast {
 /// exactly the lines the general path accepts without a comment, and hands
 /// every other line to it — so errors and their messages come from one
 /// place. Twice as fast as tokenising first (BENCHMARKS.md, "text").
+///
+/// A field whose mask has [`CATEGORY`] set is the category: its byte range
+/// in `data` goes to `cat`.
 #[inline]
-pub(super) fn fast_line(data: &[u8], start: usize, masks: &[u8], vals: &mut [f64; 4]) -> Fast {
+pub(super) fn fast_line(
+    data: &[u8],
+    start: usize,
+    masks: &[u8],
+    vals: &mut [f64; 4],
+    cat: &mut (usize, usize),
+) -> Fast {
     let n = data.len();
     let mut pos = start;
     let mut field = 0;
@@ -110,7 +123,8 @@ pub(super) fn fast_line(data: &[u8], start: usize, masks: &[u8], vals: &mut [f64
         let Some(&mask) = masks.get(field) else {
             return Fast::Slow; // an extra field
         };
-        if mask != 0 {
+        let field_start = pos;
+        if mask & !CATEGORY != 0 {
             let parsed = parse_decimal(&data[pos..])
                 .or_else(|| fast_float2::parse_partial::<f64, _>(&data[pos..]).ok());
             let Some((v, used)) = parsed else {
@@ -129,6 +143,9 @@ pub(super) fn fast_line(data: &[u8], start: usize, masks: &[u8], vals: &mut [f64
             while pos < n && !matches!(data[pos], b' ' | b'\t' | b'\n' | b'\r') {
                 pos += 1;
             }
+        }
+        if mask & CATEGORY != 0 {
+            *cat = (field_start, pos);
         }
         field += 1;
     };
@@ -166,6 +183,26 @@ pub(crate) struct Field<'a> {
 }
 
 impl Field<'_> {
+    /// The field's bytes without quotes, with `""` turned into `"` (in
+    /// `buf` when there is one).
+    #[inline]
+    pub(super) fn unquoted_bytes<'b>(&'b self, buf: &'b mut Vec<u8>) -> &'b [u8] {
+        if !self.quoted {
+            return self.text;
+        }
+        let inner = &self.text[1..self.text.len() - 1];
+        if memchr::memchr(b'"', inner).is_none() {
+            return inner;
+        }
+        buf.clear();
+        let mut i = 0;
+        while i < inner.len() {
+            buf.push(inner[i]);
+            i += if inner[i] == b'"' { 2 } else { 1 };
+        }
+        buf
+    }
+
     /// The field's text without quotes, with `""` turned into `"`.
     pub(super) fn unquoted(&self) -> String {
         if self.quoted {

@@ -23,11 +23,12 @@ use crate::error::{Error, Result, quote_field};
 use crate::param::Param;
 
 use super::BATCH;
+use super::categories::CategoryError;
 use super::input::{ColumnNames, Input};
 use super::options::{Delimiter, HeaderMode, ReadOptions};
 use super::points::{Batch, Points};
 use super::source::{BadLine, Chunk, ChunkError, ChunkStats};
-use fields::{Fast, Field, Fields, LineError, Sep, column_of, fast_line, parse_number};
+use fields::{CATEGORY, Fast, Field, Fields, LineError, Sep, column_of, fast_line, parse_number};
 
 /// Lines sampled to sniff the delimiter.
 const SNIFF_LINES: usize = 20;
@@ -187,18 +188,24 @@ impl TextLayout {
     }
 
     /// Parses the selected columns of one data line into `out` (slots x, y,
-    /// z, w), checking the number of fields.
+    /// z, w), checking the number of fields; returns the field of column
+    /// `cat` (the category) when one is asked for.
     #[inline]
-    pub(crate) fn parse_line(
+    pub(crate) fn parse_line<'l>(
         &self,
-        line: &[u8],
+        line: &'l [u8],
         slots: &[Option<usize>; 4],
+        cat: Option<usize>,
         out: &mut [f64; 4],
-    ) -> std::result::Result<(), LineError> {
+    ) -> std::result::Result<Option<Field<'l>>, LineError> {
         let mut count = 0;
         let mut end = 0;
+        let mut category = None;
         for field in Fields::new(line, self.sep) {
             let field = field?;
+            if cat == Some(count) {
+                category = Some(field);
+            }
             end = field.start + field.text.len();
             if count >= self.ncols {
                 return Err(LineError::Count {
@@ -222,7 +229,7 @@ impl TextLayout {
                 found: count,
             });
         }
-        Ok(())
+        Ok(category)
     }
 
     /// Parses every line of `chunk`.
@@ -235,6 +242,9 @@ impl TextLayout {
     ) -> std::result::Result<ChunkStats, ChunkError> {
         let data: &[u8] = chunk.as_bytes();
         let slots = input.columns.slots();
+        // The category column, unless categories are not wanted.
+        let cat = input.columns.c.filter(|_| !pts.categories.is_ignoring());
+        let mut unquoted = Vec::new();
         let (has_z, has_w) = (input.columns.z.is_some(), input.columns.w.is_some());
         let mut stats = ChunkStats::default();
         let mut vals = [f64::NAN; 4];
@@ -252,13 +262,29 @@ impl TextLayout {
                     .enumerate()
                     .filter(|(_, c)| **c == Some(f))
                     .fold(0, |m, (i, _)| m | 1 << i)
+                    | if cat == Some(f) { CATEGORY } else { 0 }
             })
             .collect();
+        let mut field_at = (0, 0);
         let fast = self.sep == Sep::Whitespace;
         while pos < data.len() {
             if fast {
-                match fast_line(data, pos, &masks, &mut vals) {
+                match fast_line(data, pos, &masks, &mut vals, &mut field_at) {
                     Fast::Point(next) => {
+                        if cat.is_some() {
+                            let name = &data[field_at.0..field_at.1];
+                            let id = pts.categories.id_of(name).map_err(|e| {
+                                let line = &data[pos..next];
+                                let line = strip_cr(line.strip_suffix(b"\n").unwrap_or(line));
+                                let line_no =
+                                    input.line_number(chunk.start, chunk.first_line, local_line);
+                                fail(
+                                    field_at.0,
+                                    self.category_error(e, line, field_at.0 - pos, line_no),
+                                )
+                            })?;
+                            pts.c.push(id);
+                        }
                         pts.push(vals, has_z, has_w);
                         stats.points_read += 1;
                         if pts.len() == BATCH {
@@ -283,8 +309,25 @@ impl TextLayout {
             if is_blank_or_comment(line) {
                 stats.lines_ignored += 1;
             } else {
-                match self.parse_line(line, &slots, &mut vals) {
-                    Ok(()) => {
+                match self.parse_line(line, &slots, cat, &mut vals) {
+                    Ok(category) => {
+                        if let Some(field) = category {
+                            let id = pts
+                                .categories
+                                .id_of(field.unquoted_bytes(&mut unquoted))
+                                .map_err(|e| {
+                                    let line_no = input.line_number(
+                                        chunk.start,
+                                        chunk.first_line,
+                                        local_line,
+                                    );
+                                    fail(
+                                        pos + field.start,
+                                        self.category_error(e, line, field.start, line_no),
+                                    )
+                                })?;
+                            pts.c.push(id);
+                        }
                         pts.push(vals, has_z, has_w);
                         stats.points_read += 1;
                         if pts.len() == BATCH {
@@ -317,6 +360,28 @@ impl TextLayout {
             pts.clear();
         }
         Ok(stats)
+    }
+
+    /// The error for a category field at byte `at` of `line` that could not
+    /// be given an id.
+    fn category_error(&self, e: CategoryError, line: &[u8], at: usize, line_no: u64) -> Error {
+        match e {
+            CategoryError::TooMany => crate::grid::too_many_categories(
+                crate::grid::MAX_CATEGORIES + 1,
+                crate::grid::MAX_CATEGORIES,
+                &format!(" at {}:{line_no}", self.name),
+            ),
+            _ => Error::BadCategory {
+                path: self.name.clone(),
+                line: line_no,
+                column: column_of(line, at),
+                found: quote_field(
+                    Fields::new(&line[at..], self.sep)
+                        .next()
+                        .map_or(&line[at..], |f| f.map_or(&line[at..], |f| f.text)),
+                ),
+            },
+        }
     }
 
     fn line_error(&self, e: LineError, line: &[u8], line_no: u64) -> Error {
@@ -463,18 +528,18 @@ mod tests {
         let t = sniff("1 2 3\n").unwrap();
         let slots = [Some(0), Some(1), Some(2), None];
         let mut out = [0.0; 4];
-        t.parse_line(b"1.5 -2 3e2", &slots, &mut out).unwrap();
+        t.parse_line(b"1.5 -2 3e2", &slots, None, &mut out).unwrap();
         assert_eq!(&out[..3], &[1.5, -2.0, 300.0]);
         assert_eq!(
-            t.parse_line(b"1 2", &slots, &mut out),
+            t.parse_line(b"1 2", &slots, None, &mut out),
             Err(LineError::Count { at: 3, found: 2 })
         );
         assert_eq!(
-            t.parse_line(b"1 2 3 4 5", &slots, &mut out),
+            t.parse_line(b"1 2 3 4 5", &slots, None, &mut out),
             Err(LineError::Count { at: 6, found: 5 })
         );
         assert_eq!(
-            t.parse_line(b"1 abc 3", &slots, &mut out),
+            t.parse_line(b"1 abc 3", &slots, None, &mut out),
             Err(LineError::Number {
                 at: 2,
                 found: b"abc".to_vec()
@@ -533,11 +598,11 @@ mod tests {
             let bytes = line.as_bytes();
             let mut fast_vals = [f64::NAN; 4];
             let content = strip_cr(&bytes[..bytes.len() - 1]);
-            match fast_line(bytes, 0, &masks, &mut fast_vals) {
+            match fast_line(bytes, 0, &masks, &mut fast_vals, &mut (0, 0)) {
                 Fast::Point(next) => {
                     proptest::prop_assert_eq!(next, bytes.len());
                     let mut vals = [f64::NAN; 4];
-                    proptest::prop_assert!(t.parse_line(content, &slots, &mut vals).is_ok(), "{:?}", line);
+                    proptest::prop_assert!(t.parse_line(content, &slots, None, &mut vals).is_ok(), "{:?}", line);
                     for (a, b) in vals.iter().zip(&fast_vals).take(3) {
                         proptest::prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
                     }
