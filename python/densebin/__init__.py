@@ -16,13 +16,28 @@ and xarray; :func:`open` reads one back.
 """
 
 from . import errors
+from ._args import by_column as _by
 from ._args import column as _column
 from ._args import grid_args as _grid
 from ._args import optional_int as _int
 from ._args import part as _part
 from ._args import paths as _paths
 from ._args import read_args as _read
-from ._canvas import Canvas, count, dynspread, max, mean, min, shade, spread, std, sum, var
+from ._canvas import (
+    Canvas,
+    by,
+    count,
+    count_cat,
+    dynspread,
+    max,
+    mean,
+    min,
+    shade,
+    spread,
+    std,
+    sum,
+    var,
+)
 from ._densebin import Grid, Image
 from ._densebin import bin as _bin
 from ._densebin import bin_files as _bin_files
@@ -40,7 +55,9 @@ __all__ = [
     "InvalidInputError",
     "bin",
     "bin_files",
+    "by",
     "count",
+    "count_cat",
     "dynspread",
     "errors",
     "max",
@@ -73,6 +90,8 @@ def bin(
     max_memory=None,
     x_axis="linear",
     y_axis="linear",
+    by=None,
+    categories=None,
 ):
     """Bins points into a :class:`Grid`, on every core, without copying them.
 
@@ -92,15 +111,37 @@ def bin(
     ``x_axis``/``y_axis`` ``"log"`` space the pixels evenly in ``log10``
     (datashader's ``x_axis_type="log"``): values at or below 0 are out of
     range, and ranges from the data are those of the positive values.
+
+    ``by`` adds the ``count_cat`` layer, points per category per pixel
+    (datashader's ``by(column, count())``): a pandas ``Categorical`` (its
+    codes read in place, its categories the set, in their order), an
+    integer array (each value a category, named by its digits) or strings.
+    ``categories`` fixes the set and order (points of others count as
+    ``uncategorised``); otherwise the categories found are sorted, by
+    number when all are integers, else by name.
     """
+    codes, names, fixed = _by(by)
     return _bin(
         _column("x", x),
         _column("y", y),
         _column("z", z),
         _column("weight", weight),
-        _grid(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis),
+        _grid(
+            width,
+            height,
+            x_range,
+            y_range,
+            layers,
+            z_bins,
+            z_range,
+            x_axis,
+            y_axis,
+            fixed if categories is None else categories,
+        ),
         _int(threads),
         _int(max_memory),
+        codes,
+        names,
     )
 
 
@@ -128,6 +169,8 @@ def bin_files(
     part=None,
     x_axis="linear",
     y_axis="linear",
+    by=None,
+    categories=None,
 ):
     """Bins point files with the command line's readers (text, raw
     ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
@@ -144,12 +187,14 @@ def bin_files(
     start in the ``i``-th of ``n`` equal byte ranges of the files laid end to
     end; the grids of all ``n`` parts merge into the grid of the whole
     (:mod:`densebin.dask` runs them as tasks). Parts need ``x_range``,
-    ``y_range`` (and ``z_range`` with a z histogram).
+    ``y_range`` (and ``z_range`` with a z histogram). ``by`` names a
+    category column and ``categories`` fixes its set, as ``--by`` and
+    ``--categories``.
     """
     return _bin_files(
         _paths(paths),
-        _read(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines),
-        _grid(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis),
+        _read(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, by),
+        _grid(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis, categories),
         _int(threads),
         _int(max_memory),
         _part(part),

@@ -59,7 +59,16 @@ def layers_text(layers):
 
 
 def grid_args(
-    width, height, x_range, y_range, layers, z_bins, z_range, x_axis="linear", y_axis="linear"
+    width,
+    height,
+    x_range,
+    y_range,
+    layers,
+    z_bins,
+    z_range,
+    x_axis="linear",
+    y_axis="linear",
+    categories=None,
 ):
     """The grid arguments of ``bin`` and ``bin_files``."""
     return {
@@ -72,7 +81,52 @@ def grid_args(
         "layers": layers_text(layers),
         "z_bins": int(z_bins),
         "z_range": float_pair("z_range", z_range),
+        "categories": category_names(categories),
     }
+
+
+def category_names(categories):
+    """A fixed set of categories as a list of str, or ``None``."""
+    if categories is None:
+        return None
+    if isinstance(categories, str):
+        raise InvalidInputError(f"categories= is a list of names, not the string {categories!r}")
+    return [str(c) for c in categories]
+
+
+def by_column(values):
+    """A category column as ``(ints, names, categories)``: a pandas
+    ``Categorical`` (or a Series of one) as its codes (read in place), the
+    names of its categories, and those categories as the fixed set (in
+    their order, as datashader's ``by`` takes them); an integer or boolean
+    array as itself, each value its own category; strings as a
+    ``pandas.Categorical`` of them (a copy: categorical columns are read in
+    place). Floats are refused: a column of measurements has a category per
+    value."""
+    if values is None:
+        return None, None, None
+    cat = getattr(values, "cat", None)  # a pandas Series of a Categorical
+    codes = getattr(getattr(values, "array", values), "codes", None)
+    if cat is not None or codes is not None:
+        c = values.array if cat is not None else values
+        names = [str(v) for v in c.categories]
+        return np.asarray(c.codes), names, names
+    a = as_numpy(values)
+    if a.ndim != 1:
+        raise InvalidInputError(f"by must be 1-D, not of shape {a.shape}")
+    if a.dtype.kind == "b":
+        return a.view(np.uint8), None, None
+    if a.dtype.kind in "iu":
+        return a.astype(a.dtype.newbyteorder("="), copy=False), None, None
+    if a.dtype.kind in "OUS":
+        import pandas as pd
+
+        codes, names, _ = by_column(pd.Categorical(a))
+        return codes, names, None
+    raise InvalidInputError(
+        f"by must hold categories (integers, strings or a pandas Categorical), not {a.dtype}: "
+        "a column of measurements has a category per value"
+    )
 
 
 def optional_int(v):
@@ -86,7 +140,7 @@ def paths(paths):
     return [str(p) for p in paths]
 
 
-def read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines):
+def read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, by=None):
     """The read options of ``bin_files``, by the command line's names."""
 
     def col(c):
@@ -99,6 +153,7 @@ def read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines
         "y": col(y),
         "z": col(z),
         "weight": col(weight),
+        "by": col(by),
         "delimiter": str(delimiter),
         "header": str(header),
         "skip_bad_lines": bool(skip_bad_lines),

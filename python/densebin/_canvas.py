@@ -1,7 +1,8 @@
 """The datashader-style API: ``Canvas(...).points(source, x, y, agg)`` with
-the reductions ``count``, ``sum``, ``mean``, ``min``, ``max``, ``std`` and
-``var``, giving the ``xarray.DataArray`` datashader's ``Canvas.points``
-gives; and :func:`shade` for such an aggregate.
+the reductions ``count``, ``sum``, ``mean``, ``min``, ``max``, ``std``,
+``var`` and the categorical ``by(column)`` (``count_cat``), giving the
+``xarray.DataArray`` datashader's ``Canvas.points`` gives; and
+:func:`shade` for such an aggregate.
 
 Each call is one :func:`densebin.bin` over the columns, viewed in place:
 the aggregate is finished from the grid's layers (the reduction's
@@ -13,7 +14,19 @@ import numpy as np
 from ._args import as_numpy, pair
 from .errors import InvalidInputError
 
-__all__ = ["Canvas", "count", "sum", "mean", "min", "max", "std", "var", "shade"]
+__all__ = [
+    "Canvas",
+    "by",
+    "count",
+    "count_cat",
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "std",
+    "var",
+    "shade",
+]
 
 
 class Reduction:
@@ -119,6 +132,28 @@ class std(var):
         return np.sqrt(super().finalize(grid))
 
 
+class by(Reduction):
+    """Points per category per pixel, datashader's ``by(column, count())``:
+    a 3-D aggregate with dims ``(y, x, column)``, the categories as its
+    last coordinate. A pandas ``Categorical`` column keeps its categories
+    and their order (all of them, as in datashader); integers and strings
+    are their own categories, sorted. Only ``count()`` is counted by
+    category."""
+
+    def __init__(self, column, agg=None):
+        super().__init__(column)
+        if agg is not None and not (type(agg) is count and agg.column is None):
+            raise InvalidInputError(f"by() counts points per category; {agg!r} is not supported")
+
+    def finalize(self, grid):
+        return np.moveaxis(grid.count_cat, 0, -1)
+
+
+def count_cat(column):
+    """datashader's ``count_cat(column)``: :class:`by` ``(column)``."""
+    return by(column)
+
+
 def _columns(source, names):
     """The named columns of ``source`` (a pandas DataFrame, a dict of
     arrays, a numpy structured array, or anything indexable by column name),
@@ -222,10 +257,12 @@ class Canvas:
                 f"agg= must be a densebin reduction (densebin.count(), densebin.mean('z'), …), "
                 f"not {agg!r}"
             )
-        zname = agg.column
+        categorical = isinstance(agg, by)
+        zname = None if categorical else agg.column
         # count(col) needs count_z, which comes with sum.
         layers = "count," + (agg.layers or "sum") if zname is not None else "count"
         names = [x, y] + ([zname] if zname is not None else [])
+        by_name = agg.column if categorical else None
         if hasattr(source, "npartitions") and hasattr(source, "to_delayed"):
             # A dask DataFrame: every partition binned where it lives.
             from . import dask as _dask
@@ -238,17 +275,26 @@ class Canvas:
             else:
                 found = (self.x_range, self.y_range)
 
+            if by_name is not None and by_name not in source.columns:
+                raise InvalidInputError(f"the source has no column {by_name!r}")
+
             def binner(**grid):
-                return _dask.bin(source, x=x, y=y, z=zname, **grid)
+                return _dask.bin(source, x=x, y=y, z=zname, by=by_name, **grid)
         else:
             cols = _columns(source, names)
             found = (
                 _bounds(cols[0]) if self.x_range is None else None,
                 _bounds(cols[1]) if self.y_range is None else None,
             )
+            cats = None
+            if by_name is not None:
+                try:
+                    cats = source[by_name]
+                except (KeyError, IndexError, ValueError, TypeError):
+                    raise InvalidInputError(f"the source has no column {by_name!r}") from None
 
             def binner(**grid):
-                return _bin(*cols, **grid)
+                return _bin(*cols, by=cats, **grid)
 
         x_range = self.x_range if self.x_range is not None else found[0]
         y_range = self.y_range if self.y_range is not None else found[1]
@@ -272,15 +318,76 @@ class Canvas:
             x: log["x"] if self.x_axis_type == "log" else _centres(x_range, self.plot_width),
             y: log["y"] if self.y_axis_type == "log" else _centres(y_range, self.plot_height),
         }
+        dims = [y, x]
+        if categorical:
+            coords[by_name] = grid.categories
+            dims.append(by_name)
         return xr.DataArray(
             values,
             coords=coords,
-            dims=[y, x],
+            dims=dims,
             attrs={"x_range": x_range, "y_range": y_range},
         )
 
 
-def shade(agg, cmap=("lightblue", "darkblue"), how="eq_hist", alpha=255, min_alpha=40, span=None):
+def _shade_categorical(agg, data, color_key, how, alpha, min_alpha, span, x_range, y_range):
+    """A 3-D aggregate ``(y, x, category)`` shaded as datashader shades
+    one: see :func:`shade`."""
+    from ._densebin import Grid
+
+    if data.dtype.kind not in "ui":
+        raise InvalidInputError(f"a categorical aggregate holds counts, not {data.dtype}")
+    dims = getattr(agg, "dims", None)
+    names = (
+        [str(c) for c in agg.coords[dims[-1]].values]
+        if dims is not None
+        else [str(i) for i in range(data.shape[2])]
+    )
+    if color_key is None:
+        raise InvalidInputError(
+            "color_key= must give the categories' colours: a dict, a list, or a palette's name"
+        )
+    if isinstance(color_key, (list, tuple)):
+        if len(color_key) < len(names):
+            raise InvalidInputError(
+                f"color_key= has {len(color_key)} colours for {len(names)} categories"
+            )
+        color_key = dict(zip(names, color_key[: len(names)], strict=True))
+    elif isinstance(color_key, dict):
+        color_key = {str(k): v for k, v in color_key.items()}
+    h, w, _ = data.shape
+    counts = np.ascontiguousarray(np.moveaxis(data, -1, 0)).astype(np.uint32)
+    state = {
+        "width": w,
+        "height": h,
+        "x_range": tuple(map(float, x_range)),
+        "y_range": tuple(map(float, y_range)),
+        "layers": "count,count_cat",
+        "zhist": None,
+        "categories": (names, True),
+        "counters": {},
+        "inputs": [],
+        "arrays": {"count": counts.sum(axis=0, dtype=np.uint64), "count_cat": counts},
+    }
+    return Grid._from_state(state).shade(
+        mode="categorical",
+        color_key=color_key,
+        how=how,
+        span=None if span is None else tuple(map(float, span)),
+        alpha=alpha / 255,
+        min_alpha=min_alpha / 255,
+    )
+
+
+def shade(
+    agg,
+    cmap=("lightblue", "darkblue"),
+    color_key=None,
+    how="eq_hist",
+    alpha=255,
+    min_alpha=40,
+    span=None,
+):
     """Shades a 2-D aggregate (an ``xarray.DataArray`` such as
     :meth:`Canvas.points` gives, or a 2-D numpy array with row 0 at the
     bottom) with densebin's density shading, under datashader's
@@ -292,20 +399,38 @@ def shade(agg, cmap=("lightblue", "darkblue"), how="eq_hist", alpha=255, min_alp
     Pixels with NaN, or 0 in an unsigned aggregate, are transparent, as in
     datashader. Returns a :class:`densebin.Image`.
 
-    Not supported: categorical (3-D) aggregates and ``color_key``,
-    ``rescale_discrete_levels`` and a callable ``how``. The colours follow
-    densebin's scales (``log`` is ``log1p`` of the value itself, not of its
-    offset from the least value; colours round rather than truncate), so
-    they can differ slightly from ``tf.shade``'s.
+    A 3-D aggregate ``(y, x, category)`` (:class:`by`) is shaded as
+    datashader shades one: each pixel the count-weighted mean of its
+    categories' colours from ``color_key`` (a dict of category to colour, a
+    list in category order, or a categorical palette's name such as
+    ``"category10"``), its opacity from ``min_alpha`` to ``alpha`` along
+    the total count through ``how``, in datashader's 8-bit arithmetic.
+
+    Not supported: ``rescale_discrete_levels`` and a callable ``how``. The
+    colours of 2-D aggregates follow densebin's scales (``log`` is
+    ``log1p`` of the value itself, not of its offset from the least value;
+    colours round rather than truncate), so they can differ slightly from
+    ``tf.shade``'s.
     """
     from ._densebin import Grid, is_single_colour
 
     data = np.asarray(getattr(agg, "values", agg))
-    if data.ndim != 2:
+    if data.ndim not in (2, 3):
         raise InvalidInputError(
-            f"densebin.shade takes a 2-D aggregate, not one of shape {data.shape} "
-            "(categorical aggregates are not supported)"
+            f"densebin.shade takes a 2-D or a categorical 3-D aggregate, not one of shape "
+            f"{data.shape}"
         )
+    h, w = data.shape[:2]
+    x_range, y_range = (0.0, float(w)), (0.0, float(h))
+    if hasattr(agg, "attrs"):
+        x_range = agg.attrs.get("x_range", x_range)
+        y_range = agg.attrs.get("y_range", y_range)
+    if data.ndim == 3:
+        return _shade_categorical(
+            agg, data, color_key, how, alpha, min_alpha, span, x_range, y_range
+        )
+    if color_key is not None:
+        raise InvalidInputError("color_key= is for categorical (3-D) aggregates")
     if data.dtype.kind == "b":
         present, values = data, data.astype(np.float64)
     elif data.dtype.kind == "u":
@@ -315,11 +440,6 @@ def shade(agg, cmap=("lightblue", "darkblue"), how="eq_hist", alpha=255, min_alp
         present = ~np.isnan(values)
     else:
         raise InvalidInputError(f"densebin.shade takes numbers, not {data.dtype}")
-    h, w = data.shape
-    x_range, y_range = (0.0, float(w)), (0.0, float(h))
-    if hasattr(agg, "attrs"):
-        x_range = agg.attrs.get("x_range", x_range)
-        y_range = agg.attrs.get("y_range", y_range)
     if isinstance(cmap, tuple):
         cmap = list(cmap)
     state = {

@@ -154,6 +154,8 @@ def bin_files(
     z_range=None,
     x_axis="linear",
     y_axis="linear",
+    by=None,
+    categories=None,
 ):
     """Bins point files on Dask with the command line's readers: the files
     (paths or glob patterns, read on the workers — a filesystem they all
@@ -174,8 +176,10 @@ def bin_files(
     files = _expand(paths)
     total = sum(_size(f) for f in files)
     n = max(1, math.ceil(total / max(1, int(chunk_bytes))))
-    read = read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines)
-    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis)
+    read = read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, by)
+    grid = grid_args(
+        width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis, categories
+    )
     from dask import delayed
 
     threads = None if threads is None else int(threads)
@@ -202,11 +206,12 @@ def _is_dataframe(obj):
     return hasattr(obj, "to_delayed") and hasattr(obj, "columns")
 
 
-def _partitions(source, x, y, z, weight):
+def _partitions(source, x, y, z, weight, by=None):
     """The partitions to bin, as delayed objects, and the column names to
     take from each: a dask DataFrame's partitions (its pandas frames) with
     the names given; or, for dask arrays (``source=None``), tuples of the
-    four columns' aligned chunks, and no names."""
+    five columns' aligned chunks (x, y, z, weight, category), and no
+    names."""
     import dask.array as da
 
     if source is not None:
@@ -215,7 +220,7 @@ def _partitions(source, x, y, z, weight):
                 f"source= must be a dask DataFrame (or None, with dask arrays as x=, y=, ...), "
                 f"not {type(source).__name__}"
             )
-        names = (x, y, z, weight)
+        names = (x, y, z, weight, by)
         missing = [c for c in names if c is not None and c not in source.columns]
         if missing:
             raise InvalidInputError(f"the DataFrame has no column {missing[0]!r}")
@@ -223,7 +228,7 @@ def _partitions(source, x, y, z, weight):
         # columns first would copy every partition (0.12 s of 0.48 for 50 M
         # points on two workers).
         return list(source.to_delayed()), names
-    arrays = [None if c is None else da.asarray(c) for c in (x, y, z, weight)]
+    arrays = [None if c is None else da.asarray(c) for c in (x, y, z, weight, by)]
     present = [a for a in arrays if a is not None]
     if any(a.ndim != 1 for a in present):
         raise InvalidInputError("dask arrays of points must be 1-D")
@@ -239,11 +244,14 @@ def _partitions(source, x, y, z, weight):
 
 
 def _part_columns(part, names):
-    """x, y, z and weight of one partition, as numpy (views of a pandas
-    frame's numpy-backed columns)."""
+    """x, y, z, weight and the category column of one partition: numpy
+    views of a pandas frame's numpy-backed columns, and the category
+    column as its Series (a Categorical's codes are read in place)."""
     if names is None:
         return part
-    return tuple(None if n is None else part[n].to_numpy() for n in names)
+    *numbers, by = names
+    cols = tuple(None if n is None else part[n].to_numpy() for n in numbers)
+    return (*cols, None if by is None else part[by])
 
 
 def bin(
@@ -266,6 +274,8 @@ def bin(
     z_range=None,
     x_axis="linear",
     y_axis="linear",
+    by=None,
+    categories=None,
 ):
     """Bins a dask collection on Dask: ``source`` a ``dask.dataframe`` with
     ``x``, ``y``, ``z``, ``weight`` column names, or ``source=None`` with
@@ -277,11 +287,23 @@ def bin(
     pulling data to the client. ``compute=False`` returns a
     ``dask.delayed`` of the grid (after that range pass, when one is
     needed).
+
+    ``by`` (a column name, or a dask array with ``source=None``) adds the
+    ``count_cat`` layer as in :func:`densebin.bin`. A categorical column
+    whose categories dask knows counts them, in their order, in every
+    partition; otherwise each partition finds its own and the merge takes
+    their union, sorted. ``categories`` fixes the set.
     """
     from dask import delayed
 
-    parts, names = _partitions(source, x, y, z, weight)
-    grid = grid_args(width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis)
+    parts, names = _partitions(source, x, y, z, weight, by)
+    if categories is None and names is not None and by is not None:
+        cat = getattr(source[by], "cat", None)
+        if cat is not None and cat.known:
+            categories = [str(c) for c in cat.categories]
+    grid = grid_args(
+        width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis, categories
+    )
     threads = None if threads is None else int(threads)
     if _needs_scan(x_range, y_range, z_range, grid["layers"]):
         bounds = [
@@ -303,14 +325,14 @@ def _axes(grid):
 def _bounds_part(part, names, x_range, y_range, threads, axes):
     from ._args import column
 
-    x, y, z, _ = _part_columns(part, names)
+    x, y, z, *_ = _part_columns(part, names)
     cols = (column("x", x), column("y", y), column("z", z))
     return tuple(_bounds(*cols, x_range, y_range, threads, axes))
 
 
 def _bin_part_columns(part, names, grid, threads):
-    x, y, z, w = _part_columns(part, names)
-    return _bin(x, y, z, w, threads=threads, **grid)
+    x, y, z, w, c = _part_columns(part, names)
+    return _bin(x, y, z, w, by=c, threads=threads, **grid)
 
 
 def datashader_ranges(ddf, x, y):

@@ -11,6 +11,7 @@ use densebin::read::{
 use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
+use crate::categories::{Categories, Ints};
 use crate::grid::Grid;
 use crate::{interruptible, to_py};
 
@@ -99,11 +100,12 @@ impl<'py> Column<'py> {
     }
 }
 
-/// The columns of a call (x, y, and optionally z and a weight), checked,
-/// and the source that reads them in place.
+/// The columns of a call (x, y, and optionally z, a weight and a
+/// category), checked, and the source that reads them in place.
 struct Arrays<'a, 'py> {
     objects: [Option<&'a Bound<'py, PyAny>>; 4],
     columns: [Option<Column<'py>>; 4],
+    categories: Option<Categories<'py>>,
 }
 
 impl<'a, 'py> Arrays<'a, 'py> {
@@ -116,13 +118,25 @@ impl<'a, 'py> Arrays<'a, 'py> {
         {
             *slot = object.map(|o| Column::extract(name, o)).transpose()?;
         }
-        Ok(Arrays { objects, columns })
+        Ok(Arrays {
+            objects,
+            columns,
+            categories: None,
+        })
+    }
+
+    /// These columns with a category column.
+    fn with_categories(mut self, categories: Option<Categories<'py>>) -> Arrays<'a, 'py> {
+        self.categories = categories;
+        self
     }
 
     /// Fields of one array of records are decoded as records; other
     /// columns one by one.
     fn source(&self, py: Python<'_>) -> PyResult<ArraySource<'_>> {
-        if let Some(records) = crate::records::shared_records(self.objects)? {
+        if self.categories.is_none()
+            && let Some(records) = crate::records::shared_records(self.objects)?
+        {
             return Ok(ArraySource::records("arrays", records));
         }
         let view = |i: usize| self.columns[i].as_ref().map(Column::view).transpose();
@@ -132,6 +146,10 @@ impl<'a, 'py> Arrays<'a, 'py> {
             view(2)?,
             view(3)?,
         )
+        .and_then(|p| match &self.categories {
+            Some(c) => p.with_categories(c.view()),
+            None => Ok(p),
+        })
         .map_err(|e| to_py(py, e))?;
         Ok(ArraySource::new("arrays", points))
     }
@@ -139,7 +157,7 @@ impl<'a, 'py> Arrays<'a, 'py> {
 
 /// Bins columns of points into a grid; see `densebin.bin`.
 #[pyfunction]
-#[pyo3(signature = (x, y, z, weight, grid, threads, max_memory))]
+#[pyo3(signature = (x, y, z, weight, grid, threads, max_memory, by=None, by_names=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn bin(
     py: Python<'_>,
@@ -150,8 +168,18 @@ pub(crate) fn bin(
     grid: GridArgs,
     threads: Option<usize>,
     max_memory: Option<u64>,
+    by: Option<&Bound<'_, PyAny>>,
+    by_names: Option<Vec<String>>,
 ) -> PyResult<Grid> {
-    let arrays = Arrays::extract([Some(x), Some(y), z, weight])?;
+    let categories = by
+        .map(|b| {
+            Ints::extract(b).map(|values| Categories {
+                values,
+                names: by_names,
+            })
+        })
+        .transpose()?;
+    let arrays = Arrays::extract([Some(x), Some(y), z, weight])?.with_categories(categories);
     let source = arrays.source(py)?;
     let request = request(py, grid)?;
     let ctx = context(py, threads)?.with_max_memory(max_memory);
@@ -173,6 +201,7 @@ pub(crate) struct GridArgs {
     layers: Option<String>,
     z_bins: usize,
     z_range: Option<(f64, f64)>,
+    categories: Option<Vec<String>>,
 }
 
 /// The read options `bin_files` takes, as a dict (the command line's
@@ -186,6 +215,7 @@ pub(crate) struct ReadArgs {
     y: String,
     z: Option<String>,
     weight: Option<String>,
+    by: Option<String>,
     delimiter: String,
     header: String,
     skip_bad_lines: bool,
@@ -204,7 +234,7 @@ impl ReadArgs {
             y: column(&self.y),
             z: self.z.as_deref().map(column),
             weight: self.weight.as_deref().map(column),
-            by: None,
+            by: self.by.as_deref().map(column),
             skip_bad_lines: self.skip_bad_lines,
         })
     }
@@ -364,6 +394,7 @@ fn request(py: Python<'_>, args: GridArgs) -> PyResult<BinRequest> {
         layers,
         z_bins: args.z_bins,
         z_range: args.z_range,
+        categories: args.categories,
         ..BinRequest::default()
     })
 }

@@ -148,6 +148,19 @@ impl Grid {
         self.0.array(ArrayId::ZHist).map(|v| to_numpy(py, v))
     }
 
+    /// Points per category and pixel, shape (categories, height, width)
+    /// (layer `count_cat`), or `None`.
+    #[getter]
+    fn count_cat<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.0.array(ArrayId::CountCat).map(|v| to_numpy(py, v))
+    }
+
+    /// The categories of `count_cat`, in plane order, or `None`.
+    #[getter]
+    fn categories(&self) -> Option<Vec<String>> {
+        self.0.spec().categories().map(|c| c.names().to_vec())
+    }
+
     /// Sum of the finite weights per pixel (layer `weight`), or `None`.
     #[getter]
     fn sum_w<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
@@ -208,7 +221,7 @@ impl Grid {
     fn coordinates<'py>(
         &self,
         py: Python<'py>,
-    ) -> Vec<(&'static str, Bound<'py, PyAny>, &'static str)> {
+    ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>, &'static str)>> {
         state::coordinates(&self.0, py)
     }
 
@@ -239,7 +252,11 @@ impl Grid {
     /// `spread` grows every pixel into a disc of that radius; `dynspread`
     /// picks the radius as datashader's `tf.dynspread(img, threshold,
     /// max_px=max_spread)` does.
-    #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false, dynspread=false, threshold=0.5, max_spread=3))]
+    ///
+    /// `mode="categorical"` shades `count_cat` as datashader's `shade` of
+    /// a categorical aggregate; `color_key` is a categorical palette's name
+    /// (default `category10`) or a dict of category name to colour.
+    #[pyo3(signature = (mode="density", cmap=None, how=None, span=None, z_span=None, alpha=1.0, min_alpha=None, background=None, spread=0, weighted=false, dynspread=false, threshold=0.5, max_spread=3, color_key=None))]
     #[allow(clippy::too_many_arguments)]
     fn shade(
         &self,
@@ -257,6 +274,7 @@ impl Grid {
         dynspread: bool,
         threshold: f64,
         max_spread: usize,
+        color_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Image> {
         use densebin::shade::Spread;
         let spread = match (dynspread, spread) {
@@ -272,9 +290,10 @@ impl Grid {
                 ));
             }
         };
+        let color_key = image::color_key(py, color_key)?;
         image::shade(
             py, &self.0, cmap, mode, how, span, z_span, alpha, min_alpha, background, spread,
-            weighted,
+            weighted, color_key,
         )
     }
 

@@ -18,6 +18,39 @@ struct Framing {
     opts: densebin::figure::FrameOptions,
 }
 
+/// A color key from Python: a palette's name, or a dict of category name
+/// to colour (`#rrggbb` or a name).
+pub(crate) fn color_key(
+    py: Python<'_>,
+    key: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<densebin::shade::ColorKey>> {
+    use densebin::shade::ColorKey;
+    let lib = |e: densebin::Error| to_py(py, e);
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    if let Ok(name) = key.extract::<String>() {
+        return ColorKey::palette(&name).map(Some).map_err(lib);
+    }
+    let pairs: Vec<(String, String)> = key
+        .cast::<pyo3::types::PyDict>()
+        .map_err(|_| {
+            crate::invalid_input(
+                py,
+                "color_key= must be a palette's name or a dict of category to colour",
+            )
+        })?
+        .iter()
+        .map(|(k, v)| Ok((k.str()?.to_string(), v.extract::<String>()?)))
+        .collect::<PyResult<_>>()?;
+    let colors = pairs
+        .into_iter()
+        .map(|(k, v)| Ok((k, densebin::shade::parse_color(&v)?)))
+        .collect::<densebin::Result<Vec<_>>>()
+        .map_err(lib)?;
+    Ok(Some(ColorKey::Colors(colors)))
+}
+
 /// Shades `grid` with `Grid.shade`'s options.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn shade(
@@ -33,6 +66,7 @@ pub(crate) fn shade(
     background: Option<&str>,
     spread: densebin::shade::Spread,
     weighted: bool,
+    color_key: Option<densebin::shade::ColorKey>,
 ) -> PyResult<Image> {
     let lib = |e: densebin::Error| to_py(py, e);
     let cmap = colormap(py, cmap)?;
@@ -52,7 +86,7 @@ pub(crate) fn shade(
         min_alpha,
         background,
         spread,
-        color_key: None,
+        color_key,
     };
     let fit = py
         .detach(|| densebin::shade::fit(grid, &shading))
@@ -451,6 +485,17 @@ impl Legend {
         ndarray::Array2::from_shape_fn((colours.len(), 3), |(i, c)| colours[i][c])
             .into_pyarray(py)
             .into_any()
+    }
+
+    /// Categorical mode: each category and its colour (RGB in [0, 1]), in
+    /// plane order; empty in the other modes.
+    #[getter]
+    fn key(&self) -> Vec<(String, (f32, f32, f32))> {
+        self.0
+            .key
+            .iter()
+            .map(|(n, c)| (n.clone(), (c[0], c[1], c[2])))
+            .collect()
     }
 
     /// Opacity at the two ends, `(min, max)`: along the colour scale

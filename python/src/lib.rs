@@ -10,6 +10,7 @@
 //! `image.rs` colormaps, shading and the `Image` class.
 
 mod bin;
+mod categories;
 mod grid;
 mod image;
 mod records;

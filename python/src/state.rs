@@ -35,6 +35,10 @@ pub(crate) fn reduce<'py>(slf: &Bound<'py, Grid>) -> PyResult<Bound<'py, PyTuple
     state.set_item("y_axis", s.y().axis_type().name())?;
     state.set_item("layers", s.layers().to_string())?;
     state.set_item("zhist", s.zbins().map(|z| (z.len(), (z.lo(), z.hi()))))?;
+    state.set_item(
+        "categories",
+        s.categories().map(|c| (c.names().to_vec(), c.is_fixed())),
+    )?;
     let counters = PyDict::new(py);
     for (name, value) in g.counters().fields() {
         counters.set_item(name, value)?;
@@ -133,6 +137,23 @@ pub(crate) fn from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<
     .and_then(|s| s.with_axis_types(x_axis, y_axis))
     .and_then(|s| s.with_layers(layers, zhist))
     .map_err(|e| to_py(py, e))?;
+    // States from before categorical counts have none.
+    let categories: Option<(Vec<String>, bool)> = match state.get_item("categories")? {
+        Some(v) => v.extract()?,
+        None => None,
+    };
+    let spec = match categories {
+        Some((names, fixed)) => {
+            let cats = if fixed {
+                densebin::grid::Categories::fixed(names)
+            } else {
+                densebin::grid::Categories::found(names)
+            };
+            cats.and_then(|c| spec.with_categories(c))
+                .map_err(|e| to_py(py, e))?
+        }
+        None => spec,
+    };
     let mut counters = Counters::default();
     for (name, value) in item("counters")?.cast_into::<PyDict>()?.iter() {
         counters.set(&name.extract::<String>()?, value.extract()?);
@@ -194,15 +215,24 @@ pub(crate) fn file_attributes<'py>(
         .collect()
 }
 
-/// The coordinates: `(name, values, long_name)` for x, y and z_bin.
+/// The coordinates: `(name, values, long_name)` for x, y, z_bin, and
+/// the category names (a list of str).
 pub(crate) fn coordinates<'py>(
     grid: &CoreGrid,
     py: Python<'py>,
-) -> Vec<(&'static str, Bound<'py, PyAny>, &'static str)> {
-    densebin::store::coordinates(grid.spec())
+) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>, &'static str)>> {
+    let mut out: Vec<_> = densebin::store::coordinates(grid.spec())
         .into_iter()
         .map(|(n, v, long)| (n, v.into_pyarray(py).into_any(), long))
-        .collect()
+        .collect();
+    if let Some(c) = grid.spec().categories() {
+        out.push((
+            "category",
+            c.names().to_vec().into_pyobject(py)?.into_any(),
+            "category",
+        ));
+    }
+    Ok(out)
 }
 
 /// Every array the grid holds: `(name, dims, long_name, values)`.
@@ -212,6 +242,7 @@ pub(crate) fn variables<'py>(grid: &CoreGrid, py: Python<'py>) -> Vec<Variable<'
         .map(|(info, view)| {
             let dims = match info.shape {
                 Shape::Plane => vec!["y", "x"],
+                Shape::PerCategory => vec!["category", "y", "x"],
                 _ => vec!["z_bin", "y", "x"],
             };
             (info.name, dims, info.long_name, to_numpy(py, view))

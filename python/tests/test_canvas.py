@@ -139,8 +139,14 @@ def test_shade_of_an_aggregate_is_densebins_weighted_density():
     np.testing.assert_array_equal(lightest[:3], np.round(viridis[0] * 255))
     np.testing.assert_array_equal(darkest[:3], np.round(viridis[-1] * 255))
     assert lo < hi
-    with pytest.raises(densebin.InvalidInputError, match="2-D aggregate"):
-        densebin.shade(np.zeros((2, 2, 2)))
+    with pytest.raises(densebin.InvalidInputError, match="2-D or a categorical 3-D aggregate"):
+        densebin.shade(np.zeros(4))
+    with pytest.raises(densebin.InvalidInputError, match="categorical aggregate holds counts"):
+        densebin.shade(np.zeros((2, 2, 2)), color_key=["red", "blue"])
+    with pytest.raises(densebin.InvalidInputError, match="color_key= must give"):
+        densebin.shade(np.zeros((2, 2, 2), np.uint32))
+    with pytest.raises(densebin.InvalidInputError, match="color_key= is for categorical"):
+        densebin.shade(np.zeros((2, 2)), color_key=["red"])
 
 
 def datashader_rgba(img):

@@ -178,6 +178,13 @@ impl PointSource for ArraySource<'_> {
         }
     }
 
+    fn has_category(&self) -> bool {
+        match &self.points {
+            Held::Columns(p) => p.has_category(),
+            Held::Records(_) => false,
+        }
+    }
+
     fn drop_z(&mut self) {
         match &mut self.points {
             Held::Columns(p) => p.drop_z(),

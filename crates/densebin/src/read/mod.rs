@@ -36,7 +36,7 @@ pub use npy::parse_header as parse_npy_header;
 pub use npy::{NpyDescr, NpyField, NpyHeader};
 pub use options::{Column, Delimiter, Format, HeaderMode, ReadOptions};
 pub use parts::{open_part, part};
-pub use points::{Batch, ByteColumn, ColumnRef, Points, PointsRef};
+pub use points::{Batch, ByteColumn, CategoryRef, ColumnRef, IntsRef, Points, PointsRef};
 pub use queue::ChunkQueue;
 pub use records::ValueType;
 pub use source::{BadLine, Chunk, ChunkData, ChunkError, ChunkStats, PointSource};

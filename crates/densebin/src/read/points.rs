@@ -268,15 +268,165 @@ impl ColumnRef<'_> {
     }
 }
 
-/// Borrowed columns of points, of one length: x and y, and optionally z
-/// and a weight. Built once from views of the caller's arrays (numpy
-/// arrays, a memory map) and binned without copying them.
+/// A borrowed column of integers, of any width: category codes or values.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum IntsRef<'a> {
+    /// `i8` values.
+    I8(ArrayView1<'a, i8>),
+    /// `i16` values.
+    I16(ArrayView1<'a, i16>),
+    /// `i32` values.
+    I32(ArrayView1<'a, i32>),
+    /// `i64` values.
+    I64(ArrayView1<'a, i64>),
+    /// `u8` values.
+    U8(ArrayView1<'a, u8>),
+    /// `u16` values.
+    U16(ArrayView1<'a, u16>),
+    /// `u32` values.
+    U32(ArrayView1<'a, u32>),
+    /// `u64` values.
+    U64(ArrayView1<'a, u64>),
+}
+
+macro_rules! each_ints {
+    ($ints:expr, $a:ident => $body:expr) => {
+        match $ints {
+            IntsRef::I8($a) => $body,
+            IntsRef::I16($a) => $body,
+            IntsRef::I32($a) => $body,
+            IntsRef::I64($a) => $body,
+            IntsRef::U8($a) => $body,
+            IntsRef::U16($a) => $body,
+            IntsRef::U32($a) => $body,
+            IntsRef::U64($a) => $body,
+        }
+    };
+}
+
+impl IntsRef<'_> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        each_ints!(self, a => a.len())
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes per value.
+    fn value_size(&self) -> usize {
+        match self {
+            IntsRef::I8(_) | IntsRef::U8(_) => 1,
+            IntsRef::I16(_) | IntsRef::U16(_) => 2,
+            IntsRef::I32(_) | IntsRef::U32(_) => 4,
+            IntsRef::I64(_) | IntsRef::U64(_) => 8,
+        }
+    }
+
+    /// Value `i` as an `i128` (every integer type fits).
+    fn at(&self, i: usize) -> i128 {
+        each_ints!(self, a => i128::from(a[i]))
+    }
+}
+
+/// A borrowed category column: integers named by their value (LiDAR
+/// classes), or codes into a list of names (a pandas `Categorical`: code
+/// `-1` is a missing value, counted as uncategorised).
+#[derive(Clone, Debug)]
+pub struct CategoryRef<'a> {
+    values: IntsRef<'a>,
+    names: Option<Vec<String>>,
+}
+
+impl<'a> CategoryRef<'a> {
+    /// Integers, each its own category (named by its decimal digits).
+    pub fn values(values: IntsRef<'a>) -> CategoryRef<'a> {
+        CategoryRef {
+            values,
+            names: None,
+        }
+    }
+
+    /// Codes into `names`; a negative code is no category. Fails when a
+    /// code has no name (checked as the codes are read).
+    pub fn codes(codes: IntsRef<'a>, names: Vec<String>) -> CategoryRef<'a> {
+        CategoryRef {
+            values: codes,
+            names: Some(names),
+        }
+    }
+
+    /// The ids in `dict` of rows `rows`, into `out`.
+    fn ids(
+        &self,
+        rows: std::ops::Range<usize>,
+        dict: &mut super::Dictionary,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        use super::{CategoryError, NO_CATEGORY};
+        let full = |e: CategoryError| match e {
+            CategoryError::TooMany => crate::grid::too_many_categories(
+                crate::grid::MAX_CATEGORIES + 1,
+                crate::grid::MAX_CATEGORIES,
+                "",
+            ),
+            CategoryError::NotUtf8 => Error::request("a category name is not UTF-8"),
+        };
+        out.clear();
+        match &self.names {
+            None => {
+                for i in rows {
+                    let v = self.values.at(i);
+                    let id = match i64::try_from(v) {
+                        Ok(v) => dict.id_of_int(v),
+                        Err(_) => dict.id_of(v.to_string().as_bytes()),
+                    };
+                    out.push(id.map_err(full)?);
+                }
+            }
+            Some(names) => {
+                // The id of each code, looked up when first met.
+                const UNSEEN: u32 = NO_CATEGORY - 1;
+                let mut table = vec![UNSEEN; names.len()];
+                for i in rows {
+                    let code = self.values.at(i);
+                    if code < 0 {
+                        out.push(NO_CATEGORY);
+                        continue;
+                    }
+                    let slot = usize::try_from(code)
+                        .ok()
+                        .and_then(|c| table.get_mut(c))
+                        .ok_or_else(|| {
+                            Error::request(format!(
+                                "category code {code} at row {i} has no name: there are {}",
+                                names.len()
+                            ))
+                        })?;
+                    if *slot == UNSEEN {
+                        *slot = dict.id_of(names[code as usize].as_bytes()).map_err(full)?;
+                    }
+                    out.push(*slot);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Borrowed columns of points, of one length: x and y, and optionally z,
+/// a weight and a category. Built once from views of the caller's arrays
+/// (numpy arrays, a memory map) and binned without copying them.
 #[derive(Clone, Debug)]
 pub struct PointsRef<'a> {
     x: ColumnRef<'a>,
     y: ColumnRef<'a>,
     z: Option<ColumnRef<'a>>,
     w: Option<ColumnRef<'a>>,
+    c: Option<CategoryRef<'a>>,
 }
 
 impl<'a> PointsRef<'a> {
@@ -296,7 +446,31 @@ impl<'a> PointsRef<'a> {
                 c.len()
             )));
         }
-        Ok(PointsRef { x, y, z, w })
+        Ok(PointsRef {
+            x,
+            y,
+            z,
+            w,
+            c: None,
+        })
+    }
+
+    /// These points with a category column, of their length.
+    pub fn with_categories(mut self, c: CategoryRef<'a>) -> Result<PointsRef<'a>> {
+        if c.values.len() != self.len() {
+            return Err(Error::request(format!(
+                "the columns must have one length: x has {} values, the categories {}",
+                self.len(),
+                c.values.len()
+            )));
+        }
+        self.c = Some(c);
+        Ok(self)
+    }
+
+    /// True when there is a category column.
+    pub fn has_category(&self) -> bool {
+        self.c.is_some()
     }
 
     /// Number of points.
@@ -335,7 +509,8 @@ impl<'a> PointsRef<'a> {
         .into_iter()
         .flatten()
         .map(ColumnRef::value_size)
-        .sum()
+        .sum::<usize>()
+            + self.c.as_ref().map_or(0, |c| c.values.value_size())
     }
 
     /// Hands `sink` the points `rows` in batches of at most [`BATCH`];
@@ -349,13 +524,25 @@ impl<'a> PointsRef<'a> {
         let mut at = rows.start;
         while at < rows.end {
             let part = at..(at + BATCH).min(rows.end);
-            let Points { x, y, z, w, .. } = scratch;
+            let Points {
+                x,
+                y,
+                z,
+                w,
+                c,
+                categories,
+            } = scratch;
+            let wanted = self.c.as_ref().filter(|_| !categories.is_ignoring());
+            if let Some(cats) = wanted {
+                cats.ids(part.clone(), categories, c)?;
+            }
             let batch = Batch {
                 x: self.x.rows(part.clone(), x),
                 y: self.y.rows(part.clone(), y),
                 z: self.z.as_ref().map_or(&[], |c| c.rows(part.clone(), z)),
                 w: self.w.as_ref().map_or(&[], |c| c.rows(part.clone(), w)),
-                ..Batch::default()
+                c: if wanted.is_some() { c } else { &[] },
+                names: categories.names(),
             };
             sink(batch)?;
             at = part.end;
