@@ -138,7 +138,7 @@ impl Accumulator {
             count: vec![0; pixels],
             zhist,
             shared,
-            categories: CategoryCounts::new(categories),
+            categories: CategoryCounts::new(categories, dense),
             pending: false,
             pix: Vec::new(),
         };
@@ -215,7 +215,7 @@ impl Accumulator {
                 "merge_all: the accumulators carry into different z histograms",
             ));
         }
-        let parts: Vec<(Grid, Vec<u8>, Vec<Vec<u8>>)> = accs
+        let parts: Vec<(Grid, Vec<u8>, Vec<u8>)> = accs
             .into_par_iter()
             .map(|mut a| {
                 a.flush_count();
@@ -284,7 +284,7 @@ impl Accumulator {
 /// Writes a zero into every page of the freshly zeroed `v`, without
 /// reading it first (a read would map the shared zero page and the write
 /// then fault again).
-fn touch<T: Copy + Default>(v: &mut [T]) {
+pub(super) fn touch<T: Copy + Default>(v: &mut [T]) {
     let step = (4096 / std::mem::size_of::<T>()).max(1);
     for i in (0..v.len()).step_by(step) {
         // The allocator's zeroed memory is known to hold zeros: black_box

@@ -13,9 +13,12 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::kernel::add_saturating;
+use super::accumulator::touch;
+use super::kernel::{AHEAD, add_saturating};
+use crate::cache::prefetch;
 use crate::error::{Error, Result};
 use crate::grid::{ArrayData, ArrayId, Categories, Grid, GridSpec, MAX_CATEGORIES};
 use crate::param::Param;
@@ -130,7 +133,7 @@ impl SharedCategories {
     }
 
     fn make(&self, plane: &OnceLock<Box<[AtomicU32]>>) {
-        plane.get_or_init(|| (0..self.pixels).map(|_| AtomicU32::new(0)).collect());
+        plane.get_or_init(|| zeroed_atomics(self.pixels));
     }
 
     /// The run's number for category `name`: registered now when new (a
@@ -173,7 +176,7 @@ impl SharedCategories {
     /// Fails when a count passes `u32::MAX`, naming the pixel.
     pub(super) fn finish(
         self: Arc<SharedCategories>,
-        remainders: Vec<Vec<Vec<u8>>>,
+        remainders: Vec<Vec<u8>>,
         grid: &Grid,
     ) -> Result<(Categories, ArrayData)> {
         let names = self.names.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -184,23 +187,37 @@ impl SharedCategories {
         };
         let len = self.pixels;
         let mut out = vec![0u32; cats.len() * len];
-        let mut overflow: Option<usize> = None;
-        for (g, name) in names.iter().enumerate() {
-            let j = cats.index(name).expect("the same names");
-            let plane = &mut out[j * len..(j + 1) * len];
-            if let Some(shared) = self.planes[g].get() {
-                for (o, s) in plane.iter_mut().zip(shared.iter()) {
-                    *o = s.load(Ordering::Relaxed);
-                }
-            }
-            for small in remainders.iter().filter_map(|r| r.get(g)) {
-                for (p, (o, &c)) in plane.iter_mut().zip(small).enumerate() {
-                    if add_saturating(o, u32::from(c)) {
-                        overflow = Some(overflow.map_or(p, |q| q.min(p)));
+        // The run's number of the category of each final plane.
+        let order: Vec<usize> = cats
+            .names()
+            .iter()
+            .map(|n| names.iter().position(|m| m == n).expect("the same names"))
+            .collect();
+        // Plane by plane in parallel: the shared counts, plus every
+        // worker's remainders.
+        let overflow = out
+            .par_chunks_mut(len.max(1))
+            .zip(order)
+            .filter_map(|(plane, g)| {
+                let mut first = None;
+                if let Some(shared) = self.planes[g].get() {
+                    for (o, s) in plane.iter_mut().zip(shared.iter()) {
+                        *o = s.load(Ordering::Relaxed);
                     }
                 }
-            }
-        }
+                for small in remainders
+                    .iter()
+                    .filter_map(|r| r.get(g * len..(g + 1) * len))
+                {
+                    for (p, (o, &c)) in plane.iter_mut().zip(small).enumerate() {
+                        if add_saturating(o, u32::from(c)) {
+                            first.get_or_insert(p);
+                        }
+                    }
+                }
+                first
+            })
+            .min();
         if let Some(p) = overflow {
             return Err(grid.category_overflow(p));
         }
@@ -211,8 +228,22 @@ impl SharedCategories {
     }
 }
 
-/// A worker's category counts: `u8` planes by the run's category number,
-/// carrying 256 at a time into the [`SharedCategories`].
+/// `n` zeroed atomic counters, as zeroed memory from the allocator: the
+/// pages are mapped as they are first written, so a category met in a
+/// corner of the canvas costs the pages it touches, not a 4-byte write per
+/// pixel up front.
+fn zeroed_atomics(n: usize) -> Box<[AtomicU32]> {
+    // SAFETY: `AtomicU32` has the size, alignment and bit validity of
+    // `u32`, for which all zero bytes are a valid value (0), so the zeroed
+    // slice is initialised. What it buys: writing 20 new 1000x1000 planes
+    // of zeros took a fifth of a 20 M point `--by` run
+    // (BENCHMARKS.md, "Categorical counts").
+    unsafe { Box::<[AtomicU32]>::new_zeroed_slice(n).assume_init() }
+}
+
+/// A worker's category counts ([`super::Accumulator`]'s): `u8` planes by the run's category number,
+/// one after another in one buffer, carrying 256 at a time into the
+/// [`SharedCategories`].
 #[derive(Debug)]
 pub(super) struct CategoryCounts {
     shared: Arc<SharedCategories>,
@@ -221,17 +252,22 @@ pub(super) struct CategoryCounts {
     /// The names `global` was made for, and where they lived.
     seen: Vec<String>,
     names_at: usize,
-    pub(super) small: Vec<Vec<u8>>,
+    /// Plane `g` is `small[g * pixels..(g + 1) * pixels]`.
+    pub(super) small: Vec<u8>,
+    /// Whether new planes are touched when made ([`Accumulator::new`]'s
+    /// `dense`).
+    dense: bool,
 }
 
 impl CategoryCounts {
-    pub(super) fn new(shared: Arc<SharedCategories>) -> CategoryCounts {
+    pub(super) fn new(shared: Arc<SharedCategories>, dense: bool) -> CategoryCounts {
         CategoryCounts {
             shared,
             global: Vec::new(),
             seen: Vec::new(),
             names_at: 0,
             small: Vec::new(),
+            dense,
         }
     }
 
@@ -243,7 +279,8 @@ impl CategoryCounts {
     /// Brings `global` up to date with the batch's `names`: a reader's
     /// dictionary only grows, so usually nothing or a few new names. A
     /// batch whose names live elsewhere (another source's, or the same
-    /// dictionary grown) keeps the numbers of the names that agree.
+    /// dictionary grown) keeps the numbers of the names that agree. The
+    /// planes grow once for all of a batch's new categories.
     fn sync(&mut self, names: &[String]) -> Result<()> {
         let at = names.as_ptr() as usize;
         if at != self.names_at {
@@ -256,25 +293,40 @@ impl CategoryCounts {
             self.seen.truncate(agree);
             self.names_at = at;
         }
+        if names.len() == self.global.len() {
+            return Ok(());
+        }
         for name in &names[self.global.len()..] {
-            let g = self.shared.global_id(name)?;
-            if g != NO_CATEGORY {
-                let g = g as usize;
-                if self.small.len() <= g {
-                    self.small.resize_with(g + 1, Vec::new);
-                }
-                if self.small[g].is_empty() {
-                    self.small[g] = vec![0; self.shared.pixels];
-                }
-            }
-            self.global.push(g);
+            self.global.push(self.shared.global_id(name)?);
             self.seen.push(name.clone());
+        }
+        let len = self.shared.pixels;
+        let planes = self
+            .global
+            .iter()
+            .filter(|&&g| g != NO_CATEGORY)
+            .map(|&g| g as usize + 1)
+            .max()
+            .unwrap_or(0);
+        if planes * len > self.small.len() {
+            // A fresh zeroed buffer (its pages mapped as they are first
+            // written), not a resize, which would write every new zero.
+            let mut grown = vec![0u8; planes * len];
+            let old = self.small.len();
+            grown[..old].copy_from_slice(&self.small);
+            if self.dense {
+                // Points will land all over the new planes: written once
+                // now, page by page, rather than faulted in twice by `+=`.
+                touch(&mut grown[old..]);
+            }
+            self.small = grown;
         }
         Ok(())
     }
 
     /// Counts a mapped batch; returns the points counted in no category,
-    /// or the first pixel whose count passed `u32::MAX`.
+    /// or the first pixel whose count passed `u32::MAX`. Planes beyond the
+    /// L2 cache are prefetched, as `count`'s are.
     pub(super) fn append(
         &mut self,
         pts: Batch<'_>,
@@ -282,29 +334,62 @@ impl CategoryCounts {
     ) -> Result<std::result::Result<u64, usize>> {
         self.sync(pts.names)?;
         let len = self.shared.pixels;
+        // Where each of the batch's category ids' plane starts.
+        let base: Vec<usize> = self
+            .global
+            .iter()
+            .map(|&g| {
+                if g == NO_CATEGORY {
+                    usize::MAX
+                } else {
+                    g as usize * len
+                }
+            })
+            .collect();
+        let counted = if self.small.len() > 1 << 20 {
+            self.count::<true>(pix, pts.c, &base)
+        } else {
+            self.count::<false>(pix, pts.c, &base)
+        };
+        Ok(counted)
+    }
+
+    #[inline(always)]
+    fn count<const AHEAD_TOO: bool>(
+        &mut self,
+        pix: &[u32],
+        cs: &[u32],
+        base: &[usize],
+    ) -> std::result::Result<u64, usize> {
+        let len = self.shared.pixels;
+        let small = &mut self.small[..];
+        let plane_at = |c: u32| base.get(c as usize).copied().unwrap_or(usize::MAX);
         let mut uncategorised = 0;
         let mut overflow = None;
-        for (&p, &c) in pix.iter().zip(pts.c) {
+        for (i, (&p, &c)) in pix.iter().zip(cs).enumerate() {
+            if AHEAD_TOO && let (Some(&q), Some(&d)) = (pix.get(i + AHEAD), cs.get(i + AHEAD)) {
+                prefetch(small, plane_at(d).wrapping_add(q as usize));
+            }
             if p as usize >= len {
                 continue;
             }
-            let g = self.global.get(c as usize).copied().unwrap_or(NO_CATEGORY);
-            if g == NO_CATEGORY {
+            let b = plane_at(c);
+            if b == usize::MAX {
                 uncategorised += 1;
                 continue;
             }
-            let cell = &mut self.small[g as usize][p as usize];
+            let cell = &mut small[b + p as usize];
             *cell = cell.wrapping_add(1);
             if *cell == 0 {
-                let shared = self.shared.planes[g as usize].get().expect("made when met");
+                let shared = self.shared.planes[b / len].get().expect("made when met");
                 if shared[p as usize].fetch_add(256, Ordering::Relaxed) > u32::MAX - 256 {
                     overflow.get_or_insert(p as usize);
                 }
             }
         }
-        Ok(match overflow {
+        match overflow {
             Some(p) => Err(p),
             None => Ok(uncategorised),
-        })
+        }
     }
 }

@@ -325,11 +325,6 @@ impl IntsRef<'_> {
             IntsRef::I64(_) | IntsRef::U64(_) => 8,
         }
     }
-
-    /// Value `i` as an `i128` (every integer type fits).
-    fn at(&self, i: usize) -> i128 {
-        each_ints!(self, a => i128::from(a[i]))
-    }
 }
 
 /// A borrowed category column: integers named by their value (LiDAR
@@ -366,55 +361,69 @@ impl<'a> CategoryRef<'a> {
         dict: &mut super::Dictionary,
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        use super::{CategoryError, NO_CATEGORY};
-        let full = |e: CategoryError| match e {
-            CategoryError::TooMany => crate::grid::too_many_categories(
-                crate::grid::MAX_CATEGORIES + 1,
-                crate::grid::MAX_CATEGORIES,
-                "",
-            ),
-            CategoryError::NotUtf8 => Error::request("a category name is not UTF-8"),
-        };
         out.clear();
-        match &self.names {
-            None => {
-                for i in rows {
-                    let v = self.values.at(i);
-                    let id = match i64::try_from(v) {
-                        Ok(v) => dict.id_of_int(v),
-                        Err(_) => dict.id_of(v.to_string().as_bytes()),
-                    };
-                    out.push(id.map_err(full)?);
-                }
-            }
-            Some(names) => {
-                // The id of each code, looked up when first met.
-                const UNSEEN: u32 = NO_CATEGORY - 1;
-                let mut table = vec![UNSEEN; names.len()];
-                for i in rows {
-                    let code = self.values.at(i);
-                    if code < 0 {
-                        out.push(NO_CATEGORY);
-                        continue;
-                    }
-                    let slot = usize::try_from(code)
-                        .ok()
-                        .and_then(|c| table.get_mut(c))
-                        .ok_or_else(|| {
-                            Error::request(format!(
-                                "category code {code} at row {i} has no name: there are {}",
-                                names.len()
-                            ))
-                        })?;
-                    if *slot == UNSEEN {
-                        *slot = dict.id_of(names[code as usize].as_bytes()).map_err(full)?;
-                    }
-                    out.push(*slot);
-                }
+        let names = self.names.as_deref();
+        each_ints!(&self.values, a => ids_of(a.slice(ndarray::s![rows.clone()]), rows.start, names, dict, out))
+    }
+}
+
+/// [`CategoryRef::ids`] for one integer type: a loop of its own, so that
+/// the type is not matched per value.
+fn ids_of<T: Copy + Into<i128>>(
+    values: ArrayView1<'_, T>,
+    first_row: usize,
+    names: Option<&[String]>,
+    dict: &mut super::Dictionary,
+    out: &mut Vec<u32>,
+) -> Result<()> {
+    use super::{CategoryError, NO_CATEGORY};
+    let full = |e: CategoryError| match e {
+        CategoryError::TooMany => crate::grid::too_many_categories(
+            crate::grid::MAX_CATEGORIES + 1,
+            crate::grid::MAX_CATEGORIES,
+            "",
+        ),
+        CategoryError::NotUtf8 => Error::request("a category name is not UTF-8"),
+    };
+    match names {
+        None => {
+            for &v in values.iter() {
+                let v: i128 = v.into();
+                let id = match i64::try_from(v) {
+                    Ok(v) => dict.id_of_int(v),
+                    Err(_) => dict.id_of(v.to_string().as_bytes()),
+                };
+                out.push(id.map_err(full)?);
             }
         }
-        Ok(())
+        Some(names) => {
+            // The id of each code, looked up when first met.
+            const UNSEEN: u32 = NO_CATEGORY - 1;
+            let mut table = vec![UNSEEN; names.len()];
+            for (i, &code) in values.iter().enumerate() {
+                let code: i128 = code.into();
+                if code < 0 {
+                    out.push(NO_CATEGORY);
+                    continue;
+                }
+                let slot = usize::try_from(code)
+                    .ok()
+                    .and_then(|c| table.get_mut(c))
+                    .ok_or_else(|| {
+                        Error::request(format!(
+                            "category code {code} at row {} has no name: there are {}",
+                            first_row + i,
+                            names.len()
+                        ))
+                    })?;
+                if *slot == UNSEEN {
+                    *slot = dict.id_of(names[code as usize].as_bytes()).map_err(full)?;
+                }
+                out.push(*slot);
+            }
+        }
     }
+    Ok(())
 }
 
 /// Borrowed columns of points, of one length: x and y, and optionally z,

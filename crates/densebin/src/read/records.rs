@@ -381,8 +381,8 @@ impl RecordLayout {
             }
             if let Some(c) = cols.c.filter(|_| !pts.categories.is_ignoring()) {
                 let f = field(c);
-                let values = batch.chunks_exact(self.record_size).map(|r| &r[f.offset..]);
-                super::categories::decode(values, f.ty, &mut pts.categories, &mut pts.c)?;
+                let (rs, dict) = (self.record_size, &mut pts.categories);
+                super::categories::decode(batch, rs, f.offset, f.ty, dict, &mut pts.c)?;
             }
             stats.points_read += n as u64;
             sink(pts.batch())?;
