@@ -255,7 +255,21 @@ fn integer_categories_sort_by_number_in_text_and_npy() {
     // info lists the categories.
     let out = s.run(&["info", "t.h5"]);
     let info = String::from_utf8_lossy(&out.stdout);
-    assert!(info.contains("categories 5: 2, 6, 9, 17, 100"), "{info}");
+    assert!(info.contains("categories 5: 2, 6, 9, 17, 100\n"), "{info}");
+    assert!(info.contains("0 binned without a category"), "{info}");
+    let out = s.run(&["info", "t.h5", "--json"]);
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        json.contains(r#""categories":["2","6","9","17","100"]"#),
+        "{json}"
+    );
+    assert!(json.contains(r#""uncategorised":0"#), "{json}");
+    // Names that would read ambiguously in a list are quoted.
+    s.write("q.csv", "x,y,k\n0.5,0.5,\"a, b\"\n0.5,0.5,plain\n");
+    s.ok(&with(&common, &["bin", "q.csv", "--by", "k", "-o", "q.h5"]));
+    let out = s.run(&["info", "q.h5"]);
+    let info = String::from_utf8_lossy(&out.stdout);
+    assert!(info.contains("categories 2: \"a, b\", plain\n"), "{info}");
 }
 
 #[test]

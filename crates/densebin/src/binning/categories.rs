@@ -405,3 +405,66 @@ impl CategoryCounts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::Points;
+
+    fn spec() -> GridSpec {
+        GridSpec::new(3, 2, (0.0, 3.0), (0.0, 2.0))
+            .unwrap()
+            .with_layers("count,count_cat".parse().unwrap(), None)
+            .unwrap()
+    }
+
+    fn pts(n: usize) -> Points {
+        Points {
+            x: vec![1.5; n],
+            y: vec![0.5; n],
+            ..Points::default()
+        }
+        .with_categories(vec![0; n], &["a".to_string()])
+    }
+
+    #[test]
+    fn category_overflow_is_an_error() {
+        // Through the grid's own planes...
+        let mut g = Grid::empty(spec());
+        g.append(&pts(1)).unwrap();
+        g.flat_mut::<u32>(ArrayId::CountCat).unwrap()[1] = u32::MAX;
+        let err = g.append(&pts(1)).unwrap_err();
+        assert!(matches!(err, Error::Overflow(_)), "{err}");
+        assert!(err.to_string().contains("pixel (0, 1)"), "{err}");
+        // ...and a worker's carry into the shared planes.
+        let shared = SharedCategories::new(&spec(), MAX_CATEGORIES);
+        let mut counts = CategoryCounts::new(Arc::clone(&shared), false);
+        let p = pts(300);
+        counts.sync(p.batch().names).unwrap();
+        shared.planes[0].get().unwrap()[1].store(u32::MAX - 100, Ordering::Relaxed);
+        assert_eq!(counts.append(p.batch(), &[1; 300]).unwrap(), Err(1));
+    }
+
+    #[test]
+    fn a_worker_keeps_its_numbers_across_dictionaries() {
+        // Two sources with their own names: the same name is one plane.
+        let shared = SharedCategories::new(&spec(), MAX_CATEGORIES);
+        let mut counts = CategoryCounts::new(Arc::clone(&shared), false);
+        let a = Points::default().with_categories(vec![0, 1], &["x".into(), "y".into()]);
+        let b = Points::default().with_categories(vec![0, 1], &["y".into(), "z".into()]);
+        for p in [&a, &b, &a] {
+            assert_eq!(counts.append(p.batch(), &[0, 1]).unwrap(), Ok(0));
+        }
+        let g = Grid::empty(spec());
+        let (cats, planes) = shared.finish(vec![counts.small], &g).unwrap();
+        assert_eq!(cats.names(), ["x", "y", "z"]);
+        let ArrayData::U32(planes) = planes else {
+            panic!("u32 planes")
+        };
+        let flat = planes.as_slice().unwrap();
+        // x: pixel 0 twice; y: pixel 1 twice and pixel 0 once; z: pixel 1.
+        assert_eq!(&flat[..2], [2, 0]);
+        assert_eq!(&flat[6..8], [1, 2]);
+        assert_eq!(&flat[12..14], [0, 1]);
+    }
+}

@@ -269,7 +269,12 @@ impl TextLayout {
         let fast = self.sep == Sep::Whitespace;
         while pos < data.len() {
             if fast {
-                match fast_line(data, pos, &masks, &mut vals, &mut field_at) {
+                let line = if cat.is_some() {
+                    fast_line::<true>(data, pos, &masks, &mut vals, &mut field_at)
+                } else {
+                    fast_line::<false>(data, pos, &masks, &mut vals, &mut field_at)
+                };
+                match line {
                     Fast::Point(next) => {
                         if cat.is_some() {
                             let name = &data[field_at.0..field_at.1];
@@ -598,7 +603,7 @@ mod tests {
             let bytes = line.as_bytes();
             let mut fast_vals = [f64::NAN; 4];
             let content = strip_cr(&bytes[..bytes.len() - 1]);
-            match fast_line(bytes, 0, &masks, &mut fast_vals, &mut (0, 0)) {
+            match fast_line::<false>(bytes, 0, &masks, &mut fast_vals, &mut (0, 0)) {
                 Fast::Point(next) => {
                     proptest::prop_assert_eq!(next, bytes.len());
                     let mut vals = [f64::NAN; 4];
