@@ -120,7 +120,7 @@ def text_case(a, data, df, cvs):
     cli += ["--x-range", "{},{}".format(*RANGE), "--y-range", "{},{}".format(*RANGE)]
 
     def run_pandas():
-        frame = pd.read_csv(csv, dtype={"x": "float32", "y": "float32", "k": "category"})
+        frame = pd.read_csv(csv, dtype={"k": "category"})
         return cvs.points(frame, "x", "y", agg=ds.by("k", ds.count()))
 
     def run_cli():

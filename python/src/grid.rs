@@ -316,8 +316,12 @@ impl Grid {
             densebin::grid::AxisType::Log => " (log)",
             _ => "",
         };
+        let cats = match s.categories() {
+            Some(c) => format!(" ({} categories)", c.len()),
+            None => String::new(),
+        };
         format!(
-            "densebin.Grid({}x{}, x {:?}..{:?}{}, y {:?}..{:?}{}, layers {}, {} points binned)",
+            "densebin.Grid({}x{}, x {:?}..{:?}{}, y {:?}..{:?}{}, layers {}{cats}, {} points binned)",
             s.width(),
             s.height(),
             s.x().lo(),

@@ -108,6 +108,7 @@ def test_files_by_column_equal_arrays_and_round_trip():
     np.testing.assert_array_equal(g.count_cat, arrays.count_cat)
     back = pickle.loads(pickle.dumps(g))
     assert back == g and back.categories == g.categories
+    assert "layers count,count_cat (5 categories)" in repr(g)
     ds_ = g.to_xarray()
     assert ds_.count_cat.dims == ("category", "y", "x")
     assert list(ds_.category.values) == NAMES

@@ -315,6 +315,33 @@ fn merges_of_different_category_sets_are_their_union() {
         m.spec().categories().unwrap().names(),
         ["12", "a", "b", "c", "shared"]
     );
+    // Byte-range parts of one file (its first half holds a's categories,
+    // its second b's), merged: the whole.
+    let mut parts = vec!["merge".to_string()];
+    for i in 1..=3 {
+        let out = format!("part{i}.h5");
+        let part = format!("{i}/3");
+        s.ok(&[
+            &["bin", "all.csv", "--part", &part, "-o", &out][..],
+            &common,
+        ]
+        .concat());
+        parts.push(out);
+    }
+    let first = s.grid("part1.h5");
+    assert_eq!(
+        first.spec().categories().unwrap().names(),
+        ["a", "b", "shared"]
+    );
+    parts.extend(["-o".to_string(), "parts.h5".to_string()]);
+    s.ok(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let merged = s.grid("parts.h5");
+    assert_eq!(merged.spec().categories(), whole.spec().categories());
+    assert_eq!(planes(&merged), planes(&whole));
+    assert_eq!(
+        merged.counters().uncategorised,
+        whole.counters().uncategorised
+    );
 }
 
 #[test]
