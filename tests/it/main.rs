@@ -12,6 +12,7 @@ mod kernel;
 mod laws;
 mod logaxes;
 mod oracle;
+mod parquet;
 mod parts;
 mod scenario;
 mod shading;

@@ -111,6 +111,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An input file of a binary format (Parquet) that is damaged, or
+    /// that uses what this reader cannot read.
+    BadFile {
+        /// The input's display name.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// An input with no points at all.
     EmptyInput {
         /// The input's display name.
@@ -237,7 +246,9 @@ impl Error {
                 Param::Format.mark(),
                 Param::Fields.mark()
             ),
-            Error::Npy { path, reason } => format!("{path}: {reason}"),
+            Error::Npy { path, reason } | Error::BadFile { path, reason } => {
+                format!("{path}: {reason}")
+            }
             Error::EmptyInput { path, what } => format!("{path}: {what}"),
             Error::InvalidRequest(m) | Error::OutOfMemory(m) | Error::Overflow(m) => m.clone(),
             Error::SpecMismatch(m) => format!("cannot merge grids: {m}"),

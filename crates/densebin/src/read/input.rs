@@ -14,6 +14,7 @@ use memmap2::Mmap;
 
 use super::npy;
 use super::options::{Column, Delimiter, Format, ReadOptions};
+use super::parquet::ParquetLayout;
 use super::points::{Batch, Points};
 use super::records::{RecordLayout, ValueType};
 use super::source::{BadLine, Chunk, ChunkError, ChunkStats, PointSource};
@@ -118,6 +119,7 @@ impl ColumnNames {
 pub(crate) enum Layout {
     Text(TextLayout),
     Records(RecordLayout),
+    Parquet(ParquetLayout),
 }
 
 enum Source {
@@ -230,8 +232,13 @@ impl Input {
                 };
                 (Layout::Records(r), names, start, 0)
             }
+            Format::Parquet => {
+                let (p, names) = ParquetLayout::open(&name, &file)?;
+                (Layout::Parquet(p), names, 0, 0)
+            }
         };
-        let columns = resolve_columns(&name, &names, opts, &layout)?;
+        let mut layout = layout;
+        let columns = resolve_columns(&name, &names, opts, &mut layout)?;
         let info = InputInfo {
             columns: names.named([columns.x, columns.y]),
             ..info
@@ -288,6 +295,8 @@ impl Input {
                 let k = (at - self.data_start).div_ceil(size) * size;
                 self.data_start + k.min(whole)
             }
+            // A Parquet file's parts are its row groups, by where they start.
+            Layout::Parquet(p) => p.row_group_at(at) as u64,
         }
     }
 
@@ -306,9 +315,10 @@ impl Input {
             ..InputInfo::default()
         };
         let (layout, names, stream, data_start, lines_before_data) = match format {
-            Format::Npy => {
+            Format::Npy | Format::Parquet => {
                 return Err(Error::request(format!(
-                    "{name}: .npy input cannot be streamed; give a file, or raw records with {} f32",
+                    "{name}: {} input cannot be streamed; give a file, or raw records with {} f32",
+                    format.name(),
                     Param::Format.mark()
                 )));
             }
@@ -347,7 +357,8 @@ impl Input {
                 (Layout::Text(layout), names, stream, start as u64, lines)
             }
         };
-        let columns = resolve_columns(&name, &names, opts, &layout)?;
+        let mut layout = layout;
+        let columns = resolve_columns(&name, &names, opts, &mut layout)?;
         let info = InputInfo {
             columns: names.named([columns.x, columns.y]),
             ..info
@@ -370,7 +381,7 @@ impl Input {
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.layout {
             Layout::Text(t) => Some(t.delimiter()),
-            Layout::Records(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) => None,
         }
     }
 
@@ -378,7 +389,7 @@ impl Input {
     pub fn header(&self) -> Option<&[String]> {
         match &self.layout {
             Layout::Text(t) => t.header.as_deref(),
-            Layout::Records(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) => None,
         }
     }
 
@@ -423,6 +434,7 @@ fn format_from_extension(path: &Path) -> Format {
         Some("npy") => Format::Npy,
         Some("f32") => Format::F32,
         Some("f64") => Format::F64,
+        Some("parquet" | "pq") => Format::Parquet,
         _ => Format::Text,
     }
 }
@@ -431,7 +443,7 @@ fn resolve_columns(
     name: &str,
     names: &ColumnNames,
     opts: &ReadOptions,
-    layout: &Layout,
+    layout: &mut Layout,
 ) -> Result<Columns> {
     let x = names.resolve(name, Param::X, &opts.x)?;
     let y = names.resolve(name, Param::Y, &opts.y)?;
@@ -451,11 +463,14 @@ fn resolve_columns(
         .map(|c| names.resolve(name, Param::Weight, c))
         .transpose()?;
     let columns = Columns { x, y, z, w, c };
-    if let Layout::Records(r) = layout {
-        r.check_selected(name, &columns, opts.z.is_some())
-            .map(|z| Columns { z, ..columns })
-    } else {
-        Ok(columns)
+    match layout {
+        Layout::Records(r) => r
+            .check_selected(name, &columns, opts.z.is_some())
+            .map(|z| Columns { z, ..columns }),
+        Layout::Parquet(p) => p
+            .check_selected(name, &columns, opts.z.is_some())
+            .map(|z| Columns { z, ..columns }),
+        Layout::Text(_) => Ok(columns),
     }
 }
 
@@ -485,6 +500,10 @@ impl PointSource for Input {
     }
 
     fn data_len(&self) -> Option<u64> {
+        if let Layout::Parquet(p) = &self.layout {
+            let groups = self.part.clone().unwrap_or(0..p.row_groups() as u64);
+            return Some(p.bytes_of(groups.start as usize..groups.end as usize));
+        }
         match (&self.source, &self.part) {
             (Source::Mapped(..), Some(part)) => Some(part.end - part.start),
             (Source::Mapped(m, ..), None) => Some(m.len() as u64 - self.data_start),
@@ -511,6 +530,16 @@ impl PointSource for Input {
     /// mapped file, or the next block of a stream.
     fn next_chunk(&self, at: u64, target: usize) -> Result<Option<Chunk<'_>>> {
         match &self.source {
+            Source::Mapped(..) if let Layout::Parquet(p) = &self.layout => {
+                // One row group a chunk: `at` counts row groups.
+                let end = self.part.as_ref().map_or(p.row_groups() as u64, |r| r.end);
+                Ok((at < end).then(|| {
+                    Chunk::rows(
+                        at as usize..at as usize + 1,
+                        p.bytes_of(at as usize..at as usize + 1),
+                    )
+                }))
+            }
             Source::Mapped(map, ..) => {
                 let end = self.part.as_ref().map_or(map.len(), |p| p.end as usize);
                 let data: &[u8] = &map[..end];
@@ -524,6 +553,7 @@ impl PointSource for Input {
                         let n = (target / r.record_size).max(1) * r.record_size;
                         (start + n).min(data.len())
                     }
+                    Layout::Parquet(_) => unreachable!("row groups are cut above"),
                 };
                 Ok((end > start).then(|| Chunk::bytes(at, None, Cow::Borrowed(&data[start..end]))))
             }
@@ -550,6 +580,9 @@ impl PointSource for Input {
             Layout::Text(t) => t.read_chunk(self, chunk, pts, sink),
             Layout::Records(r) => r
                 .read_chunk(chunk.as_bytes(), &self.columns, pts, sink)
+                .map_err(|error| ChunkError::at(chunk.start, error)),
+            Layout::Parquet(p) => p
+                .read_row_group(chunk.start as usize, &self.columns, pts, sink)
                 .map_err(|error| ChunkError::at(chunk.start, error)),
         }
     }

@@ -20,6 +20,7 @@ mod categories;
 mod input;
 mod npy;
 mod options;
+mod parquet;
 mod parts;
 mod points;
 mod queue;

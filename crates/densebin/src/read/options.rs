@@ -42,7 +42,8 @@ macro_rules! names {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// By extension: `.npy`, `.f32`, `.f64`; anything else is text.
+    /// By extension: `.npy`, `.f32`, `.f64`, `.parquet`/`.pq`; anything
+    /// else is text.
     #[default]
     Auto,
     /// Delimited or whitespace-separated text, one point per line.
@@ -54,6 +55,8 @@ pub enum Format {
     /// A NumPy `.npy` file: a 2-D `(N, k)` float array, or a structured
     /// array with named float fields.
     Npy,
+    /// A Parquet file: columns by name, row groups read in parallel.
+    Parquet,
 }
 
 /// How text columns are separated.
@@ -97,6 +100,7 @@ names!(
         ("f32", Format::F32),
         ("f64", Format::F64),
         ("npy", Format::Npy),
+        ("parquet", Format::Parquet),
     ]
 );
 
@@ -209,10 +213,10 @@ mod tests {
             assert_eq!(n.parse::<Delimiter>().unwrap().name(), n);
         }
         assert_eq!("YES".parse::<HeaderMode>().unwrap(), HeaderMode::Present);
-        let err = "parquet".parse::<Format>().unwrap_err();
+        let err = "arrow".parse::<Format>().unwrap_err();
         assert_eq!(
             err.render(crate::error::flag),
-            "unknown --format \"parquet\"; use auto, text, f32, f64, npy"
+            "unknown --format \"arrow\"; use auto, text, f32, f64, npy, parquet"
         );
     }
 
