@@ -121,6 +121,17 @@ def _expand(paths):
     return files
 
 
+def _compressed(path):
+    """True for a gzip or zstd file (by its magic bytes, as densebin
+    detects them): such a file is decompressed in order, by one task."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head[:2] == b"\x1f\x8b" or head == b"\x28\xb5\x2f\xfd"
+
+
 def _size(path):
     try:
         return os.path.getsize(path)
@@ -176,6 +187,19 @@ def bin_files(
     files = _expand(paths)
     total = sum(_size(f) for f in files)
     n = max(1, math.ceil(total / max(1, int(chunk_bytes))))
+    if any(_compressed(f) for f in files):
+        # Compressed files cannot be cut into byte ranges: a task a file.
+        return _bin_whole_files(
+            files,
+            read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, by),
+            grid_args(
+                width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis, categories
+            ),
+            threads,
+            split_every,
+            compute,
+            scheduler,
+        )
     read = read_args(format, fields, x, y, z, weight, delimiter, header, skip_bad_lines, by)
     grid = grid_args(
         width, height, x_range, y_range, layers, z_bins, z_range, x_axis, y_axis, categories
@@ -195,6 +219,25 @@ def bin_files(
     tasks = [
         delayed(_bin_part, pure=True)(files, read, grid, threads, (i + 1, n)) for i in range(n)
     ]
+    return _finish(_tree(tasks, _merge_grids, split_every), compute, scheduler)
+
+
+def _bin_whole_files(files, read, grid, threads, split_every, compute, scheduler):
+    """A task per file, for compressed files; ranges found first as a
+    reduction of the files' bounds when they are missing."""
+    from dask import delayed
+
+    threads = None if threads is None else int(threads)
+    if _needs_scan(grid["x_range"], grid["y_range"], grid["z_range"], grid["layers"]):
+        parts = [
+            delayed(_bounds_files, pure=True)(
+                [f], read, grid["x_range"], grid["y_range"], threads, None, _axes(grid)
+            )
+            for f in files
+        ]
+        tree = _tree(parts, _merge_extents, split_every)
+        grid = _fixed_grid(grid, tree, ", ".join(files), scheduler)
+    tasks = [delayed(_bin_part, pure=True)([f], read, grid, threads, None) for f in files]
     return _finish(_tree(tasks, _merge_grids, split_every), compute, scheduler)
 
 

@@ -3,6 +3,7 @@
 //! and the command line.
 
 mod categories;
+mod compressed;
 mod context;
 mod errors;
 mod figure;

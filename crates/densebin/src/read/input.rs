@@ -12,13 +12,14 @@ use std::time::UNIX_EPOCH;
 
 use memmap2::Mmap;
 
+use super::compressed::{Codec, decompressed, sniffed};
 use super::npy;
 use super::options::{Column, Delimiter, Format, ReadOptions};
 use super::parquet::ParquetLayout;
 use super::points::{Batch, Points};
 use super::records::{RecordLayout, ValueType};
 use super::source::{BadLine, Chunk, ChunkError, ChunkStats, PointSource};
-use super::stream::{Stream, StreamCut, fill};
+use super::stream::{self, Stream, StreamCut, fill};
 use super::text::{self, TextLayout};
 use super::{STDIN, count_newlines};
 use crate::error::{Error, Result};
@@ -147,6 +148,9 @@ pub struct Input {
     part: Option<std::ops::Range<u64>>,
     /// False for a part that does not start at the file's first byte.
     counts_preamble: bool,
+    /// A compressed file, which can be decompressed again from its start
+    /// for a second pass (the range scan, then binning).
+    reopen: Option<Codec>,
 }
 
 impl std::fmt::Debug for Input {
@@ -171,8 +175,13 @@ impl Input {
         if name == STDIN {
             return Input::open_stream(Box::new(std::io::stdin()), name, format, opts);
         }
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        if !meta.is_dir()
+            && let Some(codec) = sniff_file(&mut file).map_err(|e| Error::io(path, e))?
+        {
+            return Input::open_compressed(path, file, &meta, codec, opts.format, opts);
+        }
         if meta.is_dir() {
             return Err(Error::io(
                 path,
@@ -254,6 +263,7 @@ impl Input {
             skip_bad_lines: opts.skip_bad_lines,
             part: None,
             counts_preamble: true,
+            reopen: None,
         })
     }
 
@@ -264,10 +274,15 @@ impl Input {
     /// of the whole file. Streams cannot be read in parts.
     pub fn restrict(mut self, range: std::ops::Range<u64>) -> Result<Input> {
         let Source::Mapped(map, ..) = &self.source else {
-            return Err(Error::request(format!(
-                "{}: a stream cannot be read in parts; give a file",
-                self.info.name
-            )));
+            let why = match self.reopen {
+                Some(codec) => format!(
+                    "a {} file must be decompressed in order, so it cannot be read in parts; \
+                     bin it whole, or decompress it first",
+                    codec.name()
+                ),
+                None => "a stream cannot be read in parts; give a file".to_string(),
+            };
+            return Err(Error::request(format!("{}: {why}", self.info.name)));
         };
         let begin = self.point_start_at(map, range.start);
         let end = self.point_start_at(map, range.end).max(begin);
@@ -300,10 +315,52 @@ impl Input {
         }
     }
 
+    /// A compressed file: a stream of its decompressed bytes, which can be
+    /// decompressed again for a second pass. Its format is that of its
+    /// name without the compression's extension (`points.txt.gz` is text).
+    fn open_compressed(
+        path: &Path,
+        file: File,
+        meta: &std::fs::Metadata,
+        codec: Codec,
+        format: Format,
+        opts: &ReadOptions,
+    ) -> Result<Input> {
+        let format = match format {
+            Format::Auto => format_from_extension(Path::new(path.file_stem().unwrap_or_default())),
+            f => f,
+        };
+        let reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
+            .map_err(|e| Error::io(path, e))?;
+        let name = path.to_string_lossy().into_owned();
+        let mut input = Input::open_decoded(reader, name, format, opts)?;
+        input.path = path.to_path_buf();
+        input.info.size = Some(meta.len());
+        input.info.mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        input.reopen = Some(codec);
+        Ok(input)
+    }
+
     /// Opens a stream (standard input, or any reader) of text or raw binary
-    /// records. Its first block is read now to find the header and the
-    /// delimiter; the rest is read as the workers ask for it.
+    /// records, gzip- or zstd-compressed or not (by its first bytes). Its
+    /// first block is read now to find the header and the delimiter; the
+    /// rest is read as the workers ask for it.
     pub fn open_stream(
+        reader: Box<dyn Read + Send>,
+        name: String,
+        format: Format,
+        opts: &ReadOptions,
+    ) -> Result<Input> {
+        let (reader, _) = sniffed(reader).map_err(|e| Error::io(&name, e))?;
+        Input::open_decoded(reader, name, format, opts)
+    }
+
+    /// [`Input::open_stream`] of a reader of uncompressed bytes.
+    fn open_decoded(
         mut reader: Box<dyn Read + Send>,
         name: String,
         format: Format,
@@ -339,7 +396,7 @@ impl Input {
                 let layout = loop {
                     if !eof {
                         eof = fill(&mut *reader, &mut buf, Stream::BLOCK)
-                            .map_err(|e| Error::io(&path, e))?;
+                            .map_err(|e| stream::io_error(&path, e))?;
                     }
                     match TextLayout::sniff(&name, &buf, eof, opts) {
                         Ok(t) => break t,
@@ -374,7 +431,20 @@ impl Input {
             skip_bad_lines: opts.skip_bad_lines,
             part: None,
             counts_preamble: true,
+            reopen: None,
         })
+    }
+
+    /// The stream of a compressed file decompressed again from its start,
+    /// at its first point (past the header `stream` was cut after).
+    fn rewound(&self, codec: Codec, stream: &Stream) -> Result<Stream> {
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
+            .map_err(|e| Error::io(&self.path, e))?;
+        let mut header = Vec::new();
+        fill(&mut *reader, &mut header, self.data_start as usize)
+            .map_err(|e| stream::io_error(&self.path, e))?;
+        Ok(stream.restarted(reader, self.data_start, self.lines_before_data))
     }
 
     /// The delimiter in use, for text inputs.
@@ -424,6 +494,17 @@ fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayou
         split_by: Some(Param::Fields),
     };
     Ok((layout, names))
+}
+
+/// The compression `file` starts with, read from its first bytes (the
+/// file is mapped or read from its start afterwards, whatever its
+/// position).
+fn sniff_file(file: &mut File) -> std::io::Result<Option<Codec>> {
+    use std::io::{Seek, SeekFrom};
+    let mut prefix = Vec::with_capacity(4);
+    fill(file, &mut prefix, 4)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Codec::sniff(&prefix))
 }
 
 fn format_from_extension(path: &Path) -> Format {
@@ -496,7 +577,7 @@ impl PointSource for Input {
     }
 
     fn is_stream(&self) -> bool {
-        matches!(self.source, Source::Stream(_))
+        matches!(self.source, Source::Stream(_)) && self.reopen.is_none()
     }
 
     fn data_len(&self) -> Option<u64> {
@@ -559,6 +640,14 @@ impl PointSource for Input {
             }
             Source::Stream(stream) => {
                 let mut s = stream.lock().unwrap_or_else(|p| p.into_inner());
+                // A second pass over a compressed file: decompress it again,
+                // past the header.
+                if let Some(codec) = self.reopen
+                    && at == self.data_start
+                    && s.offset != self.data_start
+                {
+                    *s = self.rewound(codec, &s)?;
+                }
                 Ok(s.next_block(&self.info.name, &self.path)?
                     .map(|(start, lines, block)| {
                         Chunk::bytes(start, Some(lines), Cow::Owned(block))

@@ -17,6 +17,7 @@
 mod array;
 mod bounds;
 mod categories;
+mod compressed;
 mod input;
 mod npy;
 mod options;

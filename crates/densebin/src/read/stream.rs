@@ -24,6 +24,19 @@ pub(crate) fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io:
     Ok(false)
 }
 
+/// The error for reading `path` failing with `e`: bad input when the bytes
+/// could not be decoded (a corrupt compressed stream), else an I/O error.
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        Error::BadFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }
+    } else {
+        Error::io(path, e)
+    }
+}
+
 /// Where a stream's blocks may be cut.
 pub(crate) enum StreamCut {
     /// After the last newline.
@@ -63,6 +76,36 @@ impl Stream {
         }
     }
 
+    /// This stream's cut, reading `reader` afresh from stream byte `offset`
+    /// after `lines` lines.
+    pub(crate) fn restarted(
+        &self,
+        reader: Box<dyn Read + Send>,
+        offset: u64,
+        lines: u64,
+    ) -> Stream {
+        let cut = match self.cut {
+            StreamCut::Lines => StreamCut::Lines,
+            StreamCut::Records {
+                size,
+                fields,
+                value_size,
+            } => StreamCut::Records {
+                size,
+                fields,
+                value_size,
+            },
+        };
+        Stream {
+            reader,
+            pending: Vec::new(),
+            cut,
+            eof: false,
+            offset,
+            lines,
+        }
+    }
+
     /// The next block of whole lines or records, or `None` at the end.
     pub(crate) fn next_block(
         &mut self,
@@ -72,7 +115,7 @@ impl Stream {
         loop {
             if !self.eof && self.pending.len() < Stream::BLOCK {
                 self.eof = fill(&mut *self.reader, &mut self.pending, Stream::BLOCK)
-                    .map_err(|e| Error::io(path, e))?;
+                    .map_err(|e| io_error(path, e))?;
             }
             let cut = match self.cut {
                 StreamCut::Lines if self.eof => self.pending.len(),
@@ -82,7 +125,7 @@ impl Stream {
                     None => {
                         let more = self.pending.len();
                         self.eof = fill(&mut *self.reader, &mut self.pending, more)
-                            .map_err(|e| Error::io(path, e))?;
+                            .map_err(|e| io_error(path, e))?;
                         continue;
                     }
                 },
