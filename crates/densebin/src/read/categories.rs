@@ -23,6 +23,19 @@ pub enum CategoryError {
     TooMany,
 }
 
+impl CategoryError {
+    /// The error to report: the limit's, with `at` (where it was passed,
+    /// or empty) in its message; for a name that is not UTF-8, `not_utf8`.
+    pub(crate) fn into_error(self, at: &str, not_utf8: impl FnOnce() -> Error) -> Error {
+        match self {
+            CategoryError::TooMany => {
+                crate::grid::too_many_categories(MAX_CATEGORIES + 1, MAX_CATEGORIES, at)
+            }
+            CategoryError::NotUtf8 => not_utf8(),
+        }
+    }
+}
+
 /// Categories numbered in the order they were met (or of a fixed set).
 #[derive(Clone, Debug, Default)]
 pub struct Dictionary {
@@ -150,13 +163,10 @@ pub(crate) fn decode(
 ) -> Result<()> {
     let values = data.chunks_exact(record_size).map(|r| &r[offset..]);
     out.clear();
-    let full = |e: CategoryError| match e {
-        CategoryError::TooMany => {
-            crate::grid::too_many_categories(MAX_CATEGORIES + 1, MAX_CATEGORIES, "")
-        }
-        CategoryError::NotUtf8 => {
-            Error::request("a category of a byte-string field is not valid UTF-8".to_string())
-        }
+    let full = |e: CategoryError| {
+        e.into_error("", || {
+            Error::request("a category of a byte-string field is not valid UTF-8")
+        })
     };
     match ty {
         ValueType::Text(n) => {

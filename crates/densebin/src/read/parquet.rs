@@ -363,18 +363,13 @@ impl Column {
         s: &mut Scratch,
     ) -> std::result::Result<(), Read> {
         use super::{CategoryError, NO_CATEGORY};
+        let column = self.descr.path().string();
         let full = |e: CategoryError| {
-            Read::Category(match e {
-                CategoryError::TooMany => crate::grid::too_many_categories(
-                    crate::grid::MAX_CATEGORIES + 1,
-                    crate::grid::MAX_CATEGORIES,
-                    "",
-                ),
-                CategoryError::NotUtf8 => Error::request(format!(
-                    "a category of column {:?} is not valid UTF-8",
-                    self.descr.path().string()
-                )),
-            })
+            Read::Category(e.into_error("", || {
+                Error::request(format!(
+                    "a category of column {column:?} is not valid UTF-8"
+                ))
+            }))
         };
         out.clear();
         self.def.clear();

@@ -377,14 +377,8 @@ fn ids_of<T: Copy + Into<i128>>(
     out: &mut Vec<u32>,
 ) -> Result<()> {
     use super::{CategoryError, NO_CATEGORY};
-    let full = |e: CategoryError| match e {
-        CategoryError::TooMany => crate::grid::too_many_categories(
-            crate::grid::MAX_CATEGORIES + 1,
-            crate::grid::MAX_CATEGORIES,
-            "",
-        ),
-        CategoryError::NotUtf8 => Error::request("a category name is not UTF-8"),
-    };
+    let full =
+        |e: CategoryError| e.into_error("", || Error::request("a category name is not UTF-8"));
     match names {
         None => {
             for &v in values.iter() {

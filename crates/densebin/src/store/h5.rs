@@ -96,14 +96,7 @@ pub(super) fn read_strings(loc: &Location, name: &str) -> hdf5::Result<Vec<Vec<u
             let status =
                 unsafe { hdf5_sys::h5a::H5Aread(attr.id(), dtype.id(), buf.as_mut_ptr().cast()) };
             check(status, "H5Aread")?;
-            Ok(buf
-                .chunks_exact(len)
-                .map(|s| {
-                    // NUL-padded, or NUL-terminated by other writers.
-                    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-                    s[..end].to_vec()
-                })
-                .collect())
+            Ok(fixed_strings(&buf, len))
         }
         T::VarLenUnicode | T::VarLenAscii => Ok(values::<VarLenUnicode>(&attr, name)?
             .iter()
@@ -210,6 +203,17 @@ pub(super) fn string_scale(
     make_scale(ds, name, long)
 }
 
+/// The strings of `buf`, `len` bytes each: NUL-padded, or NUL-terminated
+/// by other writers.
+fn fixed_strings(buf: &[u8], len: usize) -> Vec<Vec<u8>> {
+    buf.chunks_exact(len)
+        .map(|s| {
+            let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+            s[..end].to_vec()
+        })
+        .collect()
+}
+
 /// The strings of the 1-D string dataset `name` (as [`string_scale`]
 /// writes them, or variable-length ones from other writers).
 pub(super) fn read_string_dataset(file: &File, name: &str) -> hdf5::Result<Vec<Vec<u8>>> {
@@ -240,13 +244,7 @@ pub(super) fn read_string_dataset(file: &File, name: &str) -> hdf5::Result<Vec<V
                 };
                 check(status, "H5Dread")?;
             }
-            Ok(buf
-                .chunks_exact(len)
-                .map(|s| {
-                    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-                    s[..end].to_vec()
-                })
-                .collect())
+            Ok(fixed_strings(&buf, len))
         }
         T::VarLenUnicode | T::VarLenAscii => {
             fits(name, n, std::mem::size_of::<VarLenUnicode>())?;

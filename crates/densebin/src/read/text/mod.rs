@@ -370,23 +370,17 @@ impl TextLayout {
     /// The error for a category field at byte `at` of `line` that could not
     /// be given an id.
     fn category_error(&self, e: CategoryError, line: &[u8], at: usize, line_no: u64) -> Error {
-        match e {
-            CategoryError::TooMany => crate::grid::too_many_categories(
-                crate::grid::MAX_CATEGORIES + 1,
-                crate::grid::MAX_CATEGORIES,
-                &format!(" at {}:{line_no}", self.name),
-            ),
-            _ => Error::BadCategory {
+        e.into_error(&format!(" at {}:{line_no}", self.name), || {
+            let field = Fields::new(&line[at..], self.sep).next();
+            Error::BadCategory {
                 path: self.name.clone(),
                 line: line_no,
                 column: column_of(line, at),
                 found: quote_field(
-                    Fields::new(&line[at..], self.sep)
-                        .next()
-                        .map_or(&line[at..], |f| f.map_or(&line[at..], |f| f.text)),
+                    field.map_or(&line[at..], |f| f.map_or(&line[at..], |f| f.text)),
                 ),
-            },
-        }
+            }
+        })
     }
 
     fn line_error(&self, e: LineError, line: &[u8], line_no: u64) -> Error {
