@@ -173,16 +173,18 @@ def bin_files(
     categories=None,
 ):
     """Bins point files with the command line's readers (text, raw
-    ``f32``/``f64`` records, ``.npy``; memory-mapped, in parallel) into a
-    :class:`Grid`: ``densebin bin`` from Python, with the same options under
-    the same names. ``paths`` is one path or a list; columns (``x``, ``y``,
-    ``z``, ``weight``) are 0-based indices or names from a header or a
-    structured ``.npy``; ``z=None`` takes column 2 when there is one.
-    ``format`` is ``auto`` (by extension), ``text``, ``f32``, ``f64`` or
-    ``npy``; ``delimiter`` ``auto``, ``whitespace``, ``comma``, ``tab`` or
-    ``semicolon``; ``header`` ``auto``, ``yes`` or ``no``. A malformed line
-    raises :class:`InvalidInputError` naming its file, line and column,
-    unless ``skip_bad_lines``. ``part=(i, n)`` bins only part ``i`` (1 to
+    ``f32``/``f64`` records, ``.npy``, Parquet; gzip- or zstd-compressed
+    text and records; memory-mapped, in parallel) into a :class:`Grid`:
+    ``densebin bin`` from Python, with the same options under the same
+    names. ``paths`` is one path or a list; columns (``x``, ``y``, ``z``,
+    ``weight``) are 0-based indices or names from a header, a structured
+    ``.npy`` or a Parquet schema; ``z=None`` takes column 2 when there is
+    one. ``format`` is ``auto`` (by extension; compression by content),
+    ``text``, ``f32``, ``f64``, ``npy`` or ``parquet``; ``delimiter``
+    ``auto``, ``whitespace``, ``comma``, ``tab`` or ``semicolon``;
+    ``header`` ``auto``, ``yes`` or ``no``. A malformed line raises
+    :class:`InvalidInputError` naming its file, line and column, unless
+    ``skip_bad_lines``. ``part=(i, n)`` bins only part ``i`` (1 to
     ``n``) of the files, as ``densebin bin --part i/n``: the points that
     start in the ``i``-th of ``n`` equal byte ranges of the files laid end to
     end; the grids of all ``n`` parts merge into the grid of the whole
