@@ -55,8 +55,10 @@ def test_bad_options_and_files(tmp_path):
     path = tmp_path / "p.txt"
     path.write_text("0 0 0\n")
     with pytest.raises(
-        densebin.InvalidInputError, match=r"unknown format= .parquet.; use auto, text"
+        densebin.InvalidInputError, match=r"unknown format= .arrow.; use auto, text"
     ):
+        densebin.bin_files(path, format="arrow", **KW)
+    with pytest.raises(densebin.InvalidInputError, match=r"p.txt: not a readable Parquet file"):
         densebin.bin_files(path, format="parquet", **KW)
     with pytest.raises(densebin.InvalidInputError, match=r"no column 7.*x="):
         densebin.bin_files(path, x=7, **KW)
