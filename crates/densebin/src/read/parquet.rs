@@ -244,10 +244,19 @@ impl ParquetLayout {
             .collect();
         let open = |i: usize| -> Result<Column> {
             let reader = group.get_column_reader(i).map_err(damaged)?;
+            let descr = schema.column(i);
+            let unsigned = matches!(
+                descr.logical_type_ref(),
+                Some(LogicalType::Integer {
+                    is_signed: false,
+                    ..
+                })
+            );
             Ok(Column {
                 reader,
-                descr: schema.column(i),
+                descr,
                 kind: self.kinds[i].unwrap_or(Kind::Number),
+                unsigned,
                 def: Vec::new(),
             })
         };
@@ -329,7 +338,22 @@ struct Column {
     reader: ColumnReader,
     descr: ColumnDescPtr,
     kind: Kind,
+    /// An unsigned integer logical type (stored as signed bits).
+    unsigned: bool,
     def: Vec<i16>,
+}
+
+/// Reads `n` records of `r`: their non-null values into `values` (cleared
+/// first) and, when `def` is given, their definition levels (appended);
+/// returns how many values there were.
+fn records<T: parquet::data_type::DataType>(
+    r: &mut parquet::column::reader::ColumnReaderImpl<T>,
+    n: usize,
+    def: Option<&mut Vec<i16>>,
+    values: &mut Vec<T::T>,
+) -> std::result::Result<usize, ParquetError> {
+    values.clear();
+    Ok(r.read_records(n, def, None, values)?.1)
 }
 
 impl Column {
@@ -363,58 +387,46 @@ impl Column {
         s: &mut Scratch,
     ) -> std::result::Result<(), Read> {
         use super::{CategoryError, NO_CATEGORY};
-        let column = self.descr.path().string();
+        let descr = std::sync::Arc::clone(&self.descr);
         let full = |e: CategoryError| {
             Read::Category(e.into_error("", || {
                 Error::request(format!(
-                    "a category of column {column:?} is not valid UTF-8"
+                    "a category of column {:?} is not valid UTF-8",
+                    descr.path().string()
                 ))
             }))
         };
         out.clear();
         self.def.clear();
-        let max_def = self.descr.max_def_level();
-        let def = (max_def > 0).then_some(&mut self.def);
+        let def = (self.descr.max_def_level() > 0).then_some(&mut self.def);
         let values = match &mut self.reader {
             ColumnReader::ByteArrayColumnReader(r) => {
-                s.bytes.clear();
-                let (_, values, _) = r
-                    .read_records(n, def, None, &mut s.bytes)
-                    .map_err(Read::Parquet)?;
-                for v in &s.bytes {
-                    out.push(dict.id_of(v.data()).map_err(full)?);
+                let v = records(r, n, def, &mut s.bytes).map_err(Read::Parquet)?;
+                for b in &s.bytes {
+                    out.push(dict.id_of(b.data()).map_err(full)?);
                 }
-                values
+                v
             }
             ColumnReader::Int32ColumnReader(r) => {
-                s.i32s.clear();
-                let (_, values, _) = r
-                    .read_records(n, def, None, &mut s.i32s)
-                    .map_err(Read::Parquet)?;
-                for &v in &s.i32s {
-                    out.push(dict.id_of_int(i64::from(v)).map_err(full)?);
+                let v = records(r, n, def, &mut s.i32s).map_err(Read::Parquet)?;
+                for &i in &s.i32s {
+                    out.push(dict.id_of_int(i64::from(i)).map_err(full)?);
                 }
-                values
+                v
             }
             ColumnReader::Int64ColumnReader(r) => {
-                s.i64s.clear();
-                let (_, values, _) = r
-                    .read_records(n, def, None, &mut s.i64s)
-                    .map_err(Read::Parquet)?;
-                for &v in &s.i64s {
-                    out.push(dict.id_of_int(v).map_err(full)?);
+                let v = records(r, n, def, &mut s.i64s).map_err(Read::Parquet)?;
+                for &i in &s.i64s {
+                    out.push(dict.id_of_int(i).map_err(full)?);
                 }
-                values
+                v
             }
             ColumnReader::BoolColumnReader(r) => {
-                s.bools.clear();
-                let (_, values, _) = r
-                    .read_records(n, def, None, &mut s.bools)
-                    .map_err(Read::Parquet)?;
-                for &v in &s.bools {
-                    out.push(dict.id_of_int(i64::from(v)).map_err(full)?);
+                let v = records(r, n, def, &mut s.bools).map_err(Read::Parquet)?;
+                for &b in &s.bools {
+                    out.push(dict.id_of_int(i64::from(b)).map_err(full)?);
                 }
-                values
+                v
             }
             _ => unreachable!("category columns are checked when the file opens"),
         };
@@ -422,9 +434,9 @@ impl Column {
         Ok(())
     }
 
-    /// Reads `n` rows of a numeric column: its `values` non-null values
-    /// into `out` as `f64` (unscaled for decimals), and its definition
-    /// levels.
+    /// Reads `n` rows of a numeric column: its non-null values into `out`
+    /// as `f64` (unscaled for decimals), and its definition levels; returns
+    /// how many values there were.
     fn read(
         &mut self,
         n: usize,
@@ -433,30 +445,18 @@ impl Column {
     ) -> std::result::Result<usize, ParquetError> {
         out.clear();
         self.def.clear();
-        let max_def = self.descr.max_def_level();
-        let def = (max_def > 0).then_some(&mut self.def);
-        let got = match &mut self.reader {
-            ColumnReader::DoubleColumnReader(r) => {
-                let (_, v, _) = r.read_records(n, def, None, out)?;
-                v
-            }
+        let def = (self.descr.max_def_level() > 0).then_some(&mut self.def);
+        let unsigned = self.unsigned;
+        Ok(match &mut self.reader {
+            ColumnReader::DoubleColumnReader(r) => records(r, n, def, out)?,
             ColumnReader::FloatColumnReader(r) => {
-                s.f32s.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.f32s)?;
+                let v = records(r, n, def, &mut s.f32s)?;
                 out.extend(s.f32s.iter().map(|&x| f64::from(x)));
                 v
             }
             ColumnReader::Int32ColumnReader(r) => {
-                s.i32s.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.i32s)?;
-                // An unsigned 32-bit logical type is stored as INT32 bits.
-                let unsigned = matches!(
-                    self.descr.logical_type_ref(),
-                    Some(LogicalType::Integer {
-                        is_signed: false,
-                        ..
-                    })
-                );
+                let v = records(r, n, def, &mut s.i32s)?;
+                // An unsigned logical type is stored as the integer's bits.
                 if unsigned {
                     out.extend(s.i32s.iter().map(|&x| f64::from(x as u32)));
                 } else {
@@ -465,15 +465,7 @@ impl Column {
                 v
             }
             ColumnReader::Int64ColumnReader(r) => {
-                s.i64s.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.i64s)?;
-                let unsigned = matches!(
-                    self.descr.logical_type_ref(),
-                    Some(LogicalType::Integer {
-                        is_signed: false,
-                        ..
-                    })
-                );
+                let v = records(r, n, def, &mut s.i64s)?;
                 if unsigned {
                     out.extend(s.i64s.iter().map(|&x| x as u64 as f64));
                 } else {
@@ -482,26 +474,22 @@ impl Column {
                 v
             }
             ColumnReader::BoolColumnReader(r) => {
-                s.bools.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.bools)?;
+                let v = records(r, n, def, &mut s.bools)?;
                 out.extend(s.bools.iter().map(|&b| f64::from(u8::from(b))));
                 v
             }
             ColumnReader::FixedLenByteArrayColumnReader(r) => {
-                s.fixed.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.fixed)?;
+                let v = records(r, n, def, &mut s.fixed)?;
                 out.extend(s.fixed.iter().map(|b| unscaled(b.data())));
                 v
             }
             ColumnReader::ByteArrayColumnReader(r) => {
-                s.bytes.clear();
-                let (_, v, _) = r.read_records(n, def, None, &mut s.bytes)?;
+                let v = records(r, n, def, &mut s.bytes)?;
                 out.extend(s.bytes.iter().map(|b| unscaled(b.data())));
                 v
             }
             ColumnReader::Int96ColumnReader(_) => unreachable!("INT96 columns are refused"),
-        };
-        Ok(got)
+        })
     }
 
     /// Puts `values` non-null values read for `n` rows at their rows, by
