@@ -330,10 +330,29 @@ class Canvas:
         )
 
 
+def _grid_of(arrays, x_range, y_range, layers, categories=None):
+    """A grid holding an aggregate's values as its ``arrays``, to shade."""
+    from ._densebin import Grid
+
+    h, w = arrays["count"].shape
+    state = {
+        "width": w,
+        "height": h,
+        "x_range": tuple(map(float, x_range)),
+        "y_range": tuple(map(float, y_range)),
+        "layers": layers,
+        "zhist": None,
+        "categories": None if categories is None else (categories, True),
+        "counters": {},
+        "inputs": [],
+        "arrays": arrays,
+    }
+    return Grid._from_state(state)
+
+
 def _shade_categorical(agg, data, color_key, how, alpha, min_alpha, span, x_range, y_range):
     """A 3-D aggregate ``(y, x, category)`` shaded as datashader shades
     one: see :func:`shade`."""
-    from ._densebin import Grid
 
     if data.dtype.kind not in "ui":
         raise InvalidInputError(f"a categorical aggregate holds counts, not {data.dtype}")
@@ -355,21 +374,10 @@ def _shade_categorical(agg, data, color_key, how, alpha, min_alpha, span, x_rang
         color_key = dict(zip(names, color_key[: len(names)], strict=True))
     elif isinstance(color_key, dict):
         color_key = {str(k): v for k, v in color_key.items()}
-    h, w, _ = data.shape
     counts = np.ascontiguousarray(np.moveaxis(data, -1, 0)).astype(np.uint32)
-    state = {
-        "width": w,
-        "height": h,
-        "x_range": tuple(map(float, x_range)),
-        "y_range": tuple(map(float, y_range)),
-        "layers": "count,count_cat",
-        "zhist": None,
-        "categories": (names, True),
-        "counters": {},
-        "inputs": [],
-        "arrays": {"count": counts.sum(axis=0, dtype=np.uint64), "count_cat": counts},
-    }
-    return Grid._from_state(state).shade(
+    arrays = {"count": counts.sum(axis=0, dtype=np.uint64), "count_cat": counts}
+    grid = _grid_of(arrays, x_range, y_range, "count,count_cat", categories=names)
+    return grid.shade(
         mode="categorical",
         color_key=color_key,
         how=how,
@@ -412,7 +420,7 @@ def shade(
     colours round rather than truncate), so they can differ slightly from
     ``tf.shade``'s.
     """
-    from ._densebin import Grid, is_single_colour
+    from ._densebin import is_single_colour
 
     data = np.asarray(getattr(agg, "values", agg))
     if data.ndim not in (2, 3):
@@ -442,21 +450,8 @@ def shade(
         raise InvalidInputError(f"densebin.shade takes numbers, not {data.dtype}")
     if isinstance(cmap, tuple):
         cmap = list(cmap)
-    state = {
-        "width": w,
-        "height": h,
-        "x_range": tuple(map(float, x_range)),
-        "y_range": tuple(map(float, y_range)),
-        "layers": "count,weight",
-        "zhist": None,
-        "counters": {},
-        "inputs": [],
-        "arrays": {
-            "count": present.astype(np.uint64),
-            "sum_w": np.where(present, values, 0.0),
-        },
-    }
-    grid = Grid._from_state(state)
+    arrays = {"count": present.astype(np.uint64), "sum_w": np.where(present, values, 0.0)}
+    grid = _grid_of(arrays, x_range, y_range, "count,weight")
     # As in datashader, min_alpha applies where opacity shows the value: a
     # one-colour map; a map of several colours has constant opacity.
     one_colour = isinstance(cmap, str) and is_single_colour(cmap)

@@ -1,121 +1,37 @@
 //! Inputs read from files and streams: text, raw binary records and
 //! `.npy`, memory-mapped and cut into line- or record-aligned byte ranges,
 //! or read block by block from a stream. [`Input`] is their
-//! [`PointSource`].
+//! [`PointSource`]; the columns are resolved in `columns.rs`, streams and
+//! compressed files opened in `streamed.rs`.
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use memmap2::Mmap;
 
-use super::compressed::{Codec, decompressed, sniffed};
+use super::compressed::Codec;
 use super::npy;
-use super::options::{Column, Delimiter, Format, ReadOptions};
+use super::options::{Delimiter, Format, ReadOptions};
 use super::parquet::ParquetLayout;
 use super::points::{Batch, Points};
 use super::records::{RecordLayout, ValueType};
 use super::source::{BadLine, Chunk, ChunkError, ChunkStats, PointSource};
-use super::stream::{self, Stream, StreamCut, fill};
+use super::stream::Stream;
 use super::text::{self, TextLayout};
 use super::{STDIN, count_newlines};
 use crate::error::{Error, Result};
 use crate::grid::InputInfo;
 use crate::param::Param;
 
-/// Where the selected columns are: indices into a line's fields or a
-/// record's values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Columns {
-    pub x: usize,
-    pub y: usize,
-    pub z: Option<usize>,
-    pub w: Option<usize>,
-    /// The category column.
-    pub c: Option<usize>,
-}
+mod columns;
+mod streamed;
 
-impl Columns {
-    /// The columns in slot order x, y, z, w.
-    pub(crate) fn slots(&self) -> [Option<usize>; 4] {
-        [Some(self.x), Some(self.y), self.z, self.w]
-    }
-}
-
-/// What one input's columns are called, for resolving and error messages.
-pub(crate) struct ColumnNames {
-    pub(crate) count: usize,
-    pub(crate) names: Option<Vec<String>>,
-    /// Why names are missing (for the error message).
-    pub(crate) no_names_because: &'static str,
-    /// The parameter that decides how the input splits into columns,
-    /// where a missing column may be its fault.
-    pub(crate) split_by: Option<Param>,
-}
-
-impl ColumnNames {
-    /// The names of the columns at `indices`, empty where there are none.
-    fn named(&self, indices: [usize; 2]) -> [String; 2] {
-        indices.map(|i| {
-            self.names
-                .as_ref()
-                .and_then(|n| n.get(i).cloned())
-                .unwrap_or_default()
-        })
-    }
-
-    /// The index of column `col`, which the user gave as `param`.
-    fn resolve(&self, path: &str, param: Param, col: &Column) -> Result<usize> {
-        let found = match col {
-            Column::Index(i) => (*i < self.count).then_some(*i),
-            Column::Name(n) => self.names.as_ref().and_then(|names| {
-                names
-                    .iter()
-                    .position(|h| h == n)
-                    .or_else(|| names.iter().position(|h| h.eq_ignore_ascii_case(n)))
-            }),
-        };
-        found.ok_or_else(|| Error::MissingColumn {
-            path: path.to_string(),
-            column: col.to_string(),
-            available: self.describe(),
-            remedy: match self.split_by {
-                Some(split) => format!(
-                    "choose one with {}, or check {}",
-                    param.mark(),
-                    split.mark()
-                ),
-                None => format!("choose one with {}", param.mark()),
-            },
-        })
-    }
-
-    fn describe(&self) -> String {
-        let columns = match self.count {
-            1 => "1 column".to_string(),
-            n => format!("{n} columns"),
-        };
-        match &self.names {
-            Some(names) => format!(
-                "it has {columns}: {}",
-                names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| format!("{i}={n:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => format!(
-                "it has {columns} (0 to {}) and {}",
-                self.count.saturating_sub(1),
-                self.no_names_because
-            ),
-        }
-    }
-}
+use columns::resolve_columns;
+pub(crate) use columns::{ColumnNames, Columns};
+use streamed::sniff_file;
 
 pub(crate) enum Layout {
     Text(TextLayout),
@@ -315,138 +231,6 @@ impl Input {
         }
     }
 
-    /// A compressed file: a stream of its decompressed bytes, which can be
-    /// decompressed again for a second pass. Its format is that of its
-    /// name without the compression's extension (`points.txt.gz` is text).
-    fn open_compressed(
-        path: &Path,
-        file: File,
-        meta: &std::fs::Metadata,
-        codec: Codec,
-        format: Format,
-        opts: &ReadOptions,
-    ) -> Result<Input> {
-        let format = match format {
-            Format::Auto => format_from_extension(Path::new(path.file_stem().unwrap_or_default())),
-            f => f,
-        };
-        let reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
-            .map_err(|e| Error::io(path, e))?;
-        let name = path.to_string_lossy().into_owned();
-        let mut input = Input::open_decoded(reader, name, format, opts)?;
-        input.path = path.to_path_buf();
-        input.info.size = Some(meta.len());
-        input.info.mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
-        input.reopen = Some(codec);
-        Ok(input)
-    }
-
-    /// Opens a stream (standard input, or any reader) of text or raw binary
-    /// records, gzip- or zstd-compressed or not (by its first bytes). Its
-    /// first block is read now to find the header and the delimiter; the
-    /// rest is read as the workers ask for it.
-    pub fn open_stream(
-        reader: Box<dyn Read + Send>,
-        name: String,
-        format: Format,
-        opts: &ReadOptions,
-    ) -> Result<Input> {
-        let (reader, _) = sniffed(reader).map_err(|e| Error::io(&name, e))?;
-        Input::open_decoded(reader, name, format, opts)
-    }
-
-    /// [`Input::open_stream`] of a reader of uncompressed bytes.
-    fn open_decoded(
-        mut reader: Box<dyn Read + Send>,
-        name: String,
-        format: Format,
-        opts: &ReadOptions,
-    ) -> Result<Input> {
-        let path = PathBuf::from(&name);
-        let info = InputInfo {
-            name: name.clone(),
-            ..InputInfo::default()
-        };
-        let (layout, names, stream, data_start, lines_before_data) = match format {
-            Format::Npy | Format::Parquet => {
-                return Err(Error::request(format!(
-                    "{name}: {} input cannot be streamed; give a file, or raw records with {} f32",
-                    format.name(),
-                    Param::Format.mark()
-                )));
-            }
-            Format::F32 | Format::F64 => {
-                let (r, names) = raw_records(&name, format, opts.fields)?;
-                let cut = StreamCut::Records {
-                    size: r.record_size,
-                    fields: r.fields.len(),
-                    value_size: r.fields[0].ty.size(),
-                };
-                let stream = Stream::new(reader, Vec::new(), cut);
-                (Layout::Records(r), names, stream, 0, 0)
-            }
-            Format::Text | Format::Auto => {
-                // Read until the buffer holds a data line (or the stream ends).
-                let mut buf = Vec::new();
-                let mut eof = false;
-                let layout = loop {
-                    if !eof {
-                        eof = fill(&mut *reader, &mut buf, Stream::BLOCK)
-                            .map_err(|e| stream::io_error(&path, e))?;
-                    }
-                    match TextLayout::sniff(&name, &buf, eof, opts) {
-                        Ok(t) => break t,
-                        Err(text::SniffError::NeedMore) => {}
-                        Err(text::SniffError::Fatal(e)) => return Err(e),
-                    }
-                };
-                let start = layout.data_start as usize;
-                let lines = layout.lines_before_data;
-                let names = layout.column_names();
-                let mut stream = Stream::new(reader, buf.split_off(start), StreamCut::Lines);
-                stream.eof = eof;
-                stream.lines = lines;
-                stream.offset = start as u64;
-                (Layout::Text(layout), names, stream, start as u64, lines)
-            }
-        };
-        let mut layout = layout;
-        let columns = resolve_columns(&name, &names, opts, &mut layout)?;
-        let info = InputInfo {
-            columns: names.named([columns.x, columns.y]),
-            ..info
-        };
-        Ok(Input {
-            info,
-            path,
-            source: Source::Stream(Mutex::new(stream)),
-            layout,
-            columns,
-            data_start,
-            lines_before_data,
-            skip_bad_lines: opts.skip_bad_lines,
-            part: None,
-            counts_preamble: true,
-            reopen: None,
-        })
-    }
-
-    /// The stream of a compressed file decompressed again from its start,
-    /// at its first point (past the header `stream` was cut after).
-    fn rewound(&self, codec: Codec, stream: &Stream) -> Result<Stream> {
-        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        let mut reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
-            .map_err(|e| Error::io(&self.path, e))?;
-        let mut header = Vec::new();
-        fill(&mut *reader, &mut header, self.data_start as usize)
-            .map_err(|e| stream::io_error(&self.path, e))?;
-        Ok(stream.restarted(reader, self.data_start, self.lines_before_data))
-    }
-
     /// The delimiter in use, for text inputs.
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.layout {
@@ -496,17 +280,6 @@ fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayou
     Ok((layout, names))
 }
 
-/// The compression `file` starts with, read from its first bytes (the
-/// file is mapped or read from its start afterwards, whatever its
-/// position).
-fn sniff_file(file: &mut File) -> std::io::Result<Option<Codec>> {
-    use std::io::{Seek, SeekFrom};
-    let mut prefix = Vec::with_capacity(4);
-    fill(file, &mut prefix, 4)?;
-    file.seek(SeekFrom::Start(0))?;
-    Ok(Codec::sniff(&prefix))
-}
-
 fn format_from_extension(path: &Path) -> Format {
     let ext = path
         .extension()
@@ -517,41 +290,6 @@ fn format_from_extension(path: &Path) -> Format {
         Some("f64") => Format::F64,
         Some("parquet" | "pq") => Format::Parquet,
         _ => Format::Text,
-    }
-}
-
-fn resolve_columns(
-    name: &str,
-    names: &ColumnNames,
-    opts: &ReadOptions,
-    layout: &mut Layout,
-) -> Result<Columns> {
-    let x = names.resolve(name, Param::X, &opts.x)?;
-    let y = names.resolve(name, Param::Y, &opts.y)?;
-    let c = opts
-        .by
-        .as_ref()
-        .map(|c| names.resolve(name, Param::By, c))
-        .transpose()?;
-    // The automatic z (column 2) is not the category column.
-    let z = match &opts.z {
-        Some(col) => Some(names.resolve(name, Param::Z, col)?),
-        None => (names.count > 2 && c != Some(2)).then_some(2),
-    };
-    let w = opts
-        .weight
-        .as_ref()
-        .map(|c| names.resolve(name, Param::Weight, c))
-        .transpose()?;
-    let columns = Columns { x, y, z, w, c };
-    match layout {
-        Layout::Records(r) => r
-            .check_selected(name, &columns, opts.z.is_some())
-            .map(|z| Columns { z, ..columns }),
-        Layout::Parquet(p) => p
-            .check_selected(name, &columns, opts.z.is_some())
-            .map(|z| Columns { z, ..columns }),
-        Layout::Text(_) => Ok(columns),
     }
 }
 
