@@ -61,37 +61,6 @@ impl ValueType {
         )
     }
 
-    /// The integer at the start of `b` (which holds at least
-    /// [`ValueType::size`] bytes); `None` unless this is an integer type.
-    #[inline(always)]
-    pub(crate) fn read_int(self, b: &[u8]) -> Option<i64> {
-        let ValueType::Int {
-            bytes,
-            signed,
-            big_endian,
-        } = self
-        else {
-            return None;
-        };
-        let n = usize::from(bytes);
-        let mut v = [0u8; 8];
-        if big_endian {
-            v[8 - n..].copy_from_slice(&b[..n]);
-            v[..8 - n].fill(if signed && b[0] & 0x80 != 0 { 0xFF } else { 0 });
-            Some(i64::from_be_bytes(v))
-        } else {
-            v[..n].copy_from_slice(&b[..n]);
-            v[n..].fill(if signed && b[n - 1] & 0x80 != 0 {
-                0xFF
-            } else {
-                0
-            });
-            // An unsigned 64-bit value past i64::MAX keeps its bits: its
-            // name is made from them below.
-            Some(i64::from_le_bytes(v))
-        }
-    }
-
     /// Reads the value at the start of `b` (which holds at least
     /// [`ValueType::size`] bytes).
     #[inline(always)]
@@ -105,8 +74,9 @@ impl ValueType {
             ValueType::F64Be => {
                 f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
             }
-            ValueType::Int { .. } => self.read_int(b).map_or(f64::NAN, |v| v as f64),
-            ValueType::Text(_) | ValueType::Other(_) => f64::NAN,
+            // Category and other fields are never read as numbers (they
+            // are refused as x, y, z or the weight when the input opens).
+            ValueType::Int { .. } | ValueType::Text(_) | ValueType::Other(_) => f64::NAN,
         }
     }
 }
