@@ -150,8 +150,8 @@ def bin_files(
     *,
     format="auto",
     fields=3,
-    x=0,
-    y=1,
+    x=None,
+    y=None,
     z=None,
     weight=None,
     delimiter="auto",
@@ -173,14 +173,16 @@ def bin_files(
     categories=None,
 ):
     """Bins point files with the command line's readers (text, raw
-    ``f32``/``f64`` records, ``.npy``, Parquet; gzip- or zstd-compressed
-    text and records; memory-mapped, in parallel) into a :class:`Grid`:
-    ``densebin bin`` from Python, with the same options under the same
-    names. ``paths`` is one path or a list; columns (``x``, ``y``, ``z``,
-    ``weight``) are 0-based indices or names from a header, a structured
-    ``.npy`` or a Parquet schema; ``z=None`` takes column 2 when there is
-    one. ``format`` is ``auto`` (by extension; compression by content),
-    ``text``, ``f32``, ``f64``, ``npy`` or ``parquet``; ``delimiter``
+    ``f32``/``f64`` records, ``.npy``, Parquet, HDF5 datasets; gzip- or
+    zstd-compressed text and records; memory-mapped, in parallel) into a
+    :class:`Grid`: ``densebin bin`` from Python, with the same options under
+    the same names. ``paths`` is one path or a list; columns (``x``, ``y``,
+    ``z``, ``weight``) are 0-based indices or names from a header, a
+    structured ``.npy``, a Parquet schema or HDF5 dataset paths
+    (``"/particles/x"``, or its last components, ``"x"``); ``None`` takes
+    columns 0, 1 and 2 (z when there is one), or in HDF5 the columns named
+    x, y and z. ``format`` is ``auto`` (by content, else extension),
+    ``text``, ``f32``, ``f64``, ``npy``, ``parquet`` or ``hdf5``; ``delimiter``
     ``auto``, ``whitespace``, ``comma``, ``tab`` or ``semicolon``;
     ``header`` ``auto``, ``yes`` or ``no``. A malformed line raises
     :class:`InvalidInputError` naming its file, line and column, unless

@@ -12,6 +12,18 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::grid::{Grid, to_numpy};
 use crate::to_py;
 
+/// One input as pickled: name, size, mtime, skipped lines, x and y
+/// columns, format.
+type Input = (
+    String,
+    Option<u64>,
+    Option<i64>,
+    Vec<u64>,
+    String,
+    String,
+    String,
+);
+
 /// A variable of `to_xarray`: name, dims, long name and values.
 pub(crate) type Variable<'py> = (
     &'static str,
@@ -49,7 +61,16 @@ pub(crate) fn reduce<'py>(slf: &Bound<'py, Grid>) -> PyResult<Bound<'py, PyTuple
         .iter()
         .map(|i| {
             let [x, y] = i.columns.clone();
-            (i.name.clone(), i.size, i.mtime, i.bad_lines.clone(), x, y)
+            let format = i.format.clone();
+            (
+                i.name.clone(),
+                i.size,
+                i.mtime,
+                i.bad_lines.clone(),
+                x,
+                y,
+                format,
+            )
         })
         .collect();
     state.set_item("inputs", inputs)?;
@@ -159,14 +180,15 @@ pub(crate) fn from_state(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<
         counters.set(&name.extract::<String>()?, value.extract()?);
     }
     let inputs = item("inputs")?
-        .extract::<Vec<(String, Option<u64>, Option<i64>, Vec<u64>, String, String)>>()?
+        .extract::<Vec<Input>>()?
         .into_iter()
-        .map(|(name, size, mtime, bad_lines, x, y)| InputInfo {
+        .map(|(name, size, mtime, bad_lines, x, y, format)| InputInfo {
             name,
             size,
             mtime,
             bad_lines,
             columns: [x, y],
+            format,
         })
         .collect();
     let mut arrays = Vec::new();

@@ -53,14 +53,15 @@ pub struct InputArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub fields: usize,
 
-    /// The x column: a 0-based index, or a name from the header or the
-    /// .npy fields.
-    #[arg(long, default_value = "0", value_name = "COL")]
-    pub x: Column,
+    /// The x column: a 0-based index, or a name from the header, the
+    /// .npy fields, the Parquet schema or the HDF5 dataset paths (default:
+    /// column 0; in HDF5, the dataset or field named x when there is one)
+    #[arg(long, value_name = "COL")]
+    pub x: Option<Column>,
 
-    /// The y column.
-    #[arg(long, default_value = "1", value_name = "COL")]
-    pub y: Column,
+    /// The y column (default: column 1; in HDF5, the one named y)
+    #[arg(long, value_name = "COL")]
+    pub y: Option<Column>,
 
     /// The z column (default: column 2 when the input has one).
     #[arg(long, value_name = "COL")]

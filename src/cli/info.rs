@@ -133,6 +133,9 @@ fn text(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
     for i in &h.inputs {
         let _ = write!(out, "input    {}", i.name);
         let mut facts = Vec::new();
+        if !i.format.is_empty() {
+            facts.push(i.format.clone());
+        }
         if let Some(size) = i.size {
             facts.push(format_bytes(size));
         }
@@ -209,8 +212,13 @@ fn json(path: &str, h: &GridHeader, occ: &Occupancy) -> String {
         .map(|i| {
             let bad: Vec<String> = i.bad_lines.iter().map(u64::to_string).collect();
             format!(
-                "{{\"name\":{},\"size\":{},\"mtime\":{},\"bad_lines\":[{}]}}",
+                "{{\"name\":{},\"format\":{},\"size\":{},\"mtime\":{},\"bad_lines\":[{}]}}",
                 json_str(&i.name),
+                if i.format.is_empty() {
+                    "null".to_string()
+                } else {
+                    json_str(&i.format)
+                },
                 i.size.map_or("null".to_string(), |v| v.to_string()),
                 i.mtime
                     .map_or("null".to_string(), |t| json_str(&iso8601(t))),

@@ -70,6 +70,9 @@ fn compressed_inputs_bin_as_the_uncompressed_ones() {
     // Raw records in a zstd file take their format from the inner name.
     s.ok(&["bin", "p.f64.zst", "-o", "rec.h5"]);
     assert_eq!(s.grid("rec.h5").count(), want.count());
+    // Inputs keep the format they were read as.
+    assert_eq!(s.grid("rec.h5").inputs()[0].format, "zstd f64");
+    assert_eq!(s.grid("got.h5").inputs()[0].format, "gzip text");
     // Standard input, compressed.
     let ranges = {
         let (x, y) = (want.spec().x(), want.spec().y());
@@ -102,6 +105,7 @@ fn compressed_inputs_bin_as_the_uncompressed_ones() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(s.grid("stdin.h5").count(), want.count());
+    assert_eq!(s.grid("stdin.h5").inputs()[0].format, "zstd text");
 }
 
 #[test]

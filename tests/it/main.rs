@@ -5,6 +5,7 @@
 mod categories;
 mod compressed;
 mod context;
+mod datasets;
 mod errors;
 mod figure;
 mod fixtures;

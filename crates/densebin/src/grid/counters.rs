@@ -83,6 +83,10 @@ pub struct InputInfo {
     /// `.npy` (a figure's default axis labels); empty when the input has
     /// none.
     pub columns: [String; 2],
+    /// The format it was read as (`text`, `gzip text`, `npy`, `parquet`,
+    /// `hdf5`, …, `array` for memory); empty when unknown (grids written
+    /// before formats were kept).
+    pub format: String,
 }
 
 impl InputInfo {

@@ -152,6 +152,7 @@ impl<'a> ArraySource<'a> {
             info: InputInfo {
                 name,
                 size: Some(size),
+                format: "array".to_string(),
                 ..InputInfo::default()
             },
             points,

@@ -18,6 +18,7 @@ mod array;
 mod bounds;
 mod categories;
 mod compressed;
+mod datasets;
 mod input;
 mod npy;
 mod options;

@@ -42,7 +42,8 @@ macro_rules! names {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// By extension: `.npy`, `.f32`, `.f64`, `.parquet`/`.pq`; anything
+    /// By the file's first bytes (Parquet, HDF5), else by extension:
+    /// `.npy`, `.f32`, `.f64`, `.parquet`/`.pq`, `.h5`/`.hdf5`; anything
     /// else is text.
     #[default]
     Auto,
@@ -57,6 +58,19 @@ pub enum Format {
     Npy,
     /// A Parquet file: columns by name, row groups read in parallel.
     Parquet,
+    /// An HDF5 file: 1-D datasets, columns of 2-D datasets or fields of
+    /// compound datasets, by path.
+    Hdf5,
+}
+
+impl Format {
+    /// The name of the format an input was read as (`auto` is text).
+    pub(crate) fn shown(self) -> &'static str {
+        match self {
+            Format::Auto => Format::Text.name(),
+            f => f.name(),
+        }
+    }
 }
 
 /// How text columns are separated.
@@ -101,6 +115,7 @@ names!(
         ("f64", Format::F64),
         ("npy", Format::Npy),
         ("parquet", Format::Parquet),
+        ("hdf5", Format::Hdf5),
     ]
 );
 
@@ -168,10 +183,12 @@ pub struct ReadOptions {
     pub delimiter: Delimiter,
     /// Text header line.
     pub header: HeaderMode,
-    /// The x column.
-    pub x: Column,
-    /// The y column.
-    pub y: Column,
+    /// The x column; `None` takes column 0, or the column named `x`
+    /// where an input's order is not the user's (HDF5 datasets).
+    pub x: Option<Column>,
+    /// The y column; `None` takes column 1, or the column named `y` as
+    /// for x.
+    pub y: Option<Column>,
     /// The z column; `None` takes column 2 when the input has one.
     pub z: Option<Column>,
     /// An optional weight column.
@@ -190,8 +207,8 @@ impl Default for ReadOptions {
             fields: 3,
             delimiter: Delimiter::Auto,
             header: HeaderMode::Auto,
-            x: Column::Index(0),
-            y: Column::Index(1),
+            x: None,
+            y: None,
             z: None,
             weight: None,
             by: None,
@@ -216,7 +233,7 @@ mod tests {
         let err = "arrow".parse::<Format>().unwrap_err();
         assert_eq!(
             err.render(crate::error::flag),
-            "unknown --format \"arrow\"; use auto, text, f32, f64, npy, parquet"
+            "unknown --format \"arrow\"; use auto, text, f32, f64, npy, parquet, hdf5"
         );
     }
 

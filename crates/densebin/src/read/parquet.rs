@@ -115,6 +115,7 @@ impl ParquetLayout {
             names: Some(names),
             no_names_because: "",
             split_by: None,
+            defaults_by_name: false,
         };
         Ok((layout, names))
     }

@@ -122,7 +122,7 @@ pub struct Batch<'a> {
     pub names: &'a [String],
 }
 
-impl Batch<'_> {
+impl<'a> Batch<'a> {
     /// Number of points.
     pub fn len(&self) -> usize {
         self.x.len()
@@ -131,6 +131,24 @@ impl Batch<'_> {
     /// True when there are no points.
     pub fn is_empty(&self) -> bool {
         self.x.is_empty()
+    }
+
+    /// The points `rows` of this batch.
+    #[must_use]
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Batch<'a> {
+        let cut = |v: &'a [f64]| if v.is_empty() { v } else { &v[rows.clone()] };
+        Batch {
+            x: cut(self.x),
+            y: cut(self.y),
+            z: cut(self.z),
+            w: cut(self.w),
+            c: if self.c.is_empty() {
+                self.c
+            } else {
+                &self.c[rows.clone()]
+            },
+            names: self.names,
+        }
     }
 }
 

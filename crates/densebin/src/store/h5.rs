@@ -65,7 +65,7 @@ pub(super) fn attr(loc: &Location, name: &str) -> hdf5::Result<hdf5::Attribute> 
 /// `attr_names`: it turns each attribute's character set into a Rust enum
 /// unchecked, and a damaged one made it try to allocate exabytes (found by
 /// the damage test on the format 1 layout).
-pub(super) fn has_attr(loc: &Location, name: &str) -> hdf5::Result<bool> {
+pub(crate) fn has_attr(loc: &Location, name: &str) -> hdf5::Result<bool> {
     let cname = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
     let _guard = hdf5_sys::LOCK.lock();
     // SAFETY: `loc.id()` is an open identifier owned by `loc`, `cname` is
@@ -135,7 +135,7 @@ pub(super) fn values<T: H5Type>(attr: &hdf5::Attribute, name: &str) -> hdf5::Res
 /// whatever bytes the file holds, and hdf5-metno's `VarLenUnicode::as_str`
 /// trusts them to be UTF-8: a corrupt file made `str` methods panic (found
 /// by fuzzing). The bytes are checked here instead.
-pub(super) fn read_text(loc: &Location, name: &str) -> hdf5::Result<String> {
+pub(crate) fn read_text(loc: &Location, name: &str) -> hdf5::Result<String> {
     match <[Vec<u8>; 1]>::try_from(read_strings(loc, name)?) {
         Ok([one]) => String::from_utf8(one)
             .map_err(|_| hdf5::Error::from(format!("attribute {name} is not valid UTF-8"))),
@@ -288,7 +288,7 @@ pub(super) fn attach(ds: &Dataset, scales: &[&Dataset]) -> hdf5::Result<()> {
     Ok(())
 }
 
-pub(super) fn check(status: i32, what: &str) -> hdf5::Result<()> {
+pub(crate) fn check(status: i32, what: &str) -> hdf5::Result<()> {
     if status < 0 {
         // libhdf5's error stack says why (a full disk, say); the call's
         // name only when it has nothing.

@@ -29,7 +29,7 @@
 //! under the real name.
 
 mod codec;
-mod h5;
+pub(crate) mod h5;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -193,6 +193,10 @@ pub fn attributes(grid: &Grid) -> Vec<(&'static str, Attr)> {
             (
                 "input_y_column",
                 Attr::Texts(inputs.iter().map(|i| i.columns[1].clone()).collect()),
+            ),
+            (
+                "input_format",
+                Attr::Texts(inputs.iter().map(|i| i.format.clone()).collect()),
             ),
         ]);
     }
@@ -511,6 +515,7 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
         }
     };
     let (xs, ys) = (column("input_x_column")?, column("input_y_column")?);
+    let formats = column("input_format")?;
     Ok(names
         .iter()
         .enumerate()
@@ -526,6 +531,7 @@ fn read_inputs(file: &File) -> hdf5::Result<Vec<InputInfo>> {
                 .filter(|&l| l > 0)
                 .collect(),
             columns: [xs[i].clone(), ys[i].clone()],
+            format: formats[i].clone(),
         })
         .collect())
 }
@@ -568,6 +574,7 @@ mod tests {
             mtime: Some(1_700_000_000),
             bad_lines: vec![3, 9],
             columns: ["lng".into(), "lät".into()],
+            format: "gzip text".into(),
         });
         g.inputs.push(InputInfo {
             name: "-".into(),

@@ -35,6 +35,10 @@ pub(crate) struct ColumnNames {
     /// The parameter that decides how the input splits into columns,
     /// where a missing column may be its fault.
     pub(crate) split_by: Option<Param>,
+    /// Whether the columns named `x`, `y` and `z` are the defaults rather
+    /// than columns 0, 1 and 2: where the columns' order is not one the
+    /// user chose (HDF5 lists datasets by name).
+    pub(crate) defaults_by_name: bool,
 }
 
 impl ColumnNames {
@@ -48,16 +52,36 @@ impl ColumnNames {
         })
     }
 
+    /// The column named `axis` (its last path component, in any case),
+    /// when names are the defaults and one column alone has the name.
+    fn default_named(&self, axis: &str) -> Option<usize> {
+        let names = self.names.as_ref().filter(|_| self.defaults_by_name)?;
+        let mut found = names.iter().enumerate().filter(|(_, n)| {
+            n.rsplit('/')
+                .next()
+                .is_some_and(|last| last.eq_ignore_ascii_case(axis))
+        });
+        match (found.next(), found.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The index of column `col`, which the user gave as `param`.
     fn resolve(&self, path: &str, param: Param, col: &Column) -> Result<usize> {
         let found = match col {
             Column::Index(i) => (*i < self.count).then_some(*i),
-            Column::Name(n) => self.names.as_ref().and_then(|names| {
-                names
+            Column::Name(n) => match &self.names {
+                Some(names) => names
                     .iter()
                     .position(|h| h == n)
                     .or_else(|| names.iter().position(|h| h.eq_ignore_ascii_case(n)))
-            }),
+                    .map_or_else(
+                        || by_last_components(path, param, names, n),
+                        |i| Ok(Some(i)),
+                    )?,
+                None => None,
+            },
         };
         found.ok_or_else(|| Error::MissingColumn {
             path: path.to_string(),
@@ -98,6 +122,39 @@ impl ColumnNames {
     }
 }
 
+/// The column of path-like `names` (HDF5's `/group/x`) whose last
+/// components are `n` (`x`, or `group/x`), in any case, when one alone has
+/// them.
+fn by_last_components(
+    path: &str,
+    param: Param,
+    names: &[String],
+    n: &str,
+) -> Result<Option<usize>> {
+    let tail = format!("/{}", n.trim_start_matches('/')).to_lowercase();
+    let mut found = names
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.to_lowercase().ends_with(&tail));
+    let Some((first, _)) = found.next() else {
+        return Ok(None);
+    };
+    let others: Vec<&String> = found.map(|(_, h)| h).collect();
+    if others.is_empty() {
+        return Ok(Some(first));
+    }
+    Err(Error::request(format!(
+        "{path}: {n:?} names several columns ({:?}, {}): give the whole path with {}",
+        names[first],
+        others
+            .iter()
+            .map(|h| format!("{h:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        param.mark()
+    )))
+}
+
 /// The columns `opts` selects in an input called `name` with `names`,
 /// checked against the layout (binary fields must be of a readable type).
 pub(super) fn resolve_columns(
@@ -106,8 +163,17 @@ pub(super) fn resolve_columns(
     opts: &ReadOptions,
     layout: &mut Layout,
 ) -> Result<Columns> {
-    let x = names.resolve(name, Param::X, &opts.x)?;
-    let y = names.resolve(name, Param::Y, &opts.y)?;
+    // The columns named x and y, where names are the defaults; else 0 and 1.
+    let named = names.default_named("x").is_some() && names.default_named("y").is_some();
+    let pick = |param: Param, given: &Option<Column>, axis: &str, index: usize| match given {
+        Some(col) => names.resolve(name, param, col),
+        None => match names.default_named(axis).filter(|_| named) {
+            Some(i) => Ok(i),
+            None => names.resolve(name, param, &Column::Index(index)),
+        },
+    };
+    let x = pick(Param::X, &opts.x, "x", 0)?;
+    let y = pick(Param::Y, &opts.y, "y", 1)?;
     let c = opts
         .by
         .as_ref()
@@ -116,6 +182,8 @@ pub(super) fn resolve_columns(
     // The automatic z (column 2) is not the category column.
     let z = match &opts.z {
         Some(col) => Some(names.resolve(name, Param::Z, col)?),
+        // With x and y by name, z only by name.
+        None if named => names.default_named("z").filter(|&z| c != Some(z)),
         None => (names.count > 2 && c != Some(2)).then_some(2),
     };
     let w = opts
@@ -130,6 +198,9 @@ pub(super) fn resolve_columns(
             .map(|z| Columns { z, ..columns }),
         Layout::Parquet(p) => p
             .check_selected(name, &columns, opts.z.is_some())
+            .map(|z| Columns { z, ..columns }),
+        Layout::Hdf5(h) => h
+            .check_selected(&columns, opts.z.is_some())
             .map(|z| Columns { z, ..columns }),
         Layout::Text(_) => Ok(columns),
     }

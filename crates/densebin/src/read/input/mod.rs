@@ -13,6 +13,7 @@ use std::time::UNIX_EPOCH;
 use memmap2::Mmap;
 
 use super::compressed::Codec;
+use super::datasets::Hdf5Layout;
 use super::npy;
 use super::options::{Delimiter, Format, ReadOptions};
 use super::parquet::ParquetLayout;
@@ -37,6 +38,7 @@ pub(crate) enum Layout {
     Text(TextLayout),
     Records(RecordLayout),
     Parquet(ParquetLayout),
+    Hdf5(Hdf5Layout),
 }
 
 enum Source {
@@ -84,11 +86,12 @@ impl Input {
     pub fn open(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Input> {
         let path = path.as_ref();
         let name = path.to_string_lossy().into_owned();
-        let format = match opts.format {
-            Format::Auto => format_from_extension(path),
-            f => f,
-        };
+        let format = opts.format;
         if name == STDIN {
+            let format = match format {
+                Format::Auto => format_from_extension(path),
+                f => f,
+            };
             return Input::open_stream(Box::new(std::io::stdin()), name, format, opts);
         }
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -124,6 +127,10 @@ impl Input {
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         let bytes: &[u8] = &map;
+        let format = match format {
+            Format::Auto => format_from_magic(bytes).unwrap_or_else(|| format_from_extension(path)),
+            f => f,
+        };
         let (layout, names, data_start, lines_before_data) = match format {
             Format::Text | Format::Auto => {
                 let t = TextLayout::sniff(&name, bytes, true, opts)
@@ -154,6 +161,7 @@ impl Input {
                     names,
                     no_names_because: "a plain 2-D array has no field names: use 0-based indices",
                     split_by: None,
+                    defaults_by_name: false,
                 };
                 (Layout::Records(r), names, start, 0)
             }
@@ -161,11 +169,16 @@ impl Input {
                 let (p, names) = ParquetLayout::open(&name, &file)?;
                 (Layout::Parquet(p), names, 0, 0)
             }
+            Format::Hdf5 => {
+                let (h, names) = Hdf5Layout::open(&name, meta.len())?;
+                (Layout::Hdf5(h), names, 0, 0)
+            }
         };
         let mut layout = layout;
         let columns = resolve_columns(&name, &names, opts, &mut layout)?;
         let info = InputInfo {
             columns: names.named([columns.x, columns.y]),
+            format: format.shown().to_string(),
             ..info
         };
         Ok(Input {
@@ -228,6 +241,8 @@ impl Input {
             }
             // A Parquet file's parts are its row groups, by where they start.
             Layout::Parquet(p) => p.row_group_at(at) as u64,
+            // An HDF5 file's by the rows its bytes stand for.
+            Layout::Hdf5(h) => h.row_at(at),
         }
     }
 
@@ -235,7 +250,7 @@ impl Input {
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.layout {
             Layout::Text(t) => Some(t.delimiter()),
-            Layout::Records(_) | Layout::Parquet(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) => None,
         }
     }
 
@@ -243,7 +258,7 @@ impl Input {
     pub fn header(&self) -> Option<&[String]> {
         match &self.layout {
             Layout::Text(t) => t.header.as_deref(),
-            Layout::Records(_) | Layout::Parquet(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) => None,
         }
     }
 
@@ -276,8 +291,22 @@ fn raw_records(name: &str, format: Format, fields: usize) -> Result<(RecordLayou
         names: None,
         no_names_because: "raw binary records have no names: use 0-based indices",
         split_by: Some(Param::Fields),
+        defaults_by_name: false,
     };
     Ok((layout, names))
+}
+
+/// The format of a file that starts with `bytes`, where its first bytes
+/// say: Parquet's `PAR1`, HDF5's signature (at offset 0, where every
+/// file h5py and libhdf5 write has it).
+fn format_from_magic(bytes: &[u8]) -> Option<Format> {
+    if bytes.starts_with(b"PAR1") {
+        Some(Format::Parquet)
+    } else if bytes.starts_with(b"\x89HDF\r\n\x1a\n") {
+        Some(Format::Hdf5)
+    } else {
+        None
+    }
 }
 
 fn format_from_extension(path: &Path) -> Format {
@@ -289,6 +318,7 @@ fn format_from_extension(path: &Path) -> Format {
         Some("f32") => Format::F32,
         Some("f64") => Format::F64,
         Some("parquet" | "pq") => Format::Parquet,
+        Some("h5" | "hdf5") => Format::Hdf5,
         _ => Format::Text,
     }
 }
@@ -322,6 +352,9 @@ impl PointSource for Input {
         if let Layout::Parquet(p) = &self.layout {
             let groups = self.part.clone().unwrap_or(0..p.row_groups() as u64);
             return Some(p.bytes_of(groups.start as usize..groups.end as usize));
+        }
+        if let Layout::Hdf5(h) = &self.layout {
+            return Some(h.bytes_of(self.part.clone().unwrap_or(0..h.rows())));
         }
         match (&self.source, &self.part) {
             (Source::Mapped(..), Some(part)) => Some(part.end - part.start),
@@ -359,6 +392,14 @@ impl PointSource for Input {
                     )
                 }))
             }
+            Source::Mapped(..) if let Layout::Hdf5(h) = &self.layout => {
+                let end = self.part.as_ref().map_or(h.rows(), |r| r.end);
+                Ok((at < end).then(|| {
+                    let rows = h.chunk_at(at, target, end);
+                    let bytes = h.bytes_of(rows.clone());
+                    Chunk::rows(rows.start as usize..rows.end as usize, bytes)
+                }))
+            }
             Source::Mapped(map, ..) => {
                 let end = self.part.as_ref().map_or(map.len(), |p| p.end as usize);
                 let data: &[u8] = &map[..end];
@@ -372,7 +413,7 @@ impl PointSource for Input {
                         let n = (target / r.record_size).max(1) * r.record_size;
                         (start + n).min(data.len())
                     }
-                    Layout::Parquet(_) => unreachable!("row groups are cut above"),
+                    Layout::Parquet(_) | Layout::Hdf5(_) => unreachable!("rows are cut above"),
                 };
                 Ok((end > start).then(|| Chunk::bytes(at, None, Cow::Borrowed(&data[start..end]))))
             }
@@ -410,6 +451,9 @@ impl PointSource for Input {
                 .map_err(|error| ChunkError::at(chunk.start, error)),
             Layout::Parquet(p) => p
                 .read_row_group(chunk.start as usize, &self.columns, pts, sink)
+                .map_err(|error| ChunkError::at(chunk.start, error)),
+            Layout::Hdf5(h) => h
+                .read_rows(chunk.start..chunk.end(), &self.columns, pts, sink)
                 .map_err(|error| ChunkError::at(chunk.start, error)),
         }
     }

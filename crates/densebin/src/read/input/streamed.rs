@@ -45,6 +45,7 @@ impl Input {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64);
         input.reopen = Some(codec);
+        input.info.format = format!("{} {}", codec.name(), input.info.format);
         Ok(input)
     }
 
@@ -58,8 +59,12 @@ impl Input {
         format: Format,
         opts: &ReadOptions,
     ) -> Result<Input> {
-        let (reader, _) = sniffed(reader).map_err(|e| Error::io(&name, e))?;
-        Input::open_decoded(reader, name, format, opts)
+        let (reader, codec) = sniffed(reader).map_err(|e| Error::io(&name, e))?;
+        let mut input = Input::open_decoded(reader, name, format, opts)?;
+        if let Some(codec) = codec {
+            input.info.format = format!("{} {}", codec.name(), input.info.format);
+        }
+        Ok(input)
     }
 
     /// [`Input::open_stream`] of a reader of uncompressed bytes.
@@ -75,7 +80,7 @@ impl Input {
             ..InputInfo::default()
         };
         let (layout, names, stream, data_start, lines_before_data) = match format {
-            Format::Npy | Format::Parquet => {
+            Format::Npy | Format::Parquet | Format::Hdf5 => {
                 return Err(Error::request(format!(
                     "{name}: {} input cannot be streamed; give a file, or raw records with {} f32",
                     format.name(),
@@ -121,6 +126,7 @@ impl Input {
         let columns = resolve_columns(&name, &names, opts, &mut layout)?;
         let info = InputInfo {
             columns: names.named([columns.x, columns.y]),
+            format: format.shown().to_string(),
             ..info
         };
         Ok(Input {

@@ -184,6 +184,7 @@ impl TextLayout {
             // One column where x and y need two: the delimiter is likely
             // not the one the file uses.
             split_by: (self.ncols == 1).then_some(Param::Delimiter),
+            defaults_by_name: false,
         }
     }
 
