@@ -6,6 +6,14 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The LAZ decoder panics on some damaged data; densebin catches that
+    // and reports the file, so the panic itself is not news.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !densebin::read::decoding_laz() {
+            report(info);
+        }
+    }));
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -122,7 +122,8 @@ pub fn bin_inputs(
     let scanned = request.x_range.is_none()
         || request.y_range.is_none()
         || (request.z_range.is_none() && plan.as_ref().is_ok_and(|p| p.spec.zbins().is_some()));
-    let grid = plan.and_then(|plan| densebin::binning::bin(&inputs, &plan, &ctx));
+    let scanned = scanned && !plan.as_ref().is_ok_and(|p| p.declared);
+    let grid = plan.and_then(|plan| request.bin_planned(&mut inputs, plan, &ctx));
     bar.finish();
     let grid = grid?;
     let mut timing = Vec::new();

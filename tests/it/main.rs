@@ -11,6 +11,7 @@ mod figure;
 mod fixtures;
 mod formats;
 mod kernel;
+mod las;
 mod laws;
 mod logaxes;
 mod oracle;

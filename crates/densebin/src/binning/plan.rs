@@ -9,7 +9,7 @@ use crate::context::RunContext;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, AxisType, Categories, Grid, GridSpec, Layer, LayerSet, MAX_CATEGORIES};
 use crate::param::Param;
-use crate::read::{Bounds, ChunkQueue, PointSource};
+use crate::read::{Bounds, ChunkQueue, Extent, PointSource};
 use crate::sys::format_bytes;
 
 /// The z range of a grid that nothing in it needs z for.
@@ -183,6 +183,12 @@ pub struct Plan {
     /// The most categories `count_cat` may find: [`MAX_CATEGORIES`], or
     /// fewer when the memory left after the grids holds fewer planes.
     pub max_categories: usize,
+    /// The x and y ranges (and the z range, when `z_declared`) are the
+    /// bounds the inputs' headers state, not scanned: points outside them
+    /// mean a header is wrong (see [`BinRequest::bin_planned`]).
+    pub declared: bool,
+    /// The z range is a header's too.
+    pub z_declared: bool,
 }
 
 impl BinRequest {
@@ -193,6 +199,17 @@ impl BinRequest {
     /// missing), the spec and the number of workers, without binning.
     /// The threads and memory come from `ctx`.
     pub fn plan<S: PointSource>(&self, inputs: &mut [S], ctx: &RunContext) -> Result<Plan> {
+        self.plan_with(inputs, ctx, true)
+    }
+
+    /// [`BinRequest::plan`], taking the bounds the inputs' headers state
+    /// for the data's when `trust_headers`.
+    fn plan_with<S: PointSource>(
+        &self,
+        inputs: &mut [S],
+        ctx: &RunContext,
+        trust_headers: bool,
+    ) -> Result<Plan> {
         if inputs.is_empty() {
             return Err(Error::request("no inputs"));
         }
@@ -220,7 +237,13 @@ impl BinRequest {
             .unwrap_or(threads);
         let workers = threads.min(chunks);
 
-        let [x_range, y_range, z_range] = self.ranges_for(inputs, layers, workers, ctx)?;
+        let declared = trust_headers
+            .then(|| self.declared_bounds(inputs, layers))
+            .flatten();
+        let [x_range, y_range, z_range] = match &declared {
+            Some(b) => self.ranges_from_bounds(b, "")?,
+            None => self.ranges_for(inputs, layers, workers, ctx)?,
+        };
         let zhist = layers
             .contains(Layer::ZHist)
             .then_some((self.z_bins, z_range));
@@ -261,6 +284,8 @@ impl BinRequest {
             chunk_size: self.chunk_size,
             dense,
             max_categories,
+            declared: declared.is_some(),
+            z_declared: declared.is_some_and(|b| b.z.is_some()) && self.z_range.is_none(),
         })
     }
 
@@ -358,6 +383,28 @@ impl BinRequest {
         Ok(layers)
     }
 
+    /// The bounds the inputs' headers state, when every input states them
+    /// and they can stand for the data's: x and y not given (so that any
+    /// point outside them shows a header is wrong), positive on a log
+    /// axis, and z's too when the z histogram needs a range.
+    fn declared_bounds<S: PointSource>(&self, inputs: &[S], layers: LayerSet) -> Option<Bounds> {
+        if self.x_range.is_some() || self.y_range.is_some() {
+            return None;
+        }
+        let mut total = Bounds::default();
+        for i in inputs {
+            total.merge(i.declared_bounds()?);
+        }
+        let positive = |e: Option<Extent>, axis: AxisType| {
+            e.is_some_and(|e| axis != AxisType::Log || e.lo > 0.0)
+        };
+        let need_z = layers.contains(Layer::ZHist) && self.z_range.is_none();
+        (positive(total.x, self.x_axis)
+            && positive(total.y, self.y_axis)
+            && (!need_z || total.z.is_some()))
+        .then_some(total)
+    }
+
     /// The x, y and z ranges, in that order: as requested, or the data's finite bounds
     /// from a scan of the inputs when one is missing. The z range is only
     /// scanned for when the layers include `zhist`.
@@ -446,6 +493,26 @@ impl BinRequest {
     /// Plans and bins: the whole read → bin pipeline.
     pub fn run<S: PointSource>(&self, inputs: &mut [S], ctx: &RunContext) -> Result<Grid> {
         let plan = self.plan(inputs, ctx)?;
+        self.bin_planned(inputs, plan, ctx)
+    }
+
+    /// Bins by `plan`. When its ranges are the bounds the inputs' headers
+    /// state and points fell outside them (a header that is wrong), the
+    /// data's own ranges are scanned for and the inputs binned again:
+    /// a lying header costs two more passes, never a point.
+    pub fn bin_planned<S: PointSource>(
+        &self,
+        inputs: &mut [S],
+        plan: Plan,
+        ctx: &RunContext,
+    ) -> Result<Grid> {
+        let grid = bin(inputs, &plan, ctx)?;
+        let c = grid.counters();
+        let outside = c.out_of_range > 0 || (plan.z_declared && c.z_clipped > 0);
+        if !(plan.declared && outside) {
+            return Ok(grid);
+        }
+        let plan = self.plan_with(inputs, ctx, false)?;
         bin(inputs, &plan, ctx)
     }
 }

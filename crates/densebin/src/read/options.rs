@@ -42,8 +42,9 @@ macro_rules! names {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// By the file's first bytes (Parquet, HDF5), else by extension:
-    /// `.npy`, `.f32`, `.f64`, `.parquet`/`.pq`, `.h5`/`.hdf5`; anything
+    /// By the file's first bytes (Parquet, HDF5, LAS), else by extension:
+    /// `.npy`, `.f32`, `.f64`, `.parquet`/`.pq`, `.h5`/`.hdf5`,
+    /// `.las`/`.laz`; anything
     /// else is text.
     #[default]
     Auto,
@@ -61,6 +62,9 @@ pub enum Format {
     /// An HDF5 file: 1-D datasets, columns of 2-D datasets or fields of
     /// compound datasets, by path.
     Hdf5,
+    /// A LAS or LAZ point cloud: scaled x, y, z and the point attributes
+    /// by name.
+    Las,
 }
 
 impl Format {
@@ -116,6 +120,7 @@ names!(
         ("npy", Format::Npy),
         ("parquet", Format::Parquet),
         ("hdf5", Format::Hdf5),
+        ("las", Format::Las),
     ]
 );
 
@@ -233,7 +238,7 @@ mod tests {
         let err = "arrow".parse::<Format>().unwrap_err();
         assert_eq!(
             err.render(crate::error::flag),
-            "unknown --format \"arrow\"; use auto, text, f32, f64, npy, parquet, hdf5"
+            "unknown --format \"arrow\"; use auto, text, f32, f64, npy, parquet, hdf5, las"
         );
     }
 

@@ -4,8 +4,8 @@
 //!
 //! A chunk is whatever the format reads on its own — a line-aligned byte
 //! range of a text file, a record-aligned one of binary records, a block of
-//! a stream, a range of rows of borrowed arrays; later a Parquet row group
-//! or an HDF5 hyperslab. The driver ([`crate::binning`]) asks the sources
+//! a stream, a range of rows of borrowed arrays, a Parquet row group,
+//! a range of rows of HDF5 datasets, a LAZ chunk. The driver ([`crate::binning`]) asks the sources
 //! for chunks one at a time, in order, through a [`super::ChunkQueue`],
 //! and its workers turn each chunk into [`Batch`]es for the kernel.
 
@@ -87,6 +87,13 @@ pub trait PointSource: Send + Sync {
     fn check_unchanged(&self) -> Result<()> {
         Ok(())
     }
+
+    /// The bounds of the selected x and y (and z) that the source's own
+    /// header states (LAS), which the planner takes for the data's bounds
+    /// without a scan; `None` when it states none.
+    fn declared_bounds(&self) -> Option<super::Bounds> {
+        None
+    }
 }
 
 impl<S: PointSource + ?Sized> PointSource for Box<S> {
@@ -95,6 +102,9 @@ impl<S: PointSource + ?Sized> PointSource for Box<S> {
     }
     fn has_z(&self) -> bool {
         (**self).has_z()
+    }
+    fn declared_bounds(&self) -> Option<super::Bounds> {
+        (**self).declared_bounds()
     }
     fn has_weight(&self) -> bool {
         (**self).has_weight()

@@ -43,7 +43,7 @@ pub(crate) struct ColumnNames {
 
 impl ColumnNames {
     /// The names of the columns at `indices`, empty where there are none.
-    pub(super) fn named(&self, indices: [usize; 2]) -> [String; 2] {
+    pub(crate) fn named(&self, indices: [usize; 2]) -> [String; 2] {
         indices.map(|i| {
             self.names
                 .as_ref()
@@ -202,6 +202,7 @@ pub(super) fn resolve_columns(
         Layout::Hdf5(h) => h
             .check_selected(&columns, opts.z.is_some())
             .map(|z| Columns { z, ..columns }),
+        Layout::Las(l) => l.check_selected(names, &columns).map(|()| columns),
         Layout::Text(_) => Ok(columns),
     }
 }

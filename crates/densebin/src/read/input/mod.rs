@@ -14,12 +14,13 @@ use memmap2::Mmap;
 
 use super::compressed::Codec;
 use super::datasets::Hdf5Layout;
+use super::las::LasLayout;
 use super::npy;
 use super::options::{Delimiter, Format, ReadOptions};
 use super::parquet::ParquetLayout;
 use super::points::{Batch, Points};
 use super::records::{RecordLayout, ValueType};
-use super::source::{BadLine, Chunk, ChunkError, ChunkStats, PointSource};
+use super::source::{BadLine, Chunk, ChunkData, ChunkError, ChunkStats, PointSource};
 use super::stream::Stream;
 use super::text::{self, TextLayout};
 use super::{STDIN, count_newlines};
@@ -39,6 +40,7 @@ pub(crate) enum Layout {
     Records(RecordLayout),
     Parquet(ParquetLayout),
     Hdf5(Hdf5Layout),
+    Las(LasLayout),
 }
 
 enum Source {
@@ -173,6 +175,13 @@ impl Input {
                 let (h, names) = Hdf5Layout::open(&name, meta.len())?;
                 (Layout::Hdf5(h), names, 0, 0)
             }
+            Format::Las => {
+                let (l, names) = LasLayout::open(&name, bytes)?;
+                // LAS records start at the header's offset; LAZ chunks are
+                // counted from 0.
+                let start = if l.is_compressed() { 0 } else { l.data_start };
+                (Layout::Las(l), names, start, 0)
+            }
         };
         let mut layout = layout;
         let columns = resolve_columns(&name, &names, opts, &mut layout)?;
@@ -243,6 +252,13 @@ impl Input {
             Layout::Parquet(p) => p.row_group_at(at) as u64,
             // An HDF5 file's by the rows its bytes stand for.
             Layout::Hdf5(h) => h.row_at(at),
+            // A LAZ file's by its chunks, a LAS file's by its records.
+            Layout::Las(l) if l.is_compressed() => l.chunk_at(at) as u64,
+            Layout::Las(l) => {
+                let size = l.record_len as u64;
+                let at = at.min(l.data_end);
+                self.data_start + (at - self.data_start).div_ceil(size) * size
+            }
         }
     }
 
@@ -250,7 +266,7 @@ impl Input {
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.layout {
             Layout::Text(t) => Some(t.delimiter()),
-            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) | Layout::Las(_) => None,
         }
     }
 
@@ -258,7 +274,7 @@ impl Input {
     pub fn header(&self) -> Option<&[String]> {
         match &self.layout {
             Layout::Text(t) => t.header.as_deref(),
-            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) => None,
+            Layout::Records(_) | Layout::Parquet(_) | Layout::Hdf5(_) | Layout::Las(_) => None,
         }
     }
 
@@ -304,6 +320,8 @@ fn format_from_magic(bytes: &[u8]) -> Option<Format> {
         Some(Format::Parquet)
     } else if bytes.starts_with(b"\x89HDF\r\n\x1a\n") {
         Some(Format::Hdf5)
+    } else if bytes.starts_with(b"LASF") {
+        Some(Format::Las)
     } else {
         None
     }
@@ -319,6 +337,7 @@ fn format_from_extension(path: &Path) -> Format {
         Some("f64") => Format::F64,
         Some("parquet" | "pq") => Format::Parquet,
         Some("h5" | "hdf5") => Format::Hdf5,
+        Some("las" | "laz") => Format::Las,
         _ => Format::Text,
     }
 }
@@ -344,6 +363,13 @@ impl PointSource for Input {
         self.columns.c.is_some()
     }
 
+    fn declared_bounds(&self) -> Option<super::Bounds> {
+        match &self.layout {
+            Layout::Las(l) => l.declared_bounds(&self.columns),
+            _ => None,
+        }
+    }
+
     fn is_stream(&self) -> bool {
         matches!(self.source, Source::Stream(_)) && self.reopen.is_none()
     }
@@ -355,6 +381,16 @@ impl PointSource for Input {
         }
         if let Layout::Hdf5(h) = &self.layout {
             return Some(h.bytes_of(self.part.clone().unwrap_or(0..h.rows())));
+        }
+        if let Layout::Las(l) = &self.layout {
+            return Some(match (l.is_compressed(), &self.part) {
+                (true, part) => {
+                    let r = part.clone().unwrap_or(0..l.chunks() as u64);
+                    l.chunk_bytes(r.start as usize..r.end as usize)
+                }
+                (false, Some(part)) => part.end - part.start,
+                (false, None) => l.data_end - l.data_start,
+            });
         }
         match (&self.source, &self.part) {
             (Source::Mapped(..), Some(part)) => Some(part.end - part.start),
@@ -400,6 +436,17 @@ impl PointSource for Input {
                     Chunk::rows(rows.start as usize..rows.end as usize, bytes)
                 }))
             }
+            Source::Mapped(..)
+                if let Layout::Las(l) = &self.layout
+                    && l.is_compressed() =>
+            {
+                // One LAZ chunk a chunk: `at` counts them.
+                let end = self.part.as_ref().map_or(l.chunks() as u64, |r| r.end);
+                Ok((at < end).then(|| {
+                    let i = at as usize;
+                    Chunk::rows(i..i + 1, l.chunk_bytes(i..i + 1))
+                }))
+            }
             Source::Mapped(map, ..) => {
                 let end = self.part.as_ref().map_or(map.len(), |p| p.end as usize);
                 let data: &[u8] = &map[..end];
@@ -412,6 +459,10 @@ impl PointSource for Input {
                     Layout::Records(r) => {
                         let n = (target / r.record_size).max(1) * r.record_size;
                         (start + n).min(data.len())
+                    }
+                    Layout::Las(l) => {
+                        let n = (target / l.record_len).max(1) * l.record_len;
+                        (start + n).min(data.len()).min(l.data_end as usize)
                     }
                     Layout::Parquet(_) | Layout::Hdf5(_) => unreachable!("rows are cut above"),
                 };
@@ -455,6 +506,13 @@ impl PointSource for Input {
             Layout::Hdf5(h) => h
                 .read_rows(chunk.start..chunk.end(), &self.columns, pts, sink)
                 .map_err(|error| ChunkError::at(chunk.start, error)),
+            Layout::Las(l) => match (&self.source, &chunk.data) {
+                (Source::Mapped(map, ..), ChunkData::Rows(..)) => {
+                    l.read_laz_chunk(map, chunk.start as usize, &self.columns, pts, sink)
+                }
+                _ => l.read_records(chunk.as_bytes(), &self.columns, pts, sink),
+            }
+            .map_err(|error| ChunkError::at(chunk.start, error)),
         }
     }
 

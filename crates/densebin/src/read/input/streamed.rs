@@ -80,7 +80,7 @@ impl Input {
             ..InputInfo::default()
         };
         let (layout, names, stream, data_start, lines_before_data) = match format {
-            Format::Npy | Format::Parquet | Format::Hdf5 => {
+            Format::Npy | Format::Parquet | Format::Hdf5 | Format::Las => {
                 return Err(Error::request(format!(
                     "{name}: {} input cannot be streamed; give a file, or raw records with {} f32",
                     format.name(),
