@@ -146,23 +146,24 @@ def test_bad_hdf5_raises_invalid_input(tmp_path):
         densebin.bin_files(path, z="short", **CANVAS)
     with pytest.raises(densebin.InvalidInputError, match=r"no column \"names\""):
         densebin.bin_files(path, z="names", **CANVAS)
-    # A filter plugin densebin does not have (Blosc's id), found before a
-    # point is read.
+    # A filter densebin does not have, found before a point is read: an id
+    # HDF5 keeps for testing (256 to 511), which no plugin registers (Blosc's
+    # 32001 is found where netCDF4's import has set HDF5_PLUGIN_PATH).
     # point is read. h5py refuses to write with a filter libhdf5 does not
     # have, so the filter is set through the low-level API as optional.
-    blosc = tmp_path / "blosc.h5"
-    with h5py.File(blosc, "w") as f:
+    unknown = tmp_path / "unknown.h5"
+    with h5py.File(unknown, "w") as f:
         for name, v in [(b"x", x), (b"y", y)]:
             dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
             dcpl.set_chunk((1000,))
-            dcpl.set_filter(32001, h5py.h5z.FLAG_OPTIONAL)
+            dcpl.set_filter(333, h5py.h5z.FLAG_OPTIONAL)
             space = h5py.h5s.create_simple((N,))
             d = h5py.h5d.create(f.id, name, h5py.h5t.NATIVE_DOUBLE, space, dcpl=dcpl)
             h5py.Dataset(d)[...] = v
     with pytest.raises(
-        densebin.InvalidInputError, match="dataset /x is compressed with HDF5 filter 32001"
+        densebin.InvalidInputError, match="dataset /x is compressed with HDF5 filter 333"
     ):
-        densebin.bin_files(blosc, **CANVAS)
+        densebin.bin_files(unknown, **CANVAS)
     cut = tmp_path / "cut.h5"
     cut.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(densebin.InvalidInputError, match="cut.h5: not a readable HDF5 file"):

@@ -215,3 +215,45 @@ fn bad_las_files_are_clear_errors() {
     );
     assert!(!s.path("x.h5").exists());
 }
+
+/// Damage anywhere in a LAS or LAZ file — a byte flipped in the header,
+/// the chunk table or the points, or the file cut short — gives points
+/// or an error, never a panic (the fuzz target `las` does this at
+/// random; this sweep runs in every test run).
+#[test]
+fn damaged_las_files_read_or_fail_cleanly() {
+    use densebin::binning::read_points;
+    use densebin::read::{Column, Format, Input, ReadOptions};
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["points.las", "points.laz"] {
+        let good = std::fs::read(fixture(name)).unwrap();
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for at in (0..good.len()).step_by(good.len() / 150) {
+            let mut bad = good.clone();
+            bad[at] ^= 0xA5;
+            cases.push(bad);
+        }
+        for at in (0..400).step_by(7) {
+            let mut bad = good.clone();
+            bad[at] = 0xFF;
+            cases.push(bad);
+        }
+        for cut in (0..good.len()).step_by(good.len() / 40) {
+            cases.push(good[..cut].to_vec());
+        }
+        for (i, case) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{i}-{name}"));
+            std::fs::write(&path, case).unwrap();
+            for by in [false, true] {
+                let opts = ReadOptions {
+                    format: Format::Las,
+                    by: by.then(|| Column::Name("classification".into())),
+                    ..ReadOptions::default()
+                };
+                if let Ok(input) = Input::open(&path, &opts) {
+                    let _ = read_points(&[input], &densebin::RunContext::new(), |_| Ok(()));
+                }
+            }
+        }
+    }
+}

@@ -30,7 +30,8 @@ impl Codec {
     pub(crate) fn sniff(prefix: &[u8]) -> Option<Codec> {
         match prefix {
             [0x1f, 0x8b, ..] => Some(Codec::Gzip),
-            [0x28, 0xb5, 0x2f, 0xfd, ..] => Some(Codec::Zstd),
+            // A zstd frame, or a skippable frame (pzstd writes one first).
+            [0x28, 0xb5, 0x2f, 0xfd, ..] | [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Some(Codec::Zstd),
             _ => None,
         }
     }

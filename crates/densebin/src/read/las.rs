@@ -83,6 +83,25 @@ impl Field {
     }
 }
 
+/// The layer of a LAZ chunk (point formats 6–10) that holds the column
+/// called `name`: only the layers of the selected columns are decompressed.
+fn laz_layer(name: &str) -> u32 {
+    use laz::DecompressionSelection as L;
+    match name {
+        "z" => L::Z,
+        "intensity" => L::INTENSITY,
+        "classification" => L::CLASSIFICATION,
+        "scan_angle" => L::SCAN_ANGLE,
+        "user_data" => L::USER_DATA,
+        "point_source_id" => L::POINT_SOURCE_ID,
+        "gps_time" => L::GPS_TIME,
+        "red" | "green" | "blue" => L::RGB,
+        "nir" => L::NIR,
+        // x, y, the returns: the base layer, always decompressed.
+        _ => L::XY_RETURNS_CHANNEL,
+    }
+}
+
 /// The columns of point format `format` (0–10) and the bytes its records
 /// take at least (LAS 1.4 R15, tables 7–17).
 fn format_fields(format: u8) -> Option<(Vec<(&'static str, Field)>, usize)> {
@@ -182,6 +201,8 @@ struct Laz {
 pub(crate) struct LasLayout {
     name: String,
     fields: Vec<Field>,
+    /// The LAZ layer of each column.
+    layers: Vec<u32>,
     /// Scale and offset of x, y and z.
     transforms: [(f64, f64); 3],
     pub(crate) record_len: usize,
@@ -239,6 +260,7 @@ impl LasLayout {
         let mut layout = LasLayout {
             name: name.to_string(),
             fields: named.iter().map(|&(_, f)| f).collect(),
+            layers: named.iter().map(|&(n, _)| laz_layer(n)).collect(),
             transforms: [
                 (raw.x_scale_factor, raw.x_offset),
                 (raw.y_scale_factor, raw.y_offset),
@@ -418,10 +440,17 @@ impl LasLayout {
         };
         let items = laz.vlr.items();
         let fields = |e: laz::LasZipError| std::io::Error::other(e.to_string());
+        let layers = cols
+            .slots()
+            .into_iter()
+            .chain([cols.c])
+            .flatten()
+            .fold(0, |l, c| l | self.layers[c]);
         guarded(|| {
             if items.first().is_some_and(|item| item.version() >= 3) {
                 let mut d = LayeredPointRecordDecompressor::new(Cursor::new(src));
                 d.set_fields_from(items).map_err(fields)?;
+                d.set_selection(laz::DecompressionSelection(layers));
                 d.decompress_many(&mut buf)
             } else {
                 let mut d = SequentialPointRecordDecompressor::new(Cursor::new(src));

@@ -19,6 +19,7 @@ mod bounds;
 mod categories;
 mod compressed;
 mod datasets;
+mod frames;
 mod input;
 mod las;
 mod npy;

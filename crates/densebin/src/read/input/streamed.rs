@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::grid::InputInfo;
 use crate::param::Param;
 use crate::read::compressed::{Codec, decompressed, sniffed};
+use crate::read::frames;
 use crate::read::options::{Format, ReadOptions};
 use crate::read::stream::{self, Stream, StreamCut, fill};
 use crate::read::text::{self, TextLayout};
@@ -33,8 +34,7 @@ impl Input {
             Format::Auto => format_from_extension(Path::new(path.file_stem().unwrap_or_default())),
             f => f,
         };
-        let reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
-            .map_err(|e| Error::io(path, e))?;
+        let reader = decompressed_file(codec, file).map_err(|e| Error::io(path, e))?;
         let name = path.to_string_lossy().into_owned();
         let mut input = Input::open_decoded(reader, name, format, opts)?;
         input.path = path.to_path_buf();
@@ -148,13 +148,28 @@ impl Input {
     /// at its first point (past the header `stream` was cut after).
     pub(super) fn rewound(&self, codec: Codec, stream: &Stream) -> Result<Stream> {
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        let mut reader = decompressed(codec, Box::new(std::io::BufReader::new(file)))
-            .map_err(|e| Error::io(&self.path, e))?;
+        let mut reader = decompressed_file(codec, file).map_err(|e| Error::io(&self.path, e))?;
         let mut header = Vec::new();
         fill(&mut *reader, &mut header, self.data_start as usize)
             .map_err(|e| stream::io_error(&self.path, e))?;
         Ok(stream.restarted(reader, self.data_start, self.lines_before_data))
     }
+}
+
+/// The compressed `file` decompressed: a zstd file of several frames by
+/// several threads (half the cores, at least two: the parsers need the
+/// others), anything else by one.
+fn decompressed_file(codec: Codec, file: File) -> std::io::Result<Box<dyn Read + Send>> {
+    if codec == Codec::Zstd {
+        // SAFETY: as for every mapped input (see `Input::open`): read-only,
+        // and inputs must not change during a run (checked at its end).
+        let map = unsafe { memmap2::Mmap::map(&file) }?;
+        if let Some(found) = frames::frames(&map) {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            return frames::decompressed(map, found, cores.div_ceil(2).max(2));
+        }
+    }
+    decompressed(codec, Box::new(std::io::BufReader::new(file)))
 }
 
 /// The compression `file` starts with, read from its first bytes (the
