@@ -66,34 +66,22 @@ fn las_and_laz_bin_as_the_same_points_as_text() {
         }
         // Attributes by name: intensity as z, red as the weight, the
         // classification as categories.
-        s.ok(&on_xy(&[
-            "bin",
-            &path,
-            "--z",
-            "intensity",
-            "--weight",
-            "red",
-            "--by",
-            "classification",
-            "-o",
-            "a.h5",
-            "--z-range",
-            "0,65535",
-        ]));
-        s.ok(&on_xy(&[
-            "bin",
-            &txt,
-            "--z",
-            "intensity",
-            "--weight",
-            "red",
-            "--by",
-            "classification",
-            "-o",
-            "at.h5",
-            "--z-range",
-            "0,65535",
-        ]));
+        for (input, out) in [(&path, "a.h5"), (&txt, "at.h5")] {
+            s.ok(&on_xy(&[
+                "bin",
+                input,
+                "--z",
+                "intensity",
+                "--weight",
+                "red",
+                "--by",
+                "classification",
+                "-o",
+                out,
+                "--z-range",
+                "0,65535",
+            ]));
+        }
         let (a, at) = (s.grid("a.h5"), s.grid("at.h5"));
         assert_eq!(a.zhist(), at.zhist(), "{file}");
         assert_eq!(a.spec().categories().unwrap().names(), ["2", "6", "9"]);

@@ -339,15 +339,9 @@ impl Hdf5Layout {
         pts: &mut Points,
         sink: &mut dyn FnMut(Batch<'_>) -> Result<()>,
     ) -> Result<ChunkStats> {
-        for (slot, col) in cols.slots().iter().enumerate() {
-            let Some(col) = *col else { continue };
-            let out = match slot {
-                0 => &mut pts.x,
-                1 => &mut pts.y,
-                2 => &mut pts.z,
-                _ => &mut pts.w,
-            };
-            self.read_column(col, rows.clone(), TypeDescriptor::Float(FloatSize::U8), out)?;
+        for (slot, col) in cols.selected() {
+            let f64s = TypeDescriptor::Float(FloatSize::U8);
+            self.read_column(col, rows.clone(), f64s, pts.slot_mut(slot))?;
         }
         if let Some(col) = cols.c.filter(|_| !pts.categories.is_ignoring()) {
             let mut values: Vec<i64> = Vec::new();

@@ -385,14 +385,8 @@ impl LasLayout {
         let mut stats = ChunkStats::default();
         for batch in records.chunks(BATCH * self.record_len) {
             let recs = || batch.chunks_exact(self.record_len);
-            for (slot, col) in cols.slots().iter().enumerate() {
-                let Some(col) = *col else { continue };
-                let out = match slot {
-                    0 => &mut pts.x,
-                    1 => &mut pts.y,
-                    2 => &mut pts.z,
-                    _ => &mut pts.w,
-                };
+            for (slot, col) in cols.selected() {
+                let out = pts.slot_mut(slot);
                 let field = self.fields[col];
                 out.clear();
                 out.extend(recs().map(|r| field.value(r, t)));

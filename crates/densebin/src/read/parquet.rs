@@ -237,12 +237,7 @@ impl ParquetLayout {
         let group = self.reader.get_row_group(rg).map_err(damaged)?;
         let schema = self.reader.metadata().file_metadata().schema_descr_ptr();
         let wanted_cat = cols.c.filter(|_| !pts.categories.is_ignoring());
-        let slots: Vec<(usize, usize)> = cols
-            .slots()
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, c)| c.map(|c| (slot, c)))
-            .collect();
+        let slots: Vec<(usize, usize)> = cols.selected().collect();
         let open = |i: usize| -> Result<Column> {
             let reader = group.get_column_reader(i).map_err(damaged)?;
             let descr = schema.column(i);
@@ -272,13 +267,8 @@ impl ParquetLayout {
         while left > 0 {
             let n = left.min(BATCH);
             for (slot, col) in &mut readers {
-                let out = match slot {
-                    0 => &mut pts.x,
-                    1 => &mut pts.y,
-                    2 => &mut pts.z,
-                    _ => &mut pts.w,
-                };
-                col.numbers(n, out, &mut scratch).map_err(damaged)?;
+                col.numbers(n, pts.slot_mut(*slot), &mut scratch)
+                    .map_err(damaged)?;
             }
             if let Some(col) = &mut category {
                 col.categories(n, &mut pts.categories, &mut pts.c, &mut scratch)

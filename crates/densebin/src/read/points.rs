@@ -74,6 +74,17 @@ impl Points {
         self.x.len()
     }
 
+    /// The values of slot `slot` in [`Columns::slots`](super::input::Columns)
+    /// order: x, y, z, then the weight.
+    pub(crate) fn slot_mut(&mut self, slot: usize) -> &mut Vec<f64> {
+        match slot {
+            0 => &mut self.x,
+            1 => &mut self.y,
+            2 => &mut self.z,
+            _ => &mut self.w,
+        }
+    }
+
     /// True when there are no points.
     pub fn is_empty(&self) -> bool {
         self.x.is_empty()

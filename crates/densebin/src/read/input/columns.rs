@@ -24,6 +24,15 @@ impl Columns {
     pub(crate) fn slots(&self) -> [Option<usize>; 4] {
         [Some(self.x), Some(self.y), self.z, self.w]
     }
+
+    /// The selected numeric columns: `(slot, column)`, slots as in
+    /// [`Columns::slots`].
+    pub(crate) fn selected(&self) -> impl Iterator<Item = (usize, usize)> {
+        self.slots()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(slot, c)| c.map(|c| (slot, c)))
+    }
 }
 
 /// What one input's columns are called, for resolving and error messages.
