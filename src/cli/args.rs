@@ -45,7 +45,8 @@ pub struct Geometry {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
-    /// Input format; auto picks by extension (.npy, .f32, .f64), else text.
+    /// Input format; auto picks by content (Parquet, HDF5, LAS), then by
+    /// extension (.npy, .f32, .f64, .parquet, .h5, .las, .laz), else text.
     #[arg(long, default_value = "auto", value_parser = named::<Format>(Format::NAMES))]
     pub format: Format,
 
@@ -71,7 +72,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "COL")]
     pub weight: Option<Column>,
 
-    /// A category column (any text, or an integer field of a .npy); adds
+    /// A category column (any text; integers of a .npy, Parquet, HDF5 or LAS
+    /// file, such as classification); adds
     /// the `count_cat` layer: points per category per pixel.
     #[arg(long, value_name = "COL")]
     pub by: Option<Column>,
