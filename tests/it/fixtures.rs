@@ -3,10 +3,8 @@
 //! with `%g` numbers, CSV with CRLF and quoted text, raw f32, and .npy files
 //! (float32, big-endian float64, structured), and a few broken files.
 
-use std::path::PathBuf;
-
 use crate::oracle::{Canvas, Oracle};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, fixture};
 
 const C: Canvas = Canvas {
     width: 20,
@@ -15,13 +13,6 @@ const C: Canvas = Canvas {
     y: (-2.0, 4.0),
     zhist: Some((6, (-1.5, 1.5))),
 };
-
-fn fixture(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
 
 /// The points, read from `points.txt` with the standard library's parser
 /// (independent of densebin's).

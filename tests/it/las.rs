@@ -6,14 +6,7 @@
 //! against the data; headers that lie and damaged files are one-line
 //! errors naming the file.
 
-use crate::scenario::Scenario;
-
-fn fixture(name: &str) -> String {
-    let p: std::path::PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use crate::scenario::{Scenario, fixture};
 
 /// A canvas smaller than the points' extent, so that some fall outside.
 const CANVAS: [&str; 10] = [

@@ -4,14 +4,7 @@
 //! the same points as text, for any thread count and by parts; columns by
 //! name; bad files and columns are one-line errors naming the file.
 
-use crate::scenario::Scenario;
-
-fn fixture(name: &str) -> String {
-    let p: std::path::PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use crate::scenario::{Scenario, fixture};
 
 /// `args` on the fixture's canvas.
 fn with<'a>(args: &[&'a str]) -> Vec<&'a str> {

@@ -3,17 +3,8 @@
 //! and several files at once, with part boundaries inside lines and
 //! records — and the errors of binning in parts.
 
-use std::path::PathBuf;
-
 use crate::oracle::assert_grids_close;
-use crate::scenario::Scenario;
-
-fn fixture(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use crate::scenario::{Scenario, fixture};
 
 const CANVAS: [&str; 12] = [
     "--width",

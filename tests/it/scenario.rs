@@ -92,6 +92,14 @@ impl Scenario {
 }
 
 /// Points as text lines `x y z`, printed so that they parse back exactly.
+/// The path of `tests/data/{name}`, a fixture kept in the repository.
+pub fn fixture(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", name]
+        .iter()
+        .collect();
+    p.to_string_lossy().into_owned()
+}
+
 pub fn text_lines(points: &[(f64, f64, f64)], sep: &str) -> String {
     points
         .iter()
