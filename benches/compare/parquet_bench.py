@@ -1,7 +1,9 @@
 """Parquet: 50 M float32 points (x, y, z; pyarrow, snappy, row groups of
 1 M rows), count and mean at 1000 x 1000. densebin's command line (the
 whole process; its binning phase in brackets) against datashader on
-``pd.read_parquet`` (read + bin, and its kernel alone), and against
+``pd.read_parquet`` (read + bin, and its kernel alone) and on
+``dd.read_parquet`` (Dask's threaded scheduler, a partition per row group
+or more, read and binned in parallel), and against
 pyarrow's multithreaded ``read_table`` of the three columns alone — the
 decoding every tool must do. Alternating, best of ``--repeat``; the grids
 are checked equal to datashader's first.
@@ -16,6 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import dask.dataframe as dd
 import datashader as ds
 import numpy as np
 import pandas as pd
@@ -76,6 +79,9 @@ def main():
             df = pd.read_parquet(path)
             return cvs.points(df, "x", "y", agg=ds_agg)
 
+        def run_dask(ds_agg=ds_agg):
+            return cvs.points(dd.read_parquet(path), "x", "y", agg=ds_agg)
+
         df = pd.read_parquet(path)
 
         def run_ds_kernel(ds_agg=ds_agg, df=df):
@@ -90,13 +96,17 @@ def main():
             np.testing.assert_array_equal(got, want)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-        times = {k: [] for k in ("cli", "phase", "pyarrow", "ds", "kernel")}
+        np.testing.assert_allclose(
+            np.nan_to_num(run_dask().values), np.nan_to_num(theirs.values), rtol=1e-5, atol=1e-6
+        )
+        times = {k: [] for k in ("cli", "phase", "pyarrow", "ds", "dask", "kernel")}
         for _ in range(a.repeat):
             t, phase = best(run_cli, 1)
             times["cli"].append(t)
             times["phase"].append(phase)
             times["pyarrow"].append(best(run_pyarrow, 1)[0])
             times["ds"].append(best(run_datashader, 1)[0])
+            times["dask"].append(best(run_dask, 1)[0])
             times["kernel"].append(best(run_ds_kernel, 1)[0])
         m = {k: min(v) for k, v in times.items()}
         print(f"\n{name}")
@@ -104,6 +114,7 @@ def main():
             f"  densebin bin (whole process)       {m['cli']:7.3f} s  (binning {m['phase']:.3f} s)"
         )
         print(f"  pd.read_parquet + datashader       {m['ds']:7.3f} s  {m['ds'] / m['cli']:5.2f}x")
+        print(f"  dd.read_parquet + datashader       {m['dask']:7.3f} s  {m['dask'] / m['cli']:5.2f}x")
         print(
             f"  datashader kernel alone            {m['kernel']:7.3f} s  "
             f"{m['kernel'] / m['cli']:5.2f}x"
