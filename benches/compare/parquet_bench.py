@@ -114,7 +114,9 @@ def main():
             f"  densebin bin (whole process)       {m['cli']:7.3f} s  (binning {m['phase']:.3f} s)"
         )
         print(f"  pd.read_parquet + datashader       {m['ds']:7.3f} s  {m['ds'] / m['cli']:5.2f}x")
-        print(f"  dd.read_parquet + datashader       {m['dask']:7.3f} s  {m['dask'] / m['cli']:5.2f}x")
+        print(
+            f"  dd.read_parquet + datashader       {m['dask']:7.3f} s  {m['dask'] / m['cli']:5.2f}x"
+        )
         print(
             f"  datashader kernel alone            {m['kernel']:7.3f} s  "
             f"{m['kernel'] / m['cli']:5.2f}x"
